@@ -1,0 +1,187 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { PluginMode } from './plugin.js';
+
+/** Event types core and the built-in plugins record. Plugins may add their own `domain.verb` types. */
+export type KnownSecurityEventType =
+  | 'auth.succeeded'
+  | 'auth.failed'
+  | 'access.denied'
+  | 'validation.rejected'
+  | 'content.sanitized'
+  | 'rate.limited'
+  | 'request.rejected'
+  | 'request.timeout'
+  | 'session.created'
+  | 'session.rejected'
+  | 'plugin.error'
+  | 'key.created'
+  | 'key.revoked'
+  | 'key.rotated'
+  | 'policy.loaded'
+  | 'policy.rejected'
+  | 'crypto.failed'
+  | 'store.degraded'
+  | 'store.recovered';
+
+export type SecurityEventType = KnownSecurityEventType | (string & {});
+
+export type SecurityEventSeverity = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * What happened to the request: `denied` (refused), `audited` (an audit-mode plugin would have refused or
+ * changed it, and let it pass), `modified` (content was changed, e.g. redacted), `allowed`, or `info`.
+ */
+export type SecurityEventOutcome = 'allowed' | 'denied' | 'audited' | 'modified' | 'info';
+
+export interface SecurityEvent {
+  /** ISO 8601 time. */
+  time: string;
+  type: SecurityEventType;
+  severity: SecurityEventSeverity;
+  outcome: SecurityEventOutcome;
+  /** The plugin that caused it; absent for the edge itself. */
+  plugin?: string;
+  mode?: PluginMode;
+  /** The real reason. Never a secret. */
+  reason?: string;
+  principalId?: string;
+  remoteAddress?: string;
+  sessionId?: string;
+  requestId?: string | number;
+  /** JSON-RPC method, e.g. `tools/call`. */
+  method?: string;
+  /** Tool name, prompt name or resource URI. */
+  target?: string;
+  details?: Record<string, unknown>;
+}
+
+export type SecurityEventInput = Omit<SecurityEvent, 'time' | 'severity' | 'outcome'> &
+  Partial<Pick<SecurityEvent, 'severity' | 'outcome'>>;
+
+/** Receives every security event. Must not throw; a throwing sink is isolated from the request. */
+export interface SecurityEventSink {
+  write(event: SecurityEvent): void;
+}
+
+export type SecurityEventListener = (event: SecurityEvent) => void;
+
+const SECRET_KEY_PATTERN = /(token|secret|password|passphrase|authorization|cookie|credential|api[-_]?key|private[-_]?key|pepper)/i;
+/** Ids, hashes and counts under secret-ish names (`keyId`, `tokenHash`, `secretRule`) are not secrets. */
+const SAFE_KEY_SUFFIX = /(id|ids|hash|prefix|count|type|rule|rules)$/i;
+const MAX_DETAIL_DEPTH = 6;
+
+/**
+ * Masks values under secret-looking keys, as a second line of defence behind plugins that already keep secrets
+ * out of their events. Depth- and size-bounded so a hostile value cannot make logging expensive.
+ */
+export function redactEventDetails(value: unknown, depth = 0): unknown {
+  if (depth > MAX_DETAIL_DEPTH) return '[truncated]';
+  if (typeof value === 'string') return value.length > 2000 ? `${value.slice(0, 2000)}…[truncated]` : value;
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redactEventDetails(v, depth + 1));
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value).slice(0, 100)) {
+      out[key] = SECRET_KEY_PATTERN.test(key) && !SAFE_KEY_SUFFIX.test(key) ? '[redacted]' : redactEventDetails(v, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+const DEFAULT_SEVERITY: Record<SecurityEventOutcome, SecurityEventSeverity> = {
+  denied: 'warn',
+  audited: 'info',
+  modified: 'info',
+  allowed: 'debug',
+  info: 'info',
+};
+
+/** Fans security events out to sinks and listeners. One per warden. */
+export class SecurityEventBus {
+  readonly #sinks: SecurityEventSink[] = [];
+  readonly #listeners = new Set<SecurityEventListener>();
+
+  constructor(sinks: readonly SecurityEventSink[] = []) {
+    this.#sinks.push(...sinks);
+  }
+
+  addSink(sink: SecurityEventSink): void {
+    this.#sinks.push(sink);
+  }
+
+  /** Subscribes to events; returns the unsubscribe function. */
+  on(listener: SecurityEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(input: SecurityEventInput): SecurityEvent {
+    const outcome = input.outcome ?? 'info';
+    const event: SecurityEvent = {
+      ...input,
+      time: new Date().toISOString(),
+      outcome,
+      severity: input.severity ?? DEFAULT_SEVERITY[outcome],
+    };
+    if (event.details) event.details = redactEventDetails(event.details) as Record<string, unknown>;
+    for (const sink of this.#sinks) {
+      try {
+        sink.write(event);
+      } catch {
+        // A broken sink must not turn into a refused (or allowed) request.
+      }
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // Listeners are isolated like sinks.
+      }
+    }
+    return event;
+  }
+}
+
+/** Keeps events in memory, for tests and for the CLI's diagnostics. */
+export class MemoryEventSink implements SecurityEventSink {
+  readonly events: SecurityEvent[] = [];
+  constructor(private readonly limit = 10_000) {}
+  write(event: SecurityEvent): void {
+    this.events.push(event);
+    if (this.events.length > this.limit) this.events.shift();
+  }
+  /** Events of one type (or all), newest last. */
+  ofType(type: SecurityEventType): SecurityEvent[] {
+    return this.events.filter((e) => e.type === type);
+  }
+  clear(): void {
+    this.events.length = 0;
+  }
+}
+
+export interface PinoSinkOptions {
+  /** File path, a pino destination stream, or `1` for stdout / `2` for stderr. @default 1 */
+  destination?: string | number | DestinationStream;
+  /** Lowest severity written. @default 'info' */
+  level?: SecurityEventSeverity;
+  /** Use an existing pino logger instead (its destination and level apply). */
+  logger?: Logger;
+}
+
+/** Writes one JSON line per event through `pino` (stdout, stderr or a file). */
+export function pinoSink(options: PinoSinkOptions = {}): SecurityEventSink & { logger: Logger } {
+  const logger =
+    options.logger ??
+    pino(
+      { level: options.level ?? 'info', base: { name: 'mcp-warden' }, timestamp: false, messageKey: 'msg' },
+      typeof options.destination === 'object'
+        ? options.destination
+        : pino.destination({ dest: options.destination ?? 1, sync: true, mkdir: true }),
+    );
+  return {
+    logger,
+    write(event) {
+      logger[event.severity]({ event: 'security', ...event }, event.type);
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * The MCP Warden plugin contract, version 1.
+ *
+ * A plugin is a plain object (usually returned by a factory such as `apiKeyAuth(options)`) with a name, a
+ * `specVersion`, and any of the hooks below. Core calls the hooks in a fixed order:
+ *
+ * ```
+ * HTTP edge:  admit → authenticate → (401 with every plugin's challenge)
+ * per MCP request:  beforeRequest (by stage: admission, authorize, validate, sanitize, default; then plugin order)
+ *                   → the server's own handler
+ *                   → afterResponse + filterListItem (the same plugins in reverse order)
+ * ```
+ *
+ * Refusing is throwing a {@link WardenError} (`AccessDeniedError`, `ArgumentValidationError`, …). Any other
+ * thrown value fails closed: the request is refused and a `plugin.error` event recorded. In `audit` mode a
+ * plugin's refusals and changes are recorded (`outcome: 'audited'`) and the request passes unchanged.
+ */
+import type { AuthChallenge } from './errors.js';
+import type { SecurityEventInput } from './events.js';
+import type { Principal } from './principal.js';
+
+export const WARDEN_SPEC_VERSION = 1 as const;
+
+export type PluginMode = 'enforce' | 'audit';
+
+/**
+ * Where a plugin's request hooks run. `beforeRequest` hooks run in this order, and `afterResponse` /
+ * `filterListItem` in the reverse order (onion); plugins of one stage keep the order they were registered in.
+ */
+export const PLUGIN_STAGES = ['admission', 'authorize', 'validate', 'sanitize', 'default'] as const;
+export type PluginStage = (typeof PLUGIN_STAGES)[number];
+
+/** Capability an authenticating plugin provides; an ACL, say, `requires: ['authentication']`. */
+export const AUTHENTICATION_CAPABILITY = 'authentication';
+
+/** What the edge knows of a request before any MCP message is read. */
+export interface EdgeRequest {
+  readonly transport: 'http' | 'stdio' | (string & {});
+  /** HTTP method (HTTP only). */
+  readonly method?: string;
+  /** The request URL (HTTP only). */
+  readonly url?: URL;
+  /** Request headers with lower-case names (HTTP only; empty under stdio). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Client address (HTTP only). */
+  readonly remoteAddress?: string;
+  /** The process environment (stdio only): identity comes from here when there is no HTTP edge. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Passed to edge hooks (`admit`, `authenticate`). */
+export interface EdgeContext {
+  readonly services: ServiceRegistry;
+  /** Records a security event attributed to this plugin. */
+  emit(event: Omit<SecurityEventInput, 'plugin'>): void;
+}
+
+/** An MCP request target. */
+export type McpTarget =
+  | { readonly type: 'tool'; readonly name: string }
+  | { readonly type: 'prompt'; readonly name: string }
+  | { readonly type: 'resource'; readonly uri: string }
+  | { readonly type: 'completion'; readonly ref: string };
+
+/** One JSON-RPC request, as every `beforeRequest` / `afterResponse` hook sees it. */
+export interface RequestContext {
+  readonly requestId: string | number;
+  /** JSON-RPC method, e.g. `tools/call`, `resources/read`, `tools/list`. */
+  readonly method: string;
+  /** The method as an action: `/` replaced by `:` (`tools:call`, `resources:templates:list`). */
+  readonly action: string;
+  /** What the request is about (tool name, prompt name, resource URI), when it names one. */
+  readonly target: McpTarget | undefined;
+  /** The request params as received (after earlier plugins' argument transforms). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** `params.arguments` of `tools/call` and `prompts/get` (after earlier plugins' transforms). */
+  readonly arguments: Readonly<Record<string, unknown>> | undefined;
+  readonly principal: Principal;
+  readonly transport: 'http' | 'stdio' | (string & {});
+  readonly sessionId: string | undefined;
+  readonly remoteAddress: string | undefined;
+  /** Aborted when the request times out or is cancelled. Pass it to anything slow. */
+  readonly signal: AbortSignal;
+  /** Per-request scratch space shared by all plugins (use a Symbol or your plugin name as key). */
+  readonly state: Map<string | symbol, unknown>;
+  readonly services: ServiceRegistry;
+  /** This plugin's mode. Core already applies audit semantics; this is for the plugin's own events. */
+  readonly mode: PluginMode;
+  /** Records a security event attributed to this plugin, with the request's principal, method and target. */
+  emit(event: Omit<SecurityEventInput, 'plugin'>): void;
+}
+
+/** What `beforeRequest` may return: replacement arguments for `tools/call` / `prompts/get`. */
+export interface BeforeRequestResult {
+  arguments?: Record<string, unknown>;
+}
+
+/** A successful response, as `afterResponse` sees it. */
+export interface ResponseContext extends RequestContext {
+  /** The JSON-RPC `result` (after later-stage plugins' transforms). */
+  readonly result: Readonly<Record<string, unknown>>;
+}
+
+/** What `afterResponse` may return: a replacement result. */
+export interface AfterResponseResult {
+  result?: Record<string, unknown>;
+}
+
+/** One entry of a `tools/list`, `prompts/list`, `resources/list` or `resources/templates/list` result. */
+export type ListItem =
+  | { readonly type: 'tool'; readonly name: string; readonly definition: Readonly<Record<string, unknown>> }
+  | { readonly type: 'prompt'; readonly name: string; readonly definition: Readonly<Record<string, unknown>> }
+  | { readonly type: 'resource'; readonly uri: string; readonly definition: Readonly<Record<string, unknown>> }
+  | { readonly type: 'resourceTemplate'; readonly uriTemplate: string; readonly definition: Readonly<Record<string, unknown>> };
+
+/** An HTTP route a plugin serves (e.g. `/.well-known/oauth-protected-resource`). Routes are public: no auth. */
+export interface PluginRoute {
+  method: 'GET' | 'POST';
+  /** Exact path, e.g. `/.well-known/oauth-protected-resource/mcp`. */
+  path: string;
+  handle(request: EdgeRequest): RouteResponse | Promise<RouteResponse>;
+}
+
+export interface RouteResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Serialized as JSON unless a string. */
+  body?: unknown;
+}
+
+/** Given to `setup`: what the warden knows when it starts. */
+export interface PluginSetupContext {
+  readonly services: ServiceRegistry;
+  /** Names and capabilities of every registered plugin, in order. */
+  readonly plugins: readonly { readonly name: string; readonly provides: readonly string[] }[];
+  /** The public base URL of the MCP endpoint, when the host told the warden (`resourceUrl` option). */
+  readonly resourceUrl: URL | undefined;
+  emit(event: Omit<SecurityEventInput, 'plugin'>): void;
+}
+
+export interface WardenPlugin {
+  /** The contract version this plugin was written against. */
+  readonly specVersion: typeof WARDEN_SPEC_VERSION;
+  /** Unique, kebab-case (e.g. `apikey-auth`). */
+  readonly name: string;
+  readonly version?: string;
+  /** @default 'default' */
+  readonly stage?: PluginStage;
+  /** @default 'enforce' */
+  readonly mode?: PluginMode;
+  /** Capabilities other plugins may require. A plugin with `authenticate` provides `authentication` implicitly. */
+  readonly provides?: readonly string[];
+  /** Plugin names or capabilities that must be registered too; a missing one is a setup error. */
+  readonly requires?: readonly string[];
+  /** HTTP routes served by the edge without authentication. */
+  readonly routes?: readonly PluginRoute[];
+
+  /** Once, when the warden is created. Validate here; throw `ConfigError` for bad setup. */
+  setup?(ctx: PluginSetupContext): void | Promise<void>;
+  /** When the warden closes: release connections and timers. */
+  close?(): void | Promise<void>;
+
+  /** Before authentication, on every HTTP request and at stdio start. Throw (e.g. `RateLimitError`) to refuse. */
+  admit?(request: EdgeRequest, ctx: EdgeContext): void | Promise<void>;
+  /**
+   * Establishes who is calling. Return a principal, or `undefined` when the request carries no credential this
+   * plugin understands (the next authenticator is asked). Throw `AuthenticationError` for a credential that is
+   * this plugin's but not valid.
+   */
+  authenticate?(request: EdgeRequest, ctx: EdgeContext): Principal | undefined | Promise<Principal | undefined>;
+  /** The `WWW-Authenticate` challenge this plugin adds to 401 responses. */
+  challenge?(request: EdgeRequest): AuthChallenge | undefined;
+
+  /** Before the server's handler. Throw to refuse; return `{ arguments }` to replace the arguments. */
+  beforeRequest?(ctx: RequestContext): void | BeforeRequestResult | Promise<void | BeforeRequestResult>;
+  /** After a successful handler. Return `{ result }` to replace the result. */
+  afterResponse?(ctx: ResponseContext): void | AfterResponseResult | Promise<void | AfterResponseResult>;
+  /** For list results: return `false` to hide the item from this principal. */
+  filterListItem?(item: ListItem, ctx: RequestContext): boolean | Promise<boolean>;
+  /** Sees every security event (e.g. to count failed authentications). Must not throw or block. */
+  onEvent?(event: import('./events.js').SecurityEvent): void;
+}
+
+/** A typed key for a service plugins share through the warden (e.g. the crypto plugin's sealer). */
+export interface ServiceKey<T> {
+  readonly id: string;
+  /** Type carrier only; never set. */
+  readonly __type?: T;
+}
+
+export function serviceKey<T>(id: string): ServiceKey<T> {
+  return Object.freeze({ id });
+}
+
+export interface ServiceRegistry {
+  provide<T>(key: ServiceKey<T>, value: T): void;
+  get<T>(key: ServiceKey<T>): T | undefined;
+  /** Like `get`, but throws a `ConfigError` naming the missing service. */
+  require<T>(key: ServiceKey<T>): T;
+}
