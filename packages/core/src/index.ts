@@ -1,4 +1,12 @@
 export * from './errors.js';
 export * from './events.js';
+export { formatChallenge } from './http/challenge.js';
+export { createHttpHandler, type HttpHandlerOptions, type McpServerLike, type WardenHttpHandler } from './http/edge.js';
+export { isLoopbackHost, listen, type ListenOptions, type ListeningServer } from './http/listen.js';
+export { actionOf, classifyRequest, type JsonRpcRequest } from './mcp/classify.js';
+export { errorResponse, WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
+export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';
+export { WardenServices } from './services.js';
+export { createWarden, Warden, type WardenOptions } from './warden.js';

@@ -59,8 +59,7 @@ export interface EdgeContext {
 export type McpTarget =
   | { readonly type: 'tool'; readonly name: string }
   | { readonly type: 'prompt'; readonly name: string }
-  | { readonly type: 'resource'; readonly uri: string }
-  | { readonly type: 'completion'; readonly ref: string };
+  | { readonly type: 'resource'; readonly uri: string };
 
 /** One JSON-RPC request, as every `beforeRequest` / `afterResponse` hook sees it. */
 export interface RequestContext {
@@ -69,7 +68,10 @@ export interface RequestContext {
   readonly method: string;
   /** The method as an action: `/` replaced by `:` (`tools:call`, `resources:templates:list`). */
   readonly action: string;
-  /** What the request is about (tool name, prompt name, resource URI), when it names one. */
+  /**
+   * What the request is about, when it names one: the tool of `tools/call`, the prompt of `prompts/get`, the
+   * resource of `resources/read|subscribe|unsubscribe`, and the prompt or resource a `completion/complete` refers to.
+   */
   readonly target: McpTarget | undefined;
   /** The request params as received (after earlier plugins' argument transforms). */
   readonly params: Readonly<Record<string, unknown>>;

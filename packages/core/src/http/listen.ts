@@ -1,0 +1,79 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { isIP } from 'node:net';
+import { ConfigError } from '../errors.js';
+
+export interface ListenOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 3000 (0 picks a free port) */
+  port?: number;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Allow plain HTTP on a non-loopback address. Only for running behind a TLS-terminating reverse proxy on a
+   * private network; bearer credentials travel in clear text otherwise. @default false
+   */
+  allowInsecureHttp?: boolean;
+  /** @default 10000 */
+  headersTimeoutMs?: number;
+  /** Max total header size, bytes. @default 16384 */
+  maxHeaderSize?: number;
+}
+
+export interface ListeningServer {
+  server: Server;
+  /** The MCP base URL origin, e.g. `http://127.0.0.1:3000`. */
+  origin: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  return h === '::1';
+}
+
+/**
+ * Starts an HTTP(S) server for a warden handler. Binds to loopback by default and refuses a non-loopback
+ * address without TLS unless told (`allowInsecureHttp`), per the MCP transport security guidance.
+ */
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, options: ListenOptions = {}): Promise<ListeningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 3000;
+  if (!isLoopbackHost(host) && !options.tls && !options.allowInsecureHttp) {
+    throw new ConfigError(
+      `Refusing to serve plain HTTP on non-loopback address ${host}: credentials would cross the network unencrypted. Configure TLS (key and cert), or set allowInsecureHttp when a TLS-terminating proxy is in front.`,
+    );
+  }
+  const serverOptions = { maxHeaderSize: options.maxHeaderSize ?? 16_384, headersTimeout: options.headersTimeoutMs ?? 10_000, requestTimeout: 0 };
+  const server: Server = options.tls ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(serverOptions, handler);
+  // Malformed requests (bad header bytes, oversized headers) get a plain 4xx instead of a reset.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  const urlHost = isIP(host) === 6 ? `[${host}]` : host;
+  return {
+    server,
+    port: actualPort,
+    origin: `${options.tls ? 'https' : 'http'}://${urlHost}:${actualPort}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      }),
+  };
+}

@@ -1,0 +1,253 @@
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { AuthenticationError, CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
+import type { SecurityEventBus } from '../events.js';
+import type { Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
+import { getPrincipal, toSdkAuthInfo, type Principal } from '../principal.js';
+import { isPlainObject, targetName, type JsonRpcRequest } from './classify.js';
+
+export interface WardenTransportOptions {
+  /** Name recorded in events and given to plugins (`http`, `stdio`, `memory`, …). @default 'custom' */
+  transport?: string;
+  /**
+   * The principal of every message on this transport (stdio, tests). Over HTTP the edge sets it per request
+   * through `authInfo` instead, and that takes precedence.
+   */
+  principal?: Principal;
+  remoteAddress?: string;
+  /** Per-request timeout in ms; 0 disables. @default 120000 */
+  requestTimeoutMs?: number;
+}
+
+interface Pending {
+  prepared: PreparedRequest;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** How many timed-out request ids are remembered so a late response is dropped, not sent twice. */
+const TIMED_OUT_MEMORY = 1024;
+
+function isRequest(message: JSONRPCMessage): message is JSONRPCMessage & JsonRpcRequest {
+  return 'method' in message && 'id' in message;
+}
+
+function isNotification(message: JSONRPCMessage): message is JSONRPCMessage & { method: string; params?: Record<string, unknown> } {
+  return 'method' in message && !('id' in message);
+}
+
+function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
+  return !('method' in message) && 'id' in message;
+}
+
+/**
+ * Wraps any MCP SDK `Transport` so that every request from the client passes the warden's pipeline before the
+ * server sees it, and every response passes it before the client does. It uses only the public `Transport`
+ * interface (no SDK internals), so it works with `McpServer`, the low-level `Server`, and any transport.
+ *
+ * Requests the HTTP edge already checked arrive "prepared" (see {@link WardenTransport.prepared}); all others
+ * (stdio, in-memory, a custom HTTP integration) are checked here.
+ */
+export class WardenTransport implements Transport {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
+
+  readonly #inner: Transport;
+  readonly #pipeline: Pipeline;
+  readonly #events: SecurityEventBus;
+  readonly #options: WardenTransportOptions;
+  readonly #timeoutMs: number;
+  readonly #pending = new Map<RequestId, Pending>();
+  readonly #prepared = new Map<RequestId, PreparedRequest>();
+  readonly #checking = new Set<Promise<void>>();
+  readonly #timedOut = new Set<RequestId>();
+  readonly #authInfo: ReturnType<typeof toSdkAuthInfo> | undefined;
+
+  constructor(inner: Transport, pipeline: Pipeline, events: SecurityEventBus, options: WardenTransportOptions = {}) {
+    this.#inner = inner;
+    this.#pipeline = pipeline;
+    this.#events = events;
+    this.#options = options;
+    this.#timeoutMs = options.requestTimeoutMs ?? 120_000;
+    this.#authInfo = options.principal ? toSdkAuthInfo(options.principal) : undefined;
+  }
+
+  get sessionId(): string | undefined {
+    return this.#inner.sessionId;
+  }
+
+  setProtocolVersion = (version: string): void => {
+    this.#inner.setProtocolVersion?.(version);
+  };
+
+  /** The wrapped transport. */
+  get inner(): Transport {
+    return this.#inner;
+  }
+
+  async start(): Promise<void> {
+    this.#inner.onmessage = (message, extra) => this.#receive(message, extra);
+    this.#inner.onclose = () => {
+      this.#abortAll('transport closed');
+      this.onclose?.();
+    };
+    this.#inner.onerror = (error) => this.onerror?.(error);
+    await this.#inner.start();
+  }
+
+  async close(): Promise<void> {
+    this.#abortAll('transport closed');
+    await this.#inner.close();
+  }
+
+  /**
+   * Marks a request as already checked by the HTTP edge: when it arrives it is delivered as is, and its
+   * response still passes `after`.
+   */
+  prepared(prepared: PreparedRequest): void {
+    this.#prepared.set(prepared.request.id, prepared);
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (isResponse(message)) {
+      const id = message.id;
+      const pending = this.#pending.get(id);
+      if (pending) {
+        this.#pending.delete(id);
+        if (pending.timer) clearTimeout(pending.timer);
+        const result = (message as { result?: unknown }).result;
+        if (isPlainObject(result)) message = await this.#after(pending.prepared, id, message, result);
+      } else if (this.#timedOut.delete(id)) {
+        return; // the client already got a timeout error for this id
+      }
+    }
+    return this.#inner.send(message, options);
+  }
+
+  async #after(prepared: PreparedRequest, id: RequestId, message: JSONRPCMessage, original: Record<string, unknown>): Promise<JSONRPCMessage> {
+    try {
+      const result = await this.#pipeline.after(prepared, original);
+      return result === original ? message : ({ ...message, result } as JSONRPCMessage);
+    } catch (error) {
+      // Already recorded by the pipeline; the client gets the refusal instead of the result.
+      return errorResponse(id, error);
+    }
+  }
+
+  #receive(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+    if (isRequest(message)) {
+      const prepared = this.#prepared.get(message.id);
+      if (prepared) {
+        this.#prepared.delete(message.id);
+        this.#deliverRequest(prepared, extra);
+        return;
+      }
+      const check = this.#check(message, extra);
+      this.#checking.add(check);
+      void check.finally(() => this.#checking.delete(check));
+      return;
+    }
+    if (isNotification(message)) {
+      if (message.method === 'notifications/cancelled') {
+        const requestId = message.params?.requestId as RequestId | undefined;
+        if (requestId !== undefined) this.#pending.get(requestId)?.prepared.controller.abort('cancelled by client');
+      }
+      // Keep notifications behind the requests received before them (e.g. `initialized` after `initialize`).
+      if (this.#checking.size > 0) {
+        const earlier = [...this.#checking];
+        void Promise.allSettled(earlier).then(() => this.onmessage?.(message, this.#extra(extra)));
+        return;
+      }
+    }
+    this.onmessage?.(message, this.#extra(extra));
+  }
+
+  async #check(message: JsonRpcRequest, extra?: MessageExtraInfo): Promise<void> {
+    const principal = getPrincipal(extra) ?? this.#options.principal;
+    if (!principal) {
+      const error = new AuthenticationError({ code: CORE_ERROR_CODES.UNAUTHENTICATED, message: 'Authentication required.', reason: 'no principal on transport' });
+      this.#events.emit({ type: 'auth.failed', outcome: 'denied', reason: error.reason, requestId: message.id, method: message.method });
+      await this.#inner.send(errorResponse(message.id, error), { relatedRequestId: message.id }).catch((e) => this.onerror?.(e));
+      return;
+    }
+    const origin: RequestOrigin = {
+      principal,
+      transport: this.#options.transport ?? 'custom',
+      sessionId: this.#inner.sessionId,
+      remoteAddress: this.#options.remoteAddress,
+    };
+    let prepared: PreparedRequest;
+    try {
+      prepared = await this.#pipeline.before(message, origin);
+    } catch (error) {
+      await this.#inner.send(errorResponse(message.id, error), { relatedRequestId: message.id }).catch((e) => this.onerror?.(e));
+      return;
+    }
+    if (prepared.controller.signal.aborted) return; // cancelled by the client while being checked
+    this.#deliverRequest(prepared, extra);
+  }
+
+  #deliverRequest(prepared: PreparedRequest, extra?: MessageExtraInfo): void {
+    const id = prepared.request.id;
+    if (this.#pipeline.inspectsRequests || this.#timeoutMs > 0) {
+      const timer = this.#timeoutMs > 0 ? setTimeout(() => this.#timeout(id), this.#timeoutMs) : undefined;
+      timer?.unref();
+      this.#pending.set(id, { prepared, timer });
+    }
+    this.onmessage?.(prepared.request as JSONRPCMessage, this.#extra(extra));
+  }
+
+  #timeout(id: RequestId): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    this.#timedOut.add(id);
+    if (this.#timedOut.size > TIMED_OUT_MEMORY) this.#timedOut.delete(this.#timedOut.values().next().value as RequestId);
+    const base = pending.prepared.base;
+    pending.prepared.controller.abort('timeout');
+    this.#events.emit({
+      type: 'request.timeout',
+      outcome: 'denied',
+      reason: `no response within ${this.#timeoutMs} ms`,
+      principalId: base.principal.id,
+      sessionId: base.sessionId,
+      requestId: id,
+      method: base.method,
+      target: targetName(base.target),
+    });
+    // Tell the server to stop (the SDK aborts the handler's `extra.signal`), then answer the client.
+    this.onmessage?.(
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'MCP Warden request timeout' } },
+      this.#extra(undefined),
+    );
+    const error = new WardenError({
+      code: CORE_ERROR_CODES.REQUEST_TIMEOUT,
+      message: `Request timed out after ${this.#timeoutMs} ms.`,
+      jsonRpcCode: JSON_RPC_ERROR_CODES.REQUEST_TIMEOUT,
+      httpStatus: 504,
+    });
+    this.#inner.send(errorResponse(id, error), { relatedRequestId: id }).catch((e) => this.onerror?.(e));
+  }
+
+  #extra(extra: MessageExtraInfo | undefined): MessageExtraInfo | undefined {
+    if (extra?.authInfo || !this.#authInfo) return extra;
+    return { ...extra, authInfo: this.#authInfo };
+  }
+
+  #abortAll(reason: string): void {
+    for (const pending of this.#pending.values()) {
+      if (pending.timer) clearTimeout(pending.timer);
+      pending.prepared.controller.abort(reason);
+    }
+    this.#pending.clear();
+    this.#prepared.clear();
+  }
+}
+
+/** A JSON-RPC error response for a refusal; unknown errors become a generic internal error (nothing leaks). */
+export function errorResponse(id: RequestId | null, error: unknown): JSONRPCMessage {
+  const body = WardenError.isInstance(error)
+    ? error.toJsonRpcError()
+    : { code: JSON_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'Internal error.' };
+  return { jsonrpc: '2.0', id, error: body } as JSONRPCMessage;
+}

@@ -1,0 +1,337 @@
+import { AuthenticationError, CORE_ERROR_CODES, PluginFailureError, WardenError, type AuthChallenge } from './errors.js';
+import type { SecurityEventBus, SecurityEventInput } from './events.js';
+import { classifyRequest, targetName, type JsonRpcRequest } from './mcp/classify.js';
+import {
+  PLUGIN_STAGES,
+  type EdgeContext,
+  type EdgeRequest,
+  type ListItem,
+  type McpTarget,
+  type PluginMode,
+  type RequestContext,
+  type ServiceRegistry,
+  type WardenPlugin,
+} from './plugin.js';
+import { ANONYMOUS_PRINCIPAL, createPrincipal, type Principal } from './principal.js';
+
+/** Where a request came from: set by the HTTP edge, the stdio connection or the test kit. */
+export interface RequestOrigin {
+  principal: Principal;
+  transport: string;
+  sessionId?: string | undefined;
+  remoteAddress?: string | undefined;
+}
+
+/** A request that passed every `beforeRequest` hook: what the server receives, and what `after` needs. */
+export interface PreparedRequest {
+  /** The request to deliver (arguments possibly replaced). */
+  readonly request: JsonRpcRequest;
+  readonly controller: AbortController;
+  /** @internal */
+  readonly base: Omit<RequestContext, 'mode' | 'emit'>;
+}
+
+type EventBase = Pick<SecurityEventInput, 'principalId' | 'remoteAddress' | 'sessionId' | 'requestId' | 'method' | 'target'>;
+
+const LIST_KEYS: Record<string, { key: string; type: ListItem['type'] }> = {
+  'tools/list': { key: 'tools', type: 'tool' },
+  'prompts/list': { key: 'prompts', type: 'prompt' },
+  'resources/list': { key: 'resources', type: 'resource' },
+  'resources/templates/list': { key: 'resourceTemplates', type: 'resourceTemplate' },
+};
+
+function modeOf(plugin: WardenPlugin): PluginMode {
+  return plugin.mode ?? 'enforce';
+}
+
+function stageIndex(plugin: WardenPlugin): number {
+  return PLUGIN_STAGES.indexOf(plugin.stage ?? 'default');
+}
+
+export interface PipelineOptions {
+  plugins: readonly WardenPlugin[];
+  events: SecurityEventBus;
+  services: ServiceRegistry;
+  /** Let requests without any credential through as the anonymous principal. @default false */
+  allowAnonymous: boolean;
+}
+
+/**
+ * Runs the plugins' hooks in their fixed order, applies audit semantics, fails closed on anything unexpected,
+ * and records every refusal as a security event. One per warden; shared by every transport.
+ */
+export class Pipeline {
+  readonly plugins: readonly WardenPlugin[];
+  readonly #events: SecurityEventBus;
+  readonly #services: ServiceRegistry;
+  readonly #allowAnonymous: boolean;
+  readonly #admitters: readonly WardenPlugin[];
+  readonly #authenticators: readonly WardenPlugin[];
+  readonly #before: readonly WardenPlugin[];
+  /** Reverse order: onion semantics for results. */
+  readonly #after: readonly WardenPlugin[];
+  readonly #edgeContexts = new Map<WardenPlugin, EdgeContext>();
+
+  constructor(options: PipelineOptions) {
+    // Stable sort: plugins of one stage keep their registration order.
+    this.plugins = [...options.plugins].sort((a, b) => stageIndex(a) - stageIndex(b));
+    this.#events = options.events;
+    this.#services = options.services;
+    this.#allowAnonymous = options.allowAnonymous;
+    this.#admitters = options.plugins.filter((p) => p.admit);
+    this.#authenticators = options.plugins.filter((p) => p.authenticate);
+    this.#before = this.plugins.filter((p) => p.beforeRequest);
+    this.#after = this.plugins.filter((p) => p.afterResponse || p.filterListItem).reverse();
+    for (const plugin of options.plugins) {
+      this.#edgeContexts.set(plugin, {
+        services: this.#services,
+        emit: (event) => this.#events.emit({ ...event, plugin: plugin.name, mode: modeOf(plugin) }),
+      });
+    }
+  }
+
+  /** True when some plugin looks at MCP requests or results (the transport can skip work otherwise). */
+  get inspectsRequests(): boolean {
+    return this.#before.length > 0 || this.#after.length > 0;
+  }
+
+  get hasAuthenticators(): boolean {
+    return this.#authenticators.length > 0;
+  }
+
+  /** Every authenticator's challenge, for a 401 `WWW-Authenticate` header. */
+  challenges(request: EdgeRequest): AuthChallenge[] {
+    const challenges: AuthChallenge[] = [];
+    for (const plugin of this.#authenticators) {
+      try {
+        const challenge = plugin.challenge?.(request);
+        if (challenge) challenges.push(challenge);
+      } catch (error) {
+        this.#recordFailure(plugin, error, { remoteAddress: request.remoteAddress });
+      }
+    }
+    return challenges;
+  }
+
+  /**
+   * Admission and authentication of one HTTP request (or of a stdio process at start). Returns the principal or
+   * throws the refusal (already recorded as a security event).
+   */
+  async authenticate(request: EdgeRequest): Promise<Principal> {
+    const base: EventBase = { remoteAddress: request.remoteAddress };
+    for (const plugin of this.#admitters) {
+      try {
+        await plugin.admit!(request, this.#edgeContexts.get(plugin)!);
+      } catch (error) {
+        this.#refuse(plugin, error, base);
+      }
+    }
+    for (const plugin of this.#authenticators) {
+      let found: Principal | undefined;
+      try {
+        found = await plugin.authenticate!(request, this.#edgeContexts.get(plugin)!);
+      } catch (error) {
+        this.#refuse(plugin, error, base);
+        continue; // audit mode: the credential counts as absent
+      }
+      if (found) {
+        const principal = found.authenticatedBy === plugin.name ? found : createPrincipal({ ...found, authenticatedBy: plugin.name });
+        this.#events.emit({
+          type: 'auth.succeeded',
+          outcome: 'allowed',
+          plugin: plugin.name,
+          principalId: principal.id,
+          remoteAddress: request.remoteAddress,
+          details: { transport: request.transport, kind: principal.kind },
+        });
+        return principal;
+      }
+    }
+    if (this.#authenticators.length === 0 || this.#allowAnonymous) return ANONYMOUS_PRINCIPAL;
+    const error = new AuthenticationError({
+      code: CORE_ERROR_CODES.UNAUTHENTICATED,
+      message: 'Authentication required: no credential was presented.',
+      reason: 'no credential presented',
+    });
+    this.#events.emit({ type: 'auth.failed', outcome: 'denied', reason: error.reason, ...base, details: { transport: request.transport } });
+    throw error;
+  }
+
+  /**
+   * Runs every `beforeRequest` hook for one JSON-RPC request. Returns the request to deliver, or throws the
+   * refusal (already recorded).
+   */
+  async before(request: JsonRpcRequest, origin: RequestOrigin): Promise<PreparedRequest> {
+    const controller = new AbortController();
+    let classified: ReturnType<typeof classifyRequest>;
+    const eventBase: EventBase = {
+      principalId: origin.principal.id,
+      remoteAddress: origin.remoteAddress,
+      sessionId: origin.sessionId,
+      requestId: request.id,
+      method: request.method,
+    };
+    try {
+      classified = classifyRequest(request);
+    } catch (error) {
+      this.#refuse(undefined, error, eventBase);
+      throw error;
+    }
+    eventBase.target = targetName(classified.target);
+    let base: Omit<RequestContext, 'mode' | 'emit'> = {
+      requestId: request.id,
+      method: request.method,
+      action: classified.action,
+      target: classified.target,
+      params: classified.params,
+      arguments: classified.arguments,
+      principal: origin.principal,
+      transport: origin.transport,
+      sessionId: origin.sessionId,
+      remoteAddress: origin.remoteAddress,
+      signal: controller.signal,
+      state: new Map(),
+      services: this.#services,
+    };
+    let delivered = request;
+    for (const plugin of this.#before) {
+      const mode = modeOf(plugin);
+      try {
+        const result = await plugin.beforeRequest!(this.#context(base, plugin, mode, eventBase));
+        if (result?.arguments !== undefined && mode === 'enforce') {
+          const params = { ...base.params, arguments: result.arguments };
+          base = { ...base, params, arguments: result.arguments };
+          delivered = { ...delivered, params };
+        }
+      } catch (error) {
+        this.#refuse(plugin, error, eventBase);
+      }
+      if (controller.signal.aborted) break;
+    }
+    return { request: delivered, controller, base };
+  }
+
+  /**
+   * Runs `afterResponse` and `filterListItem` (reverse plugin order) on a successful result. Returns the result
+   * to send, or throws the refusal (already recorded): the client then gets an error instead of the result.
+   */
+  async after(prepared: PreparedRequest, result: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (this.#after.length === 0) return result;
+    const base = prepared.base;
+    const eventBase: EventBase = {
+      principalId: base.principal.id,
+      remoteAddress: base.remoteAddress,
+      sessionId: base.sessionId,
+      requestId: base.requestId,
+      method: base.method,
+      target: targetName(base.target),
+    };
+    let current = result;
+    const list = LIST_KEYS[base.method];
+    for (const plugin of this.#after) {
+      const mode = modeOf(plugin);
+      try {
+        const ctx = this.#context(base, plugin, mode, eventBase);
+        if (plugin.afterResponse) {
+          const out = await plugin.afterResponse({ ...ctx, result: current });
+          if (out?.result !== undefined && mode === 'enforce') current = out.result;
+        }
+        if (plugin.filterListItem && list) current = await this.#filterList(plugin, mode, ctx, current, list, eventBase);
+      } catch (error) {
+        this.#refuse(plugin, error, eventBase);
+      }
+    }
+    return current;
+  }
+
+  async #filterList(
+    plugin: WardenPlugin,
+    mode: PluginMode,
+    ctx: RequestContext,
+    result: Record<string, unknown>,
+    list: { key: string; type: ListItem['type'] },
+    eventBase: EventBase,
+  ): Promise<Record<string, unknown>> {
+    const items = result[list.key];
+    if (!Array.isArray(items)) return result;
+    const kept: unknown[] = [];
+    const hidden: string[] = [];
+    for (const definition of items) {
+      const item = toListItem(list.type, definition);
+      // An entry we cannot name cannot be checked: hide it (fail closed).
+      const visible = item ? await plugin.filterListItem!(item, ctx) : false;
+      if (visible || mode === 'audit') kept.push(definition);
+      if (!visible) hidden.push(item ? listItemName(item) : '(unnamed entry)');
+    }
+    if (hidden.length > 0) {
+      this.#events.emit({
+        type: 'access.denied',
+        outcome: mode === 'audit' ? 'audited' : 'modified',
+        severity: 'debug',
+        plugin: plugin.name,
+        mode,
+        reason: `${hidden.length} ${list.key} entries hidden from the list`,
+        ...eventBase,
+        details: { hidden: hidden.slice(0, 50) },
+      });
+    }
+    return mode === 'audit' ? result : { ...result, [list.key]: kept };
+  }
+
+  #context(base: Omit<RequestContext, 'mode' | 'emit'>, plugin: WardenPlugin, mode: PluginMode, eventBase: EventBase): RequestContext {
+    return {
+      ...base,
+      mode,
+      emit: (event) => this.#events.emit({ ...eventBase, ...event, plugin: plugin.name, mode }),
+    };
+  }
+
+  /** Records a refusal; rethrows it in enforce mode (non-WardenErrors become a fail-closed PluginFailureError). */
+  #refuse(plugin: WardenPlugin | undefined, thrown: unknown, eventBase: EventBase): void {
+    const error = WardenError.isInstance(thrown) ? thrown : new PluginFailureError(plugin?.name ?? 'core', thrown);
+    const mode = plugin ? modeOf(plugin) : 'enforce';
+    this.#events.emit({
+      type: error.eventType,
+      outcome: mode === 'audit' ? 'audited' : 'denied',
+      severity: error.eventType === 'plugin.error' ? 'error' : undefined,
+      plugin: plugin?.name,
+      mode: plugin ? mode : undefined,
+      reason: error.reason ?? error.message,
+      ...eventBase,
+      details: { code: error.code, ...error.details },
+    });
+    if (mode === 'enforce') throw error;
+  }
+
+  #recordFailure(plugin: WardenPlugin, thrown: unknown, eventBase: EventBase): void {
+    const error = new PluginFailureError(plugin.name, thrown);
+    this.#events.emit({ type: 'plugin.error', outcome: 'info', severity: 'error', plugin: plugin.name, reason: error.reason, ...eventBase });
+  }
+}
+
+function toListItem(type: ListItem['type'], definition: unknown): ListItem | undefined {
+  if (typeof definition !== 'object' || definition === null) return undefined;
+  const d = definition as Record<string, unknown>;
+  switch (type) {
+    case 'tool':
+    case 'prompt':
+      return typeof d.name === 'string' ? { type, name: d.name, definition: d } : undefined;
+    case 'resource':
+      return typeof d.uri === 'string' ? { type, uri: d.uri, definition: d } : undefined;
+    case 'resourceTemplate':
+      return typeof d.uriTemplate === 'string' ? { type, uriTemplate: d.uriTemplate, definition: d } : undefined;
+  }
+}
+
+function listItemName(item: ListItem): string {
+  switch (item.type) {
+    case 'resource':
+      return item.uri;
+    case 'resourceTemplate':
+      return item.uriTemplate;
+    default:
+      return item.name;
+  }
+}
+
+export type { McpTarget };

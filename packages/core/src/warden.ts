@@ -1,0 +1,169 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { z } from 'zod';
+import { ConfigError, WardenError } from './errors.js';
+import { SecurityEventBus, type SecurityEventSink } from './events.js';
+import { createHttpHandler, type HttpHandlerOptions, type McpServerLike, type WardenHttpHandler } from './http/edge.js';
+import { WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
+import { Pipeline } from './pipeline.js';
+import { AUTHENTICATION_CAPABILITY, PLUGIN_STAGES, WARDEN_SPEC_VERSION, type WardenPlugin } from './plugin.js';
+import type { Principal } from './principal.js';
+import { WardenServices } from './services.js';
+
+export interface WardenOptions {
+  /** Plugins, in the order they run within a stage. */
+  plugins?: WardenPlugin[];
+  /** Where security events go (add more later with `warden.events.addSink`). */
+  sinks?: SecurityEventSink[];
+  /** Let requests that carry no credential through as the anonymous principal. @default false */
+  allowAnonymous?: boolean;
+  /** A request the server has not answered in this time gets a timeout error and is cancelled; 0 disables. @default 120000 */
+  requestTimeoutMs?: number;
+  /** The public URL of the MCP endpoint (e.g. `https://mcp.example.com/mcp`), given to plugins at setup. */
+  resourceUrl?: string | URL;
+}
+
+const pluginShape = z.object({
+  specVersion: z.literal(WARDEN_SPEC_VERSION, { error: `plugin specVersion must be ${WARDEN_SPEC_VERSION}` }),
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'plugin name must be kebab-case (a-z, 0-9, -), at most 64 characters'),
+  stage: z.enum(PLUGIN_STAGES).optional(),
+  mode: z.enum(['enforce', 'audit']).optional(),
+  provides: z.array(z.string()).optional(),
+  requires: z.array(z.string()).optional(),
+});
+
+const optionsShape = z.object({
+  allowAnonymous: z.boolean().optional(),
+  requestTimeoutMs: z.number().int().min(0).max(24 * 3_600_000).optional(),
+  resourceUrl: z.union([z.string().url(), z.instanceof(URL)]).optional(),
+});
+
+function capabilitiesOf(plugin: WardenPlugin): string[] {
+  return [plugin.name, ...(plugin.provides ?? []), ...(plugin.authenticate ? [AUTHENTICATION_CAPABILITY] : [])];
+}
+
+/**
+ * A configured set of plugins, ready to secure MCP servers over HTTP, stdio or any SDK transport.
+ * Create it with {@link createWarden}.
+ */
+export class Warden {
+  readonly events: SecurityEventBus;
+  readonly services: WardenServices;
+  readonly pipeline: Pipeline;
+  readonly plugins: readonly WardenPlugin[];
+  readonly requestTimeoutMs: number;
+  readonly #handlers = new Set<WardenHttpHandler>();
+  #closed = false;
+
+  /** @internal use {@link createWarden} */
+  constructor(plugins: readonly WardenPlugin[], events: SecurityEventBus, services: WardenServices, options: WardenOptions) {
+    this.plugins = plugins;
+    this.events = events;
+    this.services = services;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
+    this.pipeline = new Pipeline({ plugins, events, services, allowAnonymous: options.allowAnonymous ?? false });
+  }
+
+  /**
+   * Wraps an SDK transport: connect your server to the result instead of the transport itself.
+   * @example await server.connect(warden.wrapTransport(new InMemoryTransport(...), { principal }));
+   */
+  wrapTransport(transport: Transport, options: WardenTransportOptions = {}): WardenTransport {
+    return new WardenTransport(transport, this.pipeline, this.events, { requestTimeoutMs: this.requestTimeoutMs, ...options });
+  }
+
+  /**
+   * Serves `server` over stdio. Identity comes from the environment (e.g. an API key variable read by the
+   * authenticator); a refusal is thrown before anything is served.
+   */
+  async connectStdio(server: McpServerLike, options: { env?: NodeJS.ProcessEnv; transport?: Transport } = {}): Promise<WardenTransport> {
+    const principal = await this.pipeline.authenticate({ transport: 'stdio', headers: {}, env: options.env ?? process.env });
+    const wrapped = this.wrapTransport(options.transport ?? new StdioServerTransport(), { transport: 'stdio', principal });
+    await server.connect(wrapped);
+    return wrapped;
+  }
+
+  /** A node:http handler serving the MCP endpoint (Streamable HTTP) and the plugins' routes. */
+  httpHandler(options: HttpHandlerOptions): WardenHttpHandler {
+    const handler = createHttpHandler({ pipeline: this.pipeline, events: this.events, plugins: this.plugins, requestTimeoutMs: this.requestTimeoutMs }, options);
+    this.#handlers.add(handler);
+    return handler;
+  }
+
+  /** The principal a stdio process would get (useful for CLIs that check configuration). */
+  authenticateEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<Principal> {
+    return this.pipeline.authenticate({ transport: 'stdio', headers: {}, env });
+  }
+
+  /** Closes HTTP sessions and every plugin (reverse order). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#handlers].map((h) => h.close()));
+    for (const plugin of [...this.plugins].reverse()) {
+      try {
+        await plugin.close?.();
+      } catch {
+        // Closing goes on for the others.
+      }
+    }
+  }
+}
+
+/**
+ * Validates the plugins (contract version, unique names, dependencies), runs their setup in order, and returns
+ * a {@link Warden}. Every configuration problem is thrown here as a `ConfigError`, never at request time.
+ * @example
+ * const warden = await createWarden({ plugins: [apiKeyAuth({ store, peppers })], sinks: [pinoSink()] });
+ */
+export async function createWarden(options: WardenOptions = {}): Promise<Warden> {
+  const parsed = optionsShape.safeParse(options);
+  if (!parsed.success) throw new ConfigError(`Invalid warden options: ${z.prettifyError(parsed.error)}`);
+  const plugins = options.plugins ?? [];
+  const names = new Set<string>();
+  for (const [index, plugin] of plugins.entries()) {
+    const check = pluginShape.safeParse(plugin);
+    if (!check.success) {
+      const name = typeof (plugin as { name?: unknown })?.name === 'string' ? `"${(plugin as { name: string }).name}"` : `#${index}`;
+      throw new ConfigError(`Plugin ${name} does not satisfy the MCP Warden plugin contract v${WARDEN_SPEC_VERSION}: ${z.prettifyError(check.error)}`);
+    }
+    if (names.has(plugin.name)) throw new ConfigError(`Plugin "${plugin.name}" is registered twice: register each plugin once.`);
+    names.add(plugin.name);
+  }
+  const available = new Set(plugins.flatMap(capabilitiesOf));
+  for (const plugin of plugins) {
+    for (const need of plugin.requires ?? []) {
+      if (!available.has(need)) {
+        const hint = need === AUTHENTICATION_CAPABILITY ? ' (e.g. @mcp-warden/apikey-auth or @mcp-warden/oauth)' : '';
+        throw new ConfigError(`Plugin "${plugin.name}" requires "${need}", which no registered plugin provides: register one${hint}.`);
+      }
+    }
+  }
+  const events = new SecurityEventBus(options.sinks);
+  for (const plugin of plugins) {
+    if (plugin.onEvent) {
+      const onEvent = plugin.onEvent.bind(plugin);
+      events.on(onEvent);
+    }
+  }
+  const services = new WardenServices();
+  const resourceUrl = options.resourceUrl === undefined ? undefined : new URL(options.resourceUrl);
+  const setUp: WardenPlugin[] = [];
+  const pluginList = plugins.map((p) => ({ name: p.name, provides: capabilitiesOf(p).slice(1) }));
+  for (const plugin of plugins) {
+    try {
+      await plugin.setup?.({
+        services,
+        plugins: pluginList,
+        resourceUrl,
+        emit: (event) => events.emit({ ...event, plugin: plugin.name }),
+      });
+      setUp.push(plugin);
+    } catch (error) {
+      for (const done of setUp.reverse()) await Promise.resolve(done.close?.()).catch(() => undefined);
+      if (WardenError.isInstance(error)) throw error;
+      throw new ConfigError(`Plugin "${plugin.name}" failed to set up: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+  return new Warden(plugins, events, services, options);
+}
