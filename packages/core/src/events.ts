@@ -65,7 +65,7 @@ export interface SecurityEventSink {
 
 export type SecurityEventListener = (event: SecurityEvent) => void;
 
-const SECRET_KEY_PATTERN = /(token|secret|password|passphrase|authorization|cookie|credential|api[-_]?key|private[-_]?key|pepper)/i;
+const SECRET_KEY_PATTERN = /(token|secret|password|passphrase|authorization|cookie|credential|api[-_]?key|private[-_]?key|access[-_]?key|^key$|pepper|bearer)/i;
 /** Ids, hashes and counts under secret-ish names (`keyId`, `tokenHash`, `secretRule`) are not secrets. */
 const SAFE_KEY_SUFFIX = /(id|ids|hash|prefix|count|type|rule|rules)$/i;
 const MAX_DETAIL_DEPTH = 6;

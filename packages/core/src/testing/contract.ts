@@ -51,15 +51,20 @@ export function contractServer(): McpServer {
   return server;
 }
 
-function throwing(plugin: WardenPlugin): WardenPlugin {
+/** The plugin with its hooks crashing on the refusal's request (lifecycle requests still pass, so a client connects). */
+function throwing(plugin: WardenPlugin, refusal: ContractRefusal): WardenPlugin {
   const boom = () => {
     throw new Error('contract: simulated plugin crash');
   };
+  const method = refusal.kind === 'request' ? refusal.method : undefined;
   return {
     ...plugin,
     ...(plugin.admit ? { admit: boom } : {}),
     ...(plugin.authenticate ? { authenticate: boom } : {}),
-    ...(plugin.beforeRequest ? { beforeRequest: boom } : {}),
+    beforeRequest: (ctx) => {
+      if (ctx.method === method) boom();
+      return plugin.beforeRequest?.(ctx);
+    },
   };
 }
 
@@ -140,7 +145,7 @@ export function runPluginContractTests(options: PluginContractOptions): void {
     });
 
     it('fails closed when it crashes', async () => {
-      const out = await attempt(throwing(await options.create('enforce')));
+      const out = await attempt(throwing(await options.create('enforce'), options.refusal));
       expect(out.ok).toBe(false);
       expect(out.events.some((e) => (e as { type?: string }).type === 'plugin.error')).toBe(true);
       expect(String((out.error as Error)?.message)).not.toContain('simulated plugin crash');
