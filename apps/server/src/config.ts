@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The reference server's configuration: a JSON or YAML file, then `MCP_WARDEN_*` environment variables, then
+ * command-line flags, each overriding the one before. `config.schema.json` (generated from this) helps editors.
+ */
+export const serverConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    /** Where keys, the notes database and the demo files live. */
+    dataDir: z.string().min(1).default('./.mcp-warden'),
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(3000),
+        endpoint: z.string().startsWith('/').default('/mcp'),
+        sessions: z.enum(['stateful', 'stateless']).default('stateful'),
+        /** Public URL of the MCP endpoint (behind a proxy); defaults to http://host:port/endpoint. */
+        publicUrl: z.url().optional(),
+        /** Host names accepted in the Host header (DNS-rebinding protection). Defaults to loopback names. */
+        allowedHosts: z.array(z.string().min(1)).optional(),
+        allowedOrigins: z.array(z.url()).optional(),
+        trustedProxies: z.number().int().min(0).max(10).default(0),
+        maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        requestTimeoutMs: z.number().int().min(0).default(120_000),
+        tls: z.object({ keyFile: z.string(), certFile: z.string() }).strict().optional(),
+        /** Plain HTTP on a non-loopback address: only behind a TLS-terminating proxy. */
+        allowInsecureHttp: z.boolean().default(false),
+      })
+      .strict()
+      .default({} as never),
+    logging: z
+      .object({
+        level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+        /** File for security events (JSON lines); stdout (HTTP) or stderr (stdio) when absent. */
+        securityLogFile: z.string().optional(),
+      })
+      .strict()
+      .default({} as never),
+    /** Per-plugin settings; see each plugin's README. */
+    plugins: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+
+export interface ConfigOverrides {
+  configFile?: string;
+  dataDir?: string;
+  host?: string;
+  port?: number;
+}
+
+/** Thrown for a configuration that cannot be used; the message says what and where. */
+export class ServerConfigError extends Error {
+  override name = 'ServerConfigError';
+}
+
+const ENV_OVERRIDES: Array<[string, (config: Record<string, unknown>, value: string) => void]> = [
+  ['MCP_WARDEN_DATA_DIR', (c, v) => void (c.dataDir = v)],
+  ['MCP_WARDEN_HOST', (c, v) => void (section(c, 'server').host = v)],
+  ['MCP_WARDEN_PORT', (c, v) => void (section(c, 'server').port = Number(v))],
+  ['MCP_WARDEN_SESSIONS', (c, v) => void (section(c, 'server').sessions = v)],
+  ['MCP_WARDEN_PUBLIC_URL', (c, v) => void (section(c, 'server').publicUrl = v)],
+  ['MCP_WARDEN_LOG_LEVEL', (c, v) => void (section(c, 'logging').level = v)],
+  ['MCP_WARDEN_SECURITY_LOG', (c, v) => void (section(c, 'logging').securityLogFile = v)],
+];
+
+function section(config: Record<string, unknown>, key: string): Record<string, unknown> {
+  const current = config[key];
+  if (typeof current === 'object' && current !== null && !Array.isArray(current)) return current as Record<string, unknown>;
+  const fresh: Record<string, unknown> = {};
+  config[key] = fresh;
+  return fresh;
+}
+
+/** Reads, merges and validates the configuration. Throws `ServerConfigError` with every problem listed. */
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const file = overrides.configFile ?? env.MCP_WARDEN_CONFIG;
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(resolve(file), 'utf8');
+    } catch (error) {
+      throw new ServerConfigError(`Cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+    }
+    try {
+      const parsed: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+      raw = (parsed ?? {}) as Record<string, unknown>;
+    } catch (error) {
+      throw new ServerConfigError(`Config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ServerConfigError(`Config file ${file} must contain an object.`);
+  }
+  for (const [name, apply] of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') apply(raw, value);
+  }
+  if (overrides.dataDir !== undefined) raw.dataDir = overrides.dataDir;
+  if (overrides.host !== undefined) section(raw, 'server').host = overrides.host;
+  if (overrides.port !== undefined) section(raw, 'server').port = overrides.port;
+  const result = serverConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ServerConfigError(`Invalid configuration${file ? ` in ${file}` : ''}:\n${z.prettifyError(result.error)}`);
+  }
+  return { ...result.data, dataDir: resolve(result.data.dataDir) };
+}

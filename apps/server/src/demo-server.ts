@@ -1,0 +1,110 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { getPrincipal } from '@mcp-warden/core';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { NotesStore } from './notes-store.js';
+
+/** Resolves a user path inside a directory, or throws. Supplied by the validation plugin's `safePath`. */
+export type SandboxResolver = (root: string, userPath: string) => Promise<string>;
+
+export interface DemoServerDeps {
+  notes: NotesStore;
+  /** Root of `read_file`. */
+  sandboxDir: string;
+  /** Roots of the `file:///public/{name}` and `file:///private/{name}` resources. */
+  publicDir: string;
+  privateDir: string;
+  resolveInSandbox: SandboxResolver;
+  startedAt: number;
+  stats: () => Record<string, number>;
+}
+
+const NOTE_NAME = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\w][\w .-]*$/, 'letters, digits, space, dot, dash and underscore; not starting with a dot');
+
+function text(value: string) {
+  return { content: [{ type: 'text' as const, text: value }] };
+}
+
+function ownerOf(extra: Parameters<typeof getPrincipal>[0]): string {
+  return getPrincipal(extra)?.id ?? 'anonymous';
+}
+
+async function listDir(dir: string, prefix: string) {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return { resources: names.sort().map((name) => ({ uri: `${prefix}${encodeURIComponent(name)}`, name, mimeType: 'text/plain' })) };
+}
+
+/**
+ * The demo MCP server the reference server protects. Its tools know nothing about security: every check is the
+ * plugins' job, which is the point.
+ */
+export function createDemoServer(deps: DemoServerDeps): McpServer {
+  const server = new McpServer({ name: 'mcp-warden-reference', version: '0.1.0' }, { capabilities: { logging: {} } });
+
+  server.registerTool('echo', { description: 'Echoes the given text back.', inputSchema: { text: z.string().max(10_000) } }, async ({ text: value }) => text(value));
+
+  server.registerTool(
+    'read_file',
+    { description: 'Reads a text file from the sandbox directory.', inputSchema: { path: z.string().min(1).max(1024) } },
+    async ({ path }) => {
+      const file = await deps.resolveInSandbox(deps.sandboxDir, path);
+      return text(await readFile(file, 'utf8'));
+    },
+  );
+
+  server.registerTool(
+    'write_note',
+    { description: 'Stores a note for the caller.', inputSchema: { name: NOTE_NAME, body: z.string().max(100_000) } },
+    async ({ name, body }, extra) => {
+      const note = deps.notes.write(ownerOf(extra), name, body);
+      return text(`Saved note "${note.name}" (${body.length} characters).`);
+    },
+  );
+
+  server.registerTool('read_note', { description: "Reads one of the caller's notes.", inputSchema: { name: NOTE_NAME } }, async ({ name }, extra) => {
+    const note = deps.notes.read(ownerOf(extra), name);
+    if (!note) return { ...text(`No note named "${name}".`), isError: true };
+    return text(note.body);
+  });
+
+  server.registerTool('list_notes', { description: "Lists the caller's notes." }, async (extra) => {
+    const notes = deps.notes.list(ownerOf(extra));
+    return { ...text(notes.map((n) => n.name).join('\n') || '(no notes)'), structuredContent: { notes } };
+  });
+
+  server.registerTool('admin_stats', { description: 'Server statistics (administrators only).' }, async () => {
+    const stats = { uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000), notes: deps.notes.count(), ...deps.stats() };
+    return { ...text(JSON.stringify(stats)), structuredContent: stats };
+  });
+
+  for (const [kind, dir] of [
+    ['public', deps.publicDir],
+    ['private', deps.privateDir],
+  ] as const) {
+    server.registerResource(
+      `${kind}-files`,
+      new ResourceTemplate(`file:///${kind}/{name}`, { list: () => listDir(dir, `file:///${kind}/`) }),
+      { description: `${kind === 'public' ? 'Public' : 'Private'} documents`, mimeType: 'text/plain' },
+      async (uri, { name }) => {
+        const file = await deps.resolveInSandbox(dir, decodeURIComponent(String(name)));
+        return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: await readFile(file, 'utf8') }] };
+      },
+    );
+  }
+
+  server.registerPrompt(
+    'summarize_notes',
+    { description: "Asks the model to summarise the caller's notes on a topic.", argsSchema: { topic: z.string().max(200) } },
+    ({ topic }, extra) => {
+      const names = deps.notes.list(ownerOf(extra)).map((n) => n.name);
+      return {
+        messages: [{ role: 'user', content: { type: 'text', text: `Summarise my notes about "${topic}". Notes available: ${names.join(', ') || 'none'}.` } }],
+      };
+    },
+  );
+  return server;
+}
