@@ -31,7 +31,7 @@ export const serverConfigSchema = z
         allowInsecureHttp: z.boolean().default(false),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     logging: z
       .object({
         level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -39,7 +39,7 @@ export const serverConfigSchema = z
         securityLogFile: z.string().optional(),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     /** Per-plugin settings; see each plugin's README. */
     plugins: z.record(z.string(), z.unknown()).default({}),
   })

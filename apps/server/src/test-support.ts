@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+
+export function tempDataDir(): string {
+  return join(mkdtempSync(join(tmpdir(), 'mcp-warden-server-')), 'data');
+}
+
+export interface SpawnedServer {
+  child: ChildProcess;
+  url: URL;
+  /** Everything the process wrote to stderr so far. */
+  stderr: () => string;
+  stdout: () => string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `mcp-warden serve` on a free port and waits for its "serving MCP at" line. */
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const url = await new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${err}`)), 20_000);
+    child.stderr!.on('data', (d) => {
+      err += d;
+      const match = /serving MCP at (\S+)/.exec(err);
+      if (match) {
+        clearTimeout(timer);
+        resolve(new URL(match[1]!));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${err}`)));
+  });
+  return {
+    child,
+    url,
+    stderr: () => err,
+    stdout: () => out,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+      }),
+  };
+}
