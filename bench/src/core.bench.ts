@@ -1,0 +1,11 @@
+// tools/call throughput over Streamable HTTP: the bare SDK server vs the same server behind MCP Warden core with an
+// empty pipeline. Both: node:http, stateless, JSON responses, 16 connections, autocannon in this process and the
+// server in a child process. Target: the empty pipeline keeps ≥ 97% of bare throughput.
+import { compare, table, writeResult } from './http-load.ts';
+
+const server = new URL('./servers/core-http-server.ts', import.meta.url).pathname;
+const rows = await compare([
+  { name: 'bare SDK (node:http)', script: [server, 'bare'] },
+  { name: 'MCP Warden core, empty pipeline', script: [server, 'warden'] },
+]);
+writeResult('core.md', table('core: tools/call over Streamable HTTP', rows, 'node:http, stateless, JSON responses, 16 connections, 3 × 5 s rounds, medians'));

@@ -1,0 +1,43 @@
+// A tools/call target for the HTTP benchmarks: the same McpServer served either bare (the SDK's transport on
+// node:http) or behind MCP Warden core with the given plugins. Prints {"url": …} when listening.
+import { createServer } from 'node:http';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { z } from 'zod';
+import { createWarden, listen, type WardenPlugin } from '../../../packages/core/src/index.ts';
+
+export function benchServer(): McpServer {
+  const server = new McpServer({ name: 'bench', version: '1.0.0' });
+  server.registerTool('echo', { description: 'echo', inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  return server;
+}
+
+/** Stateless, JSON responses: one server and transport per request, as the SDK's stateless examples do. */
+export async function serveBare(): Promise<string> {
+  const http = createServer(async (req, res) => {
+    const server = benchServer();
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const address = http.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/mcp`;
+}
+
+export async function serveWarden(plugins: WardenPlugin[] = [], allowAnonymous = false): Promise<string> {
+  const warden = await createWarden({ plugins, allowAnonymous });
+  const handler = warden.httpHandler({ createServer: benchServer, sessions: 'stateless', responseMode: 'json' });
+  const listening = await listen(handler, { host: '127.0.0.1', port: 0 });
+  return `${listening.origin}/mcp`;
+}
+
+if (process.argv[1]?.endsWith('core-http-server.ts')) {
+  const mode = process.argv[2];
+  const url = mode === 'bare' ? await serveBare() : await serveWarden();
+  process.stdout.write(`${JSON.stringify({ url })}\n`);
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// The two commands of the README: `npm start` (install, build, serve) and `npm test` (install, build, start the
+// services the tests need, run every test). Needs only Node >= 20 and npm; gets pnpm itself.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM_VERSION = '12.4.2';
+const [command = 'test', ...rest] = process.argv.slice(2);
+
+function log(line) {
+  process.stderr.write(`[mcp-warden] ${line}\n`);
+}
+
+/** pnpm as a command line: the global one when it is the pinned version, otherwise through npx. */
+function pnpmCommand() {
+  const found = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (found.status === 0 && found.stdout.trim() === PNPM_VERSION) return ['pnpm'];
+  return ['npx', '-y', `pnpm@${PNPM_VERSION}`];
+}
+
+function run(argv, options = {}) {
+  const [cmd, ...args] = argv;
+  const result = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', ...options });
+  if (result.status !== 0) {
+    log(`failed: ${argv.join(' ')}`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function setup(pnpm) {
+  log('installing dependencies (first run compiles better-sqlite3, a few minutes)');
+  run([...pnpm, 'install', '--frozen-lockfile']);
+  log('building');
+  run([...pnpm, 'exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function which(binary) {
+  return spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** Starts a throw-away Redis on a free loopback port for the test run (installing Debian's package if root). */
+async function startRedis() {
+  if (process.env.REDIS_URL) return undefined;
+  if (!which('redis-server')) {
+    if (process.getuid?.() === 0 && which('apt-get')) {
+      log('redis-server not found: installing Debian package redis-server');
+      run(['sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null']);
+    } else {
+      log('the tests need Redis: install redis-server (e.g. `sudo apt-get install redis-server`) or set REDIS_URL');
+      process.exit(1);
+    }
+  }
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    const ping = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
+    if (ping.stdout?.trim() === 'PONG') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.env.REDIS_URL = `redis://127.0.0.1:${port}`;
+  log(`Redis for the tests at ${process.env.REDIS_URL}`);
+  return child;
+}
+
+/** Runs the test tasks, echoing their output, and ends with one "N passed, N failed" line over all packages. */
+function runTests(pnpm, extraArgs) {
+  return new Promise((resolve) => {
+    const [cmd, ...args] = [...pnpm, 'exec', 'turbo', 'run', 'test', '--concurrency=1', ...extraArgs];
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
+    let passed = 0;
+    let failed = 0;
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /Tests\s+(?:(\d+) failed \| )?(?:\d+ skipped \| )?(\d+) passed/.exec(line);
+        if (m) {
+          failed += Number(m[1] ?? 0);
+          passed += Number(m[2]);
+        } else {
+          const onlyFailed = /Tests\s+(\d+) failed \(/.exec(line);
+          if (onlyFailed) failed += Number(onlyFailed[1]);
+        }
+      }
+    });
+    child.on('exit', (code) => {
+      if (code !== 0 && failed === 0) failed = 1; // a package failed without a vitest summary (e.g. a crash)
+      process.stdout.write(`\ntests: ${passed} passed, ${failed} failed\n`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+const pnpm = pnpmCommand();
+if (command === 'start') {
+  setup(pnpm);
+  const server = spawn(process.execPath, [join(ROOT, 'apps/server/dist/cli.js'), 'serve', ...rest], { cwd: ROOT, stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
+  server.on('exit', (code) => process.exit(code ?? 0));
+} else if (command === 'test') {
+  // --no-install: reuse the installed and built tree (the Node 22 run after the Node 20 one).
+  if (!rest.includes('--no-install') || !existsSync(join(ROOT, 'node_modules'))) setup(pnpm);
+  const redis = await startRedis();
+  const code = await runTests(pnpm, rest.filter((a) => a !== '--no-install'));
+  redis?.kill();
+  process.exit(code);
+} else {
+  log(`unknown command "${command}": use start or test`);
+  process.exit(2);
+}
