@@ -1,0 +1,65 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { issueKey } from './issue-key.js';
+
+const here = new URL('.', import.meta.url).pathname;
+const tsx = ['--import', 'tsx'];
+const pepper = randomBytes(32).toString('base64');
+const keysDb = join(mkdtempSync(join(tmpdir(), 'warden-examples-')), 'keys.db');
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill();
+});
+
+describe('examples: secure an existing McpServer', () => {
+  it('over Streamable HTTP: a valid key calls the tool, no key gets 401', async () => {
+    const key = await issueKey(keysDb, pepper);
+    const child = spawn(process.execPath, [...tsx, join(here, 'http-server.ts')], {
+      env: { ...process.env, PEPPER: pepper, KEYS_DB: keysDb, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    const url = await new Promise<URL>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => resolve(new URL(JSON.parse(d.toString()).url)));
+      child.once('exit', (code) => reject(new Error(`example exited with ${code}`)));
+    });
+    const client = new Client({ name: 'example-test', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+    expect((await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).content).toEqual([{ type: 'text', text: '5' }]);
+    await client.close();
+    const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it('over stdio: the key from the environment authenticates the process', async () => {
+    const key = await issueKey(keysDb, pepper);
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [...tsx, join(here, 'stdio-server.ts')],
+      env: { PATH: process.env.PATH ?? '', PEPPER: pepper, KEYS_DB: keysDb, MCP_WARDEN_API_KEY: key },
+    });
+    const client = new Client({ name: 'example-test', version: '1' });
+    await client.connect(transport);
+    expect((await client.callTool({ name: 'add', arguments: { a: 40, b: 2 } })).content).toEqual([{ type: 'text', text: '42' }]);
+    await client.close();
+  });
+
+  it('over stdio: a wrong key refuses to serve at all', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [...tsx, join(here, 'stdio-server.ts')],
+      env: { PATH: process.env.PATH ?? '', PEPPER: pepper, KEYS_DB: keysDb, MCP_WARDEN_API_KEY: 'mcpw_notarealkey' },
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'example-test', version: '1' });
+    await expect(client.connect(transport)).rejects.toThrow();
+  });
+});
