@@ -278,3 +278,30 @@ describe('listen', () => {
     await expect(listen(() => undefined, { host: '0.0.0.0', port: 0 })).rejects.toThrow(/Refusing to serve plain HTTP on non-loopback address/);
   });
 });
+
+describe('resumable streams', () => {
+  it('gives every session its own event store, so a stream can be resumed but never crosses sessions', async () => {
+    const { InMemoryEventStore } = await import('../__fixtures__/event-store.js');
+    const stores: InstanceType<typeof InMemoryEventStore>[] = [];
+    srv = await startTestHttpServer({
+      plugins: [tokenAuth()],
+      createServer: demoServer,
+      handlerOptions: {
+        eventStore: () => {
+          const store = new InMemoryEventStore();
+          stores.push(store);
+          return store;
+        },
+        retryInterval: 1000,
+      },
+    });
+    const init = { ...INIT, params: { ...INIT.params, protocolVersion: '2025-11-25' } };
+    const first = await post(init, { authorization: 'Bearer good:alice' });
+    const body = await first.text();
+    expect(body).toMatch(/^id: \S+\nretry: 1000\n/m); // the priming event a client resumes from
+    await (await post(init, { authorization: 'Bearer good:bob' })).text();
+    expect(stores).toHaveLength(2);
+    expect(stores[0]!.size).toBeGreaterThan(0);
+    await srv.close();
+  });
+});

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { type EventStore, StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   AuthenticationError,
@@ -57,6 +57,14 @@ export interface HttpHandlerOptions {
   responseMode?: 'sse' | 'json';
   /** Number of reverse proxies in front whose `X-Forwarded-For` entries are trusted. @default 0 */
   trustedProxies?: number;
+  /**
+   * Makes stateful SSE streams resumable (`Last-Event-ID`): called once per session for that session's store. A
+   * factory, not one shared store, because the SDK replays by event id alone: a shared store would let one
+   * principal replay another's events.
+   */
+  eventStore?: () => EventStore;
+  /** `retry` (ms) announced to clients in resumable streams; needs `eventStore`. */
+  retryInterval?: number;
 }
 
 interface Session {
@@ -414,6 +422,8 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     let entry: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      eventStore: options.eventStore?.(),
+      retryInterval: options.retryInterval,
       onsessioninitialized: (sessionId) => {
         if (entry) {
           sessions.set(sessionId, entry);

@@ -1,0 +1,312 @@
+import {
+  type AuthChallenge,
+  AuthenticationError,
+  ConfigError,
+  type EdgeContext,
+  type EdgeRequest,
+  InsufficientScopeError,
+  type PluginRoute,
+  type PluginSetupContext,
+  type Principal,
+  type RequestContext,
+  WARDEN_SPEC_VERSION,
+  type WardenPlugin,
+} from '@mcp-warden/core';
+import { OAUTH_ERROR_CODES, TokenVerificationError } from './errors.js';
+import { ScopeRules } from './glob.js';
+import {
+  type ProtectedResourceMetadata,
+  protectedResourceMetadataPaths,
+  protectedResourceMetadataUrl,
+} from './metadata.js';
+import { formatIssues, oauthOptionsSchema } from './options.js';
+import { ScopeHierarchy } from './scopes.js';
+import {
+  canonicalResource,
+  createTokenVerifier,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from './token-verifier.js';
+
+/** Options of the {@link oauth} plugin. */
+export interface OAuthOptions
+  extends Omit<TokenVerifierOptions, 'resource' | 'authenticatedBy' | 'onJwksStatus'> {
+  /**
+   * The canonical URI of this MCP server, e.g. `https://mcp.example.com/mcp`. Tokens must name it in `aud`; the
+   * metadata is served for it. Defaults to the warden's `resourceUrl`.
+   */
+  resource?: string;
+  /** Authorization server issuer URLs advertised in the metadata. @default [issuer] */
+  authorizationServers?: string[];
+  /** `scopes_supported` of the metadata: keep it to what basic use needs (more is asked for by step-up). */
+  scopesSupported?: string[];
+  /** Scopes every request needs (also sent in the 401 challenge's `scope`). @default [] */
+  requiredScopes?: string[];
+  /** Extra scopes by JSON-RPC method, exact or glob: `{ 'tools/list': ['mcp:read'] }`. */
+  methods?: Record<string, string[]>;
+  /** Extra scopes by tool name, exact or glob: `{ 'notes_*': ['notes:read'], delete_note: ['notes:write'] }`. */
+  tools?: Record<string, string[]>;
+  /** Extra scopes by prompt name, exact or glob. */
+  prompts?: Record<string, string[]>;
+  /** Extra scopes by resource URI, exact or glob: `{ 'file:///private/*': ['files:private'] }`. */
+  resources?: Record<string, string[]>;
+  /** Broader scopes imply narrower ones: `{ implies: { 'notes:write': ['notes:read'] }, prefixSeparator: ':' }`. */
+  scopeHierarchy?: { implies?: Record<string, string[]>; prefixSeparator?: string };
+  /** `resource_name` of the metadata. */
+  resourceName?: string;
+  /** `resource_documentation` of the metadata. */
+  resourceDocumentation?: string;
+  /** Bearer tokens starting with one of these are left to other authenticators (e.g. `['mcpw_']` for API keys). */
+  ignoreTokenPrefixes?: string[];
+  /** @default 'enforce' */
+  mode?: 'enforce' | 'audit';
+  /** Plugin name (and `Principal.authenticatedBy`). @default 'oauth' */
+  name?: string;
+}
+
+/** Scopes an MCP operation needs, as computed from the plugin's rules. Exported for tests and tooling. */
+export interface ScopePolicy {
+  /** Every scope the request needs (global, by method, by target), sorted. */
+  requiredFor(ctx: Pick<RequestContext, 'method' | 'target'>): string[];
+  /** The required scopes `principal` lacks, honouring the hierarchy. */
+  missing(principal: Pick<Principal, 'scopes'>, required: readonly string[]): string[];
+}
+
+/** Builds the scope policy of a plugin configuration (usable without the pipeline). */
+export function createScopePolicy(
+  options: Pick<
+    OAuthOptions,
+    'requiredScopes' | 'methods' | 'tools' | 'prompts' | 'resources' | 'scopeHierarchy'
+  >,
+): ScopePolicy {
+  const global = [...new Set(options.requiredScopes ?? [])];
+  const methods = new ScopeRules(options.methods);
+  const tools = new ScopeRules(options.tools);
+  const prompts = new ScopeRules(options.prompts);
+  const resources = new ScopeRules(options.resources);
+  const hierarchy = new ScopeHierarchy(options.scopeHierarchy);
+  return {
+    requiredFor(ctx) {
+      const out = new Set(global);
+      methods.collect(ctx.method, out);
+      const target = ctx.target;
+      if (target?.type === 'tool') tools.collect(target.name, out);
+      else if (target?.type === 'prompt') prompts.collect(target.name, out);
+      else if (target?.type === 'resource') resources.collect(target.uri, out);
+      return [...out].sort();
+    },
+    missing(principal, required) {
+      return hierarchy.missing(principal.scopes, required);
+    },
+  };
+}
+
+/** Extracts the token of an `Authorization: Bearer <token>` header; `undefined` for another scheme. */
+export function bearerToken(authorization: string | undefined): string | undefined {
+  if (authorization === undefined) return undefined;
+  const match = /^Bearer[ ]+(\S+)[ ]*$/i.exec(authorization);
+  if (match) return match[1];
+  if (/^Bearer(\s|$)/i.test(authorization)) {
+    throw new AuthenticationError({
+      code: OAUTH_ERROR_CODES.INVALID_REQUEST,
+      oauthError: 'invalid_request',
+      message: 'Malformed Authorization header: expected "Bearer <token>".',
+      reason: 'malformed Bearer Authorization header',
+    });
+  }
+  return undefined;
+}
+
+/**
+ * An OAuth 2.1 resource server for MCP (authorization spec 2025-06-18 / 2025-11-25 / 2026-07-28): verifies bearer
+ * tokens (JWT via JWKS or keys, opaque via introspection), serves RFC 9728 metadata, answers 401 with the
+ * `resource_metadata` challenge and refuses under-scoped requests with 403 `insufficient_scope` (step-up).
+ * @example
+ * const warden = await createWarden({
+ *   plugins: [
+ *     oauth({
+ *       resource: 'https://mcp.example.com/mcp',
+ *       issuer: 'https://auth.example.com',
+ *       jwksUri: 'https://auth.example.com/jwks',
+ *       scopesSupported: ['notes:read'],
+ *       tools: { delete_note: ['notes:write'] },
+ *       scopeHierarchy: { implies: { 'notes:write': ['notes:read'] } },
+ *     }),
+ *   ],
+ * });
+ */
+export function oauth(options: OAuthOptions) {
+  const name = options.name ?? 'oauth';
+  let verifier: TokenVerifier | undefined;
+  let policy: ScopePolicy | undefined;
+  let resource: string | undefined;
+  let metadataUrl: string | undefined;
+  let metadata: ProtectedResourceMetadata | undefined;
+  let challengeScope = '';
+  const ignorePrefixes = options.ignoreTokenPrefixes ?? [];
+
+  function configure(resourceUrl: URL | undefined, emit?: PluginSetupContext['emit']): void {
+    const parsed = oauthOptionsSchema.safeParse(options);
+    if (!parsed.success)
+      throw new ConfigError(formatIssues(parsed.error, `Invalid options for the "${name}" plugin:`));
+    const o = parsed.data;
+    const given = o.resource ?? resourceUrl?.href;
+    if (!given) {
+      throw new ConfigError(
+        `The "${name}" plugin needs "resource": the canonical URI of this MCP server (e.g. https://mcp.example.com/mcp), or the warden's resourceUrl.`,
+      );
+    }
+    resource = canonicalResource(given);
+    const {
+      authorizationServers,
+      scopesSupported,
+      requiredScopes,
+      methods,
+      tools,
+      prompts,
+      resources,
+      scopeHierarchy,
+      resourceName,
+      resourceDocumentation,
+      ignoreTokenPrefixes,
+      mode,
+      name: _name,
+      ...verifierOptions
+    } = options;
+    verifier = createTokenVerifier({
+      ...verifierOptions,
+      resource,
+      authenticatedBy: name,
+      onJwksStatus: (status) =>
+        emit?.({
+          type: status.degraded ? 'store.degraded' : 'store.recovered',
+          outcome: 'info',
+          severity: status.degraded ? 'warn' : 'info',
+          reason: status.reason,
+        }),
+    });
+    policy = createScopePolicy(o);
+    metadataUrl = protectedResourceMetadataUrl(resource);
+    const issuers = typeof o.issuer === 'string' ? [o.issuer] : [];
+    metadata = {
+      resource,
+      authorization_servers: authorizationServers ?? issuers,
+      bearer_methods_supported: ['header'],
+    };
+    if (scopesSupported) metadata.scopes_supported = [...scopesSupported];
+    if (resourceName) metadata.resource_name = resourceName;
+    if (resourceDocumentation) metadata.resource_documentation = resourceDocumentation;
+    challengeScope = [...new Set(requiredScopes ?? [])].join(' ');
+  }
+
+  // Validate eagerly when the resource is known, so routes exist before setup; otherwise at setup.
+  let eagerError: unknown;
+  if (options.resource !== undefined) {
+    try {
+      configure(undefined);
+    } catch (error) {
+      eagerError = error;
+    }
+  }
+  let setupEmit: PluginSetupContext['emit'] | undefined;
+
+  function metadataRoutes(): PluginRoute[] {
+    if (!resource || !metadata) return [];
+    const body = metadata;
+    const paths = protectedResourceMetadataPaths(resource);
+    const handle = (): {
+      status: number;
+      headers: Record<string, string>;
+      body: ProtectedResourceMetadata;
+    } => ({
+      status: 200,
+      headers: {
+        'content-type': 'application/json',
+        'cache-control': 'public, max-age=3600',
+        'access-control-allow-origin': '*',
+      },
+      body,
+    });
+    const list: PluginRoute[] = [{ method: 'GET', path: paths.pathInserted, handle }];
+    if (paths.root !== paths.pathInserted) list.push({ method: 'GET', path: paths.root, handle });
+    return list;
+  }
+
+  return {
+    specVersion: WARDEN_SPEC_VERSION,
+    name,
+    stage: 'authorize',
+    mode: options.mode ?? 'enforce',
+    provides: ['authentication', 'oauth'],
+    // A getter: with the resource taken from the warden's resourceUrl, routes exist only after setup.
+    get routes(): readonly PluginRoute[] {
+      return metadataRoutes();
+    },
+
+    setup(ctx: PluginSetupContext) {
+      if (eagerError !== undefined) throw eagerError;
+      setupEmit = ctx.emit;
+      configure(ctx.resourceUrl, (event) => setupEmit?.(event));
+    },
+
+    async authenticate(request: EdgeRequest, _ctx: EdgeContext): Promise<Principal | undefined> {
+      if (!verifier) throw new ConfigError(`The "${name}" plugin was used before setup.`);
+      // Bearer tokens only in the Authorization header (MCP authorization spec, "Token Requirements").
+      if (request.url?.searchParams.has('access_token')) {
+        throw new AuthenticationError({
+          code: OAUTH_ERROR_CODES.INVALID_REQUEST,
+          oauthError: 'invalid_request',
+          message: 'Access tokens are accepted only in the Authorization header, never in the URL.',
+          reason: 'access token sent in the query string',
+        });
+      }
+      const token = bearerToken(request.headers.authorization);
+      if (token === undefined) return undefined;
+      if (ignorePrefixes.some((prefix) => token.startsWith(prefix))) return undefined;
+      try {
+        const verified = await verifier.verify(token);
+        return verified.principal;
+      } catch (error) {
+        if (error instanceof TokenVerificationError) {
+          throw new AuthenticationError({
+            code: error.code,
+            oauthError: 'invalid_token',
+            message: 'The access token is not valid for this server.',
+            reason: error.reason,
+            details: { code: error.code },
+          });
+        }
+        throw error;
+      }
+    },
+
+    challenge(_request: EdgeRequest): AuthChallenge | undefined {
+      if (!metadataUrl) return undefined;
+      const params: Record<string, string> = { resource_metadata: metadataUrl };
+      if (challengeScope) params.scope = challengeScope;
+      return { scheme: 'Bearer', params };
+    },
+
+    beforeRequest(ctx: RequestContext): void {
+      if (ctx.principal.authenticatedBy !== name || !policy) return;
+      const required = policy.requiredFor(ctx);
+      if (required.length === 0) return;
+      const missing = policy.missing(ctx.principal, required);
+      if (missing.length === 0) return;
+      throw new InsufficientScopeError({
+        requiredScopes: required,
+        reason: `missing scope(s) ${missing.join(' ')} for ${ctx.method}${ctx.target ? ` on ${describeTarget(ctx.target)}` : ''}`,
+        details: {
+          code: OAUTH_ERROR_CODES.INSUFFICIENT_SCOPE,
+          missingScopes: missing,
+          requiredScopes: required,
+        },
+      });
+    },
+  } satisfies WardenPlugin;
+}
+
+function describeTarget(target: NonNullable<RequestContext['target']>): string {
+  if (target.type === 'resource') return `resource "${target.uri.slice(0, 200)}"`;
+  return `${target.type} "${target.name}"`;
+}
