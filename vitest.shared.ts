@@ -20,6 +20,8 @@ export function sharedConfig(_packageDir: string) {
       testTimeout: 30_000,
       hookTimeout: 60_000,
       pool: 'forks',
+      // Memory-retention tests force a collection before they measure.
+      poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     },
   });
 }

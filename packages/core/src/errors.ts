@@ -1,3 +1,5 @@
+import type { SecurityEventType } from './events.js';
+
 /**
  * The one error hierarchy of MCP Warden. Every refusal a plugin or the edge makes is a `WardenError`: it carries
  * a stable `code`, how it maps onto HTTP and JSON-RPC, a client-safe `message`, and a `reason` that only ever
@@ -37,15 +39,6 @@ export const CORE_ERROR_CODES = {
   CONFIG_INVALID: 'CONFIG_INVALID',
 } as const;
 
-export type SecurityEventKind =
-  | 'auth.failed'
-  | 'access.denied'
-  | 'validation.rejected'
-  | 'rate.limited'
-  | 'request.rejected'
-  | 'request.timeout'
-  | 'session.rejected'
-  | 'plugin.error';
 
 export interface WardenErrorOptions {
   /** Stable machine-readable code, e.g. `ACCESS_DENIED`. */
@@ -61,7 +54,7 @@ export interface WardenErrorOptions {
   /** Extra HTTP response headers (e.g. `Retry-After`). */
   headers?: Record<string, string>;
   /** Event type recorded when this error refuses a request. */
-  eventType?: SecurityEventKind;
+  eventType?: SecurityEventType;
   /** Extra details for the security event (never sent to the client). */
   details?: Record<string, unknown>;
   cause?: unknown;
@@ -75,7 +68,7 @@ export class WardenError extends Error {
   readonly jsonRpcCode: number;
   readonly data: Record<string, unknown> | undefined;
   readonly headers: Record<string, string>;
-  readonly eventType: SecurityEventKind;
+  readonly eventType: SecurityEventType;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(options: WardenErrorOptions) {

@@ -154,7 +154,10 @@ export interface WardenPlugin {
   readonly provides?: readonly string[];
   /** Plugin names or capabilities that must be registered too; a missing one is a setup error. */
   readonly requires?: readonly string[];
-  /** HTTP routes served by the edge without authentication. */
+  /**
+   * HTTP routes served by the edge without authentication. Read when `warden.httpHandler()` is called, which is
+   * after `setup`: a plugin whose routes depend on setup (e.g. on `resourceUrl`) may expose them as a getter.
+   */
   readonly routes?: readonly PluginRoute[];
 
   /** Once, when the warden is created. Validate here; throw `ConfigError` for bad setup. */

@@ -27,8 +27,11 @@ export interface PluginContractOptions {
   companions?: () => WardenPlugin[];
   /** Factories with bad options: each must throw a `ConfigError` (at the call or at `createWarden`). */
   invalidOptions?: Array<() => WardenPlugin | Promise<WardenPlugin>>;
-  /** A request the plugin refuses in enforce mode (and lets pass in audit mode). */
-  refusal: ContractRefusal;
+  /**
+   * A request the plugin refuses in enforce mode (and lets pass in audit mode). Plugins that never refuse (e.g.
+   * one that only provides a service) leave it out, and the refusal checks do not apply to them.
+   */
+  refusal?: ContractRefusal;
   /** Strings that must never appear in an error message or a security event (keys, tokens, offending values). */
   secrets?: string[];
   /** The server requests are sent to. @default a server with tools `contract_echo` and `contract_admin`, a prompt and a resource */
@@ -77,8 +80,7 @@ export function runPluginContractTests(options: PluginContractOptions): void {
   const createServer = options.createServer ?? contractServer;
   const companions = options.companions ?? (() => []);
 
-  async function attempt(plugin: WardenPlugin, allowAnonymous = false) {
-    const refusal = options.refusal;
+  async function attempt(plugin: WardenPlugin, refusal: ContractRefusal, allowAnonymous = false) {
     if (refusal.kind === 'authenticate') {
       const warden = await createWarden({ plugins: [...companions(), plugin], allowAnonymous });
       const events: unknown[] = [];
@@ -128,8 +130,11 @@ export function runPluginContractTests(options: PluginContractOptions): void {
       }
     });
 
+    const refusal = options.refusal;
+    if (!refusal) return;
+
     it('records its refusal as a security event (enforce mode)', async () => {
-      const out = await attempt(await options.create('enforce'));
+      const out = await attempt(await options.create('enforce'), refusal);
       expect(out.ok).toBe(false);
       const recorded = out.events.filter((e) => (e as { plugin?: string; outcome?: string }).plugin === options.name && (e as { outcome?: string }).outcome === 'denied');
       expect(recorded.length).toBeGreaterThan(0);
@@ -138,21 +143,21 @@ export function runPluginContractTests(options: PluginContractOptions): void {
     it('lets the request pass and records it in audit mode', async () => {
       const plugin = await options.create('audit');
       expect(plugin.mode).toBe('audit');
-      const out = await attempt(plugin, true);
+      const out = await attempt(plugin, refusal, true);
       expect(out.ok, `audit mode refused: ${String(out.error)}`).toBe(true);
       const audited = out.events.filter((e) => (e as { plugin?: string }).plugin === options.name && (e as { outcome?: string }).outcome === 'audited');
       expect(audited.length).toBeGreaterThan(0);
     });
 
     it('fails closed when it crashes', async () => {
-      const out = await attempt(throwing(await options.create('enforce'), options.refusal));
+      const out = await attempt(throwing(await options.create('enforce'), refusal), refusal);
       expect(out.ok).toBe(false);
       expect(out.events.some((e) => (e as { type?: string }).type === 'plugin.error')).toBe(true);
       expect(String((out.error as Error)?.message)).not.toContain('simulated plugin crash');
     });
 
     it('never puts a secret into an error or an event', async () => {
-      const out = await attempt(await options.create('enforce'));
+      const out = await attempt(await options.create('enforce'), refusal);
       const visible = JSON.stringify({ message: (out.error as Error)?.message, data: (out.error as { data?: unknown })?.data, events: out.events });
       for (const secret of options.secrets ?? []) expect(visible).not.toContain(secret);
     });

@@ -35,8 +35,9 @@ export async function connectTestClient(options: {
   principal?: Principal;
 }): Promise<TestClient> {
   const events = new MemoryEventSink();
-  const warden = options.warden ?? (await createWarden({ ...options.wardenOptions, plugins: options.plugins ?? [] }));
-  warden.events.addSink(events);
+  // The sink goes in at creation so that events plugins record during setup are seen too.
+  const warden = options.warden ?? (await createWarden({ ...options.wardenOptions, sinks: [...(options.wardenOptions?.sinks ?? []), events], plugins: options.plugins ?? [] }));
+  if (options.warden) warden.events.addSink(events);
   const server = await options.createServer();
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(warden.wrapTransport(serverSide, { transport: 'memory', principal: options.principal ?? fakePrincipal() }));
@@ -64,9 +65,12 @@ export interface TestHttpServer {
   close(): Promise<void>;
 }
 
-/** Serves a warden-protected MCP server on 127.0.0.1 with a free port. */
+/**
+ * Serves a warden-protected MCP server on 127.0.0.1 with a free port. `plugins` may be a function of the
+ * endpoint URL, for plugins that must know it when they are built (an OAuth audience).
+ */
 export async function startTestHttpServer(options: {
-  plugins?: WardenPlugin[];
+  plugins?: WardenPlugin[] | ((url: URL) => WardenPlugin[] | Promise<WardenPlugin[]>);
   warden?: Warden;
   wardenOptions?: Omit<WardenOptions, 'plugins'>;
   createServer: () => McpServerLike | Promise<McpServerLike>;
@@ -74,12 +78,23 @@ export async function startTestHttpServer(options: {
   handlerOptions?: Omit<HttpHandlerOptions, 'createServer' | 'sessions'>;
 }): Promise<TestHttpServer> {
   const events = new MemoryEventSink();
-  const warden = options.warden ?? (await createWarden({ ...options.wardenOptions, plugins: options.plugins ?? [] }));
-  warden.events.addSink(events);
-  const handler = warden.httpHandler({ ...options.handlerOptions, createServer: options.createServer, sessions: options.sessions ?? 'stateful' });
-  const listening = await listen(handler, { host: '127.0.0.1', port: 0 });
+  // Listen first (the port decides the URL), then build the warden and route requests to it.
+  let handler: WardenHttpHandler | undefined;
+  const listening = await listen((req, res) => handler!(req, res), { host: '127.0.0.1', port: 0 });
+  const url = new URL(options.handlerOptions?.endpoint ?? '/mcp', listening.origin);
+  let warden: Warden;
+  try {
+    const plugins = typeof options.plugins === 'function' ? await options.plugins(url) : (options.plugins ?? []);
+    warden =
+      options.warden ?? (await createWarden({ resourceUrl: url, ...options.wardenOptions, sinks: [...(options.wardenOptions?.sinks ?? []), events], plugins }));
+  } catch (error) {
+    await listening.close();
+    throw error;
+  }
+  if (options.warden) warden.events.addSink(events);
+  handler = warden.httpHandler({ ...options.handlerOptions, createServer: options.createServer, sessions: options.sessions ?? 'stateful' });
   return {
-    url: new URL(options.handlerOptions?.endpoint ?? '/mcp', listening.origin),
+    url,
     origin: listening.origin,
     warden,
     handler,
