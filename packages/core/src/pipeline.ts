@@ -153,7 +153,7 @@ export class Pipeline {
       message: 'Authentication required: no credential was presented.',
       reason: 'no credential presented',
     });
-    this.#events.emit({ type: 'auth.failed', outcome: 'denied', reason: error.reason, ...base, details: { transport: request.transport } });
+    this.#events.emit({ type: 'auth.failed', outcome: 'denied', reason: error.reason, ...base, details: { transport: request.transport, code: error.code } });
     throw error;
   }
 

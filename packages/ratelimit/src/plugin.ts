@@ -1,0 +1,261 @@
+import {
+  ConfigError,
+  isAnonymous,
+  type McpTarget,
+  type PluginSetupContext,
+  RateLimitError,
+  type SecurityEvent,
+  type SecurityEventInput,
+  serviceKey,
+  WARDEN_SPEC_VERSION,
+  type WardenPlugin,
+} from '@mcp-warden/core';
+import type { z } from 'zod';
+import { BruteForceGuard } from './brute-force.js';
+import { RateLimitEngine } from './engine.js';
+import { RATELIMIT_ERROR_CODES } from './errors.js';
+import { rateLimitHeaders } from './headers.js';
+import { type RateLimitOptions, type ResolvedRateLimitOptions, rateLimitOptionsSchema } from './options.js';
+import { createMemoryStore, type LimiterStore, RedisLimiterStore, type StoreHealthChange } from './store.js';
+import { RefusalAggregator } from './summary.js';
+
+/** The plugin's name, as registered with the warden. */
+export const RATE_LIMIT_PLUGIN_NAME = 'ratelimit';
+
+/** What the plugin shares with other plugins through the warden's services. */
+export interface RateLimitService {
+  readonly engine: RateLimitEngine;
+  /** Absent when `bruteForce: false`. */
+  readonly bruteForce: BruteForceGuard | undefined;
+  readonly store: LimiterStore;
+}
+
+/** Service key under which the running plugin provides its engine and brute-force guard. */
+export const RATE_LIMIT_SERVICE = serviceKey<RateLimitService>('mcp-warden.ratelimit');
+
+/** Capability other plugins may `require` to make sure failed authentications are throttled. */
+export const BRUTE_FORCE_CAPABILITY = 'brute-force-protection';
+
+/** `tool:name`, `prompt:name`, `resource:uri`: the form rule patterns match against. */
+export function formatTarget(target: McpTarget | undefined): string | undefined {
+  if (!target) return undefined;
+  switch (target.type) {
+    case 'tool':
+    case 'prompt':
+      return `${target.type}:${target.name}`;
+    case 'resource':
+      return `resource:${target.uri}`;
+    default:
+      return undefined;
+  }
+}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(options)'}: ${issue.message}`)
+    .join('; ');
+}
+
+interface Running {
+  options: ResolvedRateLimitOptions;
+  store: LimiterStore;
+  engine: RateLimitEngine;
+  guard: BruteForceGuard | undefined;
+  aggregator: RefusalAggregator;
+}
+
+/**
+ * Rate limits and pre-authentication brute-force protection for MCP Warden (stage `admission`).
+ *
+ * - `beforeRequest`: charges each MCP request against the configured rules (by principal, address, target, …);
+ *   over budget → `RateLimitError` (HTTP 429 + `Retry-After` + `RateLimit-*`, or a JSON-RPC error under stdio).
+ * - `onEvent`: counts `auth.failed` events per client address; `admit` then refuses the address during a
+ *   cool-down and, past `bruteForce.maxFailures`, blocks it for `bruteForce.blockSeconds`.
+ * - With `store: { type: 'redis' }` instances share budgets; if Redis is unreachable each instance limits in
+ *   memory and records `store.degraded`, then `store.recovered` when Redis is back.
+ *
+ * Options are validated at setup (a `ConfigError` says what to fix).
+ *
+ * @example
+ * const warden = await createWarden({
+ *   plugins: [rateLimit({ store: { type: 'redis', url: process.env.REDIS_URL } }), apiKeyAuth({ ... })],
+ * });
+ */
+export function rateLimit(options: RateLimitOptions = {}) {
+  let running: Running | undefined;
+  let emit: (event: Omit<SecurityEventInput, 'plugin'>) => void = () => {};
+  const mode = options.mode === 'audit' ? 'audit' : 'enforce';
+
+  const onStoreChange = (change: StoreHealthChange): void => {
+    emit({
+      type: change.type,
+      outcome: 'info',
+      severity: change.type === 'store.degraded' ? 'error' : 'warn',
+      reason:
+        change.type === 'store.degraded'
+          ? `Redis unreachable (${change.reason}): rate limits are counted in memory on this instance until it returns`
+          : 'Redis reachable again: rate limits are shared again',
+      details: { store: 'redis', fallback: 'memory' },
+    });
+  };
+
+  function refuseIfBlocked(
+    address: string,
+    guard: BruteForceGuard,
+    aggregator: RefusalAggregator,
+  ): Promise<void> {
+    return guard.check(address).then((verdict) => {
+      if (verdict.action === 'allow') return;
+      aggregator.record('brute-force', verdict.address);
+      const blocked = verdict.action === 'block';
+      const o = guard.options;
+      throw new RateLimitError({
+        retryAfterSeconds: verdict.retryAfterMs / 1000,
+        code: blocked ? RATELIMIT_ERROR_CODES.AUTH_BLOCKED : RATELIMIT_ERROR_CODES.AUTH_COOLDOWN,
+        message: blocked
+          ? `Too many failed authentication attempts from this address: retry after ${Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))} s.`
+          : `Failed authentication attempts from this address: wait ${Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))} s before the next attempt.`,
+        reason: blocked
+          ? 'address blocked after repeated failed authentications'
+          : 'address in cool-down after failed authentications',
+        headers: rateLimitHeaders({
+          policy: 'auth-failures',
+          points: o.maxFailures,
+          windowSeconds: o.windowSeconds,
+          remaining: 0,
+          msBeforeReset: verdict.retryAfterMs,
+        }),
+        details: { rule: 'brute-force', address: verdict.address, action: verdict.action },
+      });
+    });
+  }
+
+  const plugin = {
+    specVersion: WARDEN_SPEC_VERSION,
+    name: RATE_LIMIT_PLUGIN_NAME,
+    version: '0.1.0',
+    stage: 'admission',
+    mode,
+    provides: ['rate-limit', BRUTE_FORCE_CAPABILITY],
+
+    async setup(ctx: PluginSetupContext): Promise<void> {
+      const parsed = rateLimitOptionsSchema.safeParse(options);
+      if (!parsed.success) {
+        throw new ConfigError(
+          `Invalid ratelimit options: ${formatIssues(parsed.error)}. See the Options table of @mcp-warden/ratelimit's README.`,
+          {
+            code: RATELIMIT_ERROR_CODES.CONFIG_INVALID,
+          },
+        );
+      }
+      const resolved = parsed.data;
+      emit = ctx.emit;
+      const store =
+        resolved.store.type === 'redis'
+          ? await RedisLimiterStore.connect(resolved.store, onStoreChange)
+          : createMemoryStore();
+      const engine = new RateLimitEngine(resolved.rules, store, { ipv6Subnet: resolved.ipv6Subnet });
+      const guard =
+        resolved.bruteForce === false
+          ? undefined
+          : new BruteForceGuard(store, resolved.bruteForce, { ipv6Subnet: resolved.ipv6Subnet });
+      const aggregator = new RefusalAggregator({
+        windowSeconds: resolved.summary.windowSeconds,
+        maxKeys: resolved.summary.maxKeys,
+        onSummary: (summary) =>
+          emit({
+            type: 'rate.limited',
+            outcome: 'info',
+            severity: 'warn',
+            reason: `${summary.count} request(s) refused by rule "${summary.rule}" between ${summary.windowStart} and ${summary.windowEnd}`,
+            details: { summary: true, mode, ...summary },
+          }),
+      });
+      running = { options: resolved, store, engine, guard, aggregator };
+      ctx.services.provide(RATE_LIMIT_SERVICE, { engine, bruteForce: guard, store });
+    },
+
+    async close(): Promise<void> {
+      const current = running;
+      running = undefined;
+      if (!current) return;
+      current.aggregator.close();
+      await current.store.close();
+    },
+
+    async admit(request): Promise<void> {
+      const current = running;
+      if (!current?.guard || request.remoteAddress === undefined) return;
+      await refuseIfBlocked(request.remoteAddress, current.guard, current.aggregator);
+    },
+
+    async beforeRequest(ctx): Promise<void> {
+      const current = running;
+      if (!current) return;
+      const decision = await current.engine.consume({
+        principalId: ctx.principal.id,
+        authenticated: !isAnonymous(ctx.principal),
+        roles: ctx.principal.roles,
+        remoteAddress: ctx.remoteAddress,
+        method: ctx.method,
+        target: formatTarget(ctx.target),
+        sessionId: ctx.sessionId,
+      });
+      const refusal = decision.refusal;
+      if (!refusal) return;
+      current.aggregator.record(refusal.rule, refusal.key);
+      throw new RateLimitError({
+        retryAfterSeconds: refusal.msBeforeNext / 1000,
+        reason: `rule "${refusal.rule}" budget of ${refusal.points} point(s) per ${refusal.duration} s exhausted${refusal.role ? ` (role ${refusal.role})` : ''}`,
+        headers: rateLimitHeaders({
+          policy: refusal.rule,
+          points: refusal.points,
+          windowSeconds: refusal.duration,
+          remaining: refusal.remaining,
+          msBeforeReset: refusal.msBeforeNext,
+        }),
+        details: {
+          rule: refusal.rule,
+          key: refusal.key,
+          cost: refusal.cost,
+          points: refusal.points,
+          duration: refusal.duration,
+          role: refusal.role,
+        },
+      });
+    },
+
+    onEvent(event: SecurityEvent): void {
+      const current = running;
+      const guard = current?.guard;
+      if (!guard || event.remoteAddress === undefined) return;
+      if (event.type === 'auth.failed') {
+        // Only credentials an authenticator looked at and refused are guesses. Core's own "no credential
+        // presented" event carries no plugin; `ignoreCodes` covers authenticators reporting a missing one.
+        if (event.plugin === undefined) return;
+        const code = event.details?.code;
+        if (typeof code === 'string' && guard.options.ignoreCodes.includes(code)) return;
+        guard
+          .recordFailure(event.remoteAddress)
+          .then((record) => {
+            if (record.consequence !== 'blocked') return;
+            emit({
+              type: 'auth.blocked',
+              outcome: 'info',
+              severity: 'warn',
+              remoteAddress: event.remoteAddress,
+              reason: `address blocked for ${record.seconds} s after ${record.failures} failed authentications`,
+              details: { address: record.address, failures: record.failures, blockSeconds: record.seconds },
+            });
+          })
+          .catch(() => {
+            // onEvent must not throw; the store's insurance limiter already covers outages.
+          });
+      } else if (event.type === 'auth.succeeded' && guard.options.resetOnSuccess) {
+        guard.recordSuccess(event.remoteAddress).catch(() => {});
+      }
+    },
+  } satisfies WardenPlugin;
+  return plugin;
+}
