@@ -1,0 +1,180 @@
+/**
+ * The engine: `sanitizeText` for one string, `sanitizeValue` for structured JSON (walked, never stringified).
+ */
+import { scanControls } from './control-scan.js';
+import { FindingCollector } from './findings.js';
+import { applyHtmlEscape } from './markup.js';
+import { type CompiledRules, compileRules, type RulesConfig } from './rules.js';
+import type { Finding, RuleCount, SanitizeTextResult } from './types.js';
+
+const compiledCache = new WeakMap<object, CompiledRules>();
+let defaultOutputRules: CompiledRules | undefined;
+
+function isCompiled(rules: CompiledRules | RulesConfig): rules is CompiledRules {
+  return rules instanceof Object && 'patterns' in rules && 'control' in rules && 'modes' in rules;
+}
+
+/** Accepts compiled rules, a rules config (compiled once and cached per object), or nothing (output defaults). */
+export function resolveRules(rules?: CompiledRules | RulesConfig): CompiledRules {
+  if (rules === undefined) {
+    defaultOutputRules ??= compileRules();
+    return defaultOutputRules;
+  }
+  if (isCompiled(rules)) return rules;
+  let compiled = compiledCache.get(rules);
+  if (compiled === undefined) {
+    compiled = compileRules(rules);
+    compiledCache.set(rules, compiled);
+  }
+  return compiled;
+}
+
+/** Runs every stage of `rules` on one string, recording into `sink`. */
+export function runRules(text: string, rules: CompiledRules, sink: FindingCollector | undefined): string {
+  let out = text;
+  if (rules.controlActive) out = scanControls(out, rules.control, sink);
+  if (rules.patterns.size > 0) {
+    sink?.barrier();
+    const redacted = rules.patterns.apply(out, sink);
+    // A marker replaced the left neighbour of whatever follows it (e.g. a variation selector kept after "=");
+    // scanning again decides those characters against the marker, as the next pass would: idempotence.
+    if (redacted !== out && rules.controlActive) {
+      sink?.barrier();
+      out = scanControls(redacted, rules.control, sink);
+    } else {
+      out = redacted;
+    }
+  }
+  if (rules.html !== 'off') {
+    sink?.barrier();
+    out = applyHtmlEscape(out, rules.html, sink);
+  }
+  sink?.barrier();
+  return out;
+}
+
+/**
+ * Sanitizes one string: removes invisible/bidi/escape characters, redacts secrets (and PII when enabled) as
+ * `[REDACTED:<rule-id>]`, flags injection markers, escapes HTML when enabled. Never throws on any string input.
+ *
+ * @param rules compiled rules ({@link compileRules}), a rules config, or nothing for the output defaults.
+ * @example
+ * const { text, findings } = sanitizeText('key: AKIAIOSFODNN7EXAMPLE\u001b]52;c;aGk=\u0007');
+ * // text === 'key: [REDACTED:aws-access-key-id]'
+ */
+export function sanitizeText(
+  text: string,
+  rules?: CompiledRules | RulesConfig,
+): SanitizeTextResult & {
+  readonly counts: readonly RuleCount[];
+  readonly refused: boolean;
+} {
+  const compiled = resolveRules(rules);
+  const sink = new FindingCollector();
+  const out = runRules(text, compiled, sink);
+  return {
+    text: out,
+    changed: out !== text,
+    findings: sink.list(),
+    truncated: sink.truncated,
+    counts: sink.counts(),
+    refused: sink.refused,
+  };
+}
+
+/** Options of {@link sanitizeValue}. */
+export interface SanitizeValueOptions {
+  /** Object keys whose values are left alone (e.g. base64 `blob`). @default ['blob', '_meta'] */
+  readonly skipKeys?: readonly string[];
+  /** Also skip `data` of objects whose `type` is `image` or `audio` (base64 media). @default true */
+  readonly skipMedia?: boolean;
+  /** Deepest nesting walked; deeper values make the call throw (fail closed). @default 256 */
+  readonly maxDepth?: number;
+  /** Sanitize object keys too (a changed key is replaced). @default false */
+  readonly keys?: boolean;
+}
+
+/** The result of {@link sanitizeValue}. */
+export interface SanitizeValueResult<T> {
+  /** The sanitized value; the very same object when nothing changed (unchanged sub-trees are shared). */
+  readonly value: T;
+  readonly changed: boolean;
+  readonly findings: readonly Finding[];
+  readonly counts: readonly RuleCount[];
+  readonly truncated: boolean;
+  /** True when an enforced `refuse` rule (e.g. `sql-keywords`) matched. */
+  readonly refused: boolean;
+}
+
+/** Thrown by {@link sanitizeValue} when a value nests deeper than `maxDepth`. */
+export class ValueTooDeepError extends Error {
+  override readonly name = 'ValueTooDeepError';
+  constructor(readonly maxDepth: number) {
+    super(`value nests deeper than ${maxDepth} levels`);
+  }
+}
+
+const DEFAULT_SKIP = ['blob', '_meta'];
+
+/**
+ * Sanitizes every string in a JSON value (objects, arrays, strings; other values pass). Structure is walked, not
+ * stringified, so a redaction can never break JSON syntax and keys stay intact.
+ *
+ * @example
+ * const { value } = sanitizeValue({ rows: [{ note: 'token=ghp_…' }] });
+ */
+export function sanitizeValue<T>(
+  value: T,
+  rules?: CompiledRules | RulesConfig,
+  options: SanitizeValueOptions = {},
+  sink: FindingCollector = new FindingCollector(),
+): SanitizeValueResult<T> {
+  const compiled = resolveRules(rules);
+  const skip = new Set(options.skipKeys ?? DEFAULT_SKIP);
+  const skipMedia = options.skipMedia ?? true;
+  const maxDepth = options.maxDepth ?? 256;
+  const keys = options.keys ?? false;
+
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return runRules(v, compiled, sink);
+    if (typeof v !== 'object' || v === null) return v;
+    if (depth >= maxDepth) throw new ValueTooDeepError(maxDepth);
+    if (Array.isArray(v)) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        const next = walk(item, depth + 1);
+        if (next !== item) {
+          copy ??= v.slice();
+          copy[i] = next;
+        }
+      }
+      return copy ?? v;
+    }
+    const record = v as Record<string, unknown>;
+    const media = skipMedia && (record.type === 'image' || record.type === 'audio');
+    let copy: Record<string, unknown> | undefined;
+    for (const key of Object.keys(record)) {
+      const item = record[key];
+      if (skip.has(key) || (media && key === 'data')) continue;
+      const next = walk(item, depth + 1);
+      const nextKey = keys ? runRules(key, compiled, sink) : key;
+      if (next !== item || nextKey !== key) {
+        copy ??= { ...record };
+        if (nextKey !== key) delete copy[key];
+        copy[nextKey] = next;
+      }
+    }
+    return copy ?? record;
+  };
+
+  const out = walk(value, 0) as T;
+  return {
+    value: out,
+    changed: out !== value,
+    findings: sink.list(),
+    counts: sink.counts(),
+    truncated: sink.truncated,
+    refused: sink.refused,
+  };
+}

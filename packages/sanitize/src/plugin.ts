@@ -1,0 +1,330 @@
+/**
+ * The `sanitize(options)` plugin: sanitizes arguments before the handler and every text a result carries after it.
+ */
+import {
+  AccessDeniedError,
+  ArgumentValidationError,
+  ConfigError,
+  type PluginMode,
+  type RequestContext,
+  type ResponseContext,
+  WARDEN_SPEC_VERSION,
+  type WardenPlugin,
+} from '@mcp-warden/core';
+import { z } from 'zod';
+import { sanitizeValue, ValueTooDeepError } from './engine.js';
+import { SANITIZE_ERROR_CODES } from './errors.js';
+import { FindingCollector } from './findings.js';
+import { type CompiledRules, compileRules, RuleConfigError, type RulesConfig } from './rules.js';
+import type { RuleCount } from './types.js';
+
+const ruleSetting = z.union([z.enum(['enforce', 'audit', 'off']), z.boolean()]);
+const rulesConfig = z.record(z.string(), ruleSetting);
+const targetOptions = z.strictObject({
+  /** Rule overrides for this target's arguments. */
+  input: rulesConfig.optional(),
+  /** Rule overrides for this target's results. */
+  output: rulesConfig.optional(),
+  /** The result is rendered into HTML: enforce `html-escape` on it. */
+  html: z.boolean().optional(),
+});
+
+/** The options schema (zod 4), for hosts that embed it in their own configuration. */
+export const sanitizeOptionsSchema = z.strictObject({
+  mode: z.enum(['enforce', 'audit']).optional(),
+  input: rulesConfig.optional(),
+  output: rulesConfig.optional(),
+  tools: z.record(z.string().min(1), targetOptions).optional(),
+  prompts: z.record(z.string().min(1), targetOptions).optional(),
+  resources: z.record(z.string().min(1), targetOptions.omit({ input: true })).optional(),
+  lists: z.boolean().optional(),
+  entropyThreshold: z.number().min(0).max(8).optional(),
+  maxDepth: z.number().int().min(1).max(10_000).optional(),
+});
+
+/** Per-target rule overrides. */
+export interface SanitizeTargetOptions {
+  /** Rule overrides for this tool's / prompt's arguments (on top of the plugin's `input`). */
+  input?: RulesConfig;
+  /** Rule overrides for its results (on top of the plugin's `output`). */
+  output?: RulesConfig;
+  /** The result is rendered into HTML: enforce `html-escape` on its text. @default false */
+  html?: boolean;
+}
+
+/** Options of {@link sanitize}. */
+export interface SanitizeOptions {
+  /** `audit` records what would change and lets everything through unchanged. @default 'enforce' */
+  mode?: PluginMode;
+  /**
+   * Rule overrides for tool and prompt arguments. Defaults: invisible and terminal rules enforced; secrets, PII,
+   * injection and markup rules off. Turn on secrets for inputs with `{ secrets: 'enforce' }`.
+   */
+  input?: RulesConfig;
+  /**
+   * Rule overrides for results. Defaults: invisible, terminal and secrets rules enforced, injection rules in
+   * audit, PII and markup off.
+   */
+  output?: RulesConfig;
+  /** Per-tool overrides, by exact name or a `prefix*` pattern (the longest match wins). */
+  tools?: Record<string, SanitizeTargetOptions>;
+  /** Per-prompt overrides, as for tools. */
+  prompts?: Record<string, Omit<SanitizeTargetOptions, never>>;
+  /** Per-resource overrides of `resources/read` results, by exact URI or a `prefix*` pattern. */
+  resources?: Record<string, Omit<SanitizeTargetOptions, 'input'>>;
+  /** Also sanitize descriptions in `tools/list`, `prompts/list` and `resources/*list` results. @default true */
+  lists?: boolean;
+  /** Minimum Shannon entropy (bits/char) of generic secret values. @default 2.8 */
+  entropyThreshold?: number;
+  /** Deepest JSON nesting walked; deeper arguments/results are refused. @default 256 */
+  maxDepth?: number;
+}
+
+const LIST_METHODS = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']);
+const RESULT_SKIP = ['blob', '_meta', 'uri', 'mimeType'];
+const LIST_SKIP = [...RESULT_SKIP, 'name', 'uriTemplate'];
+
+interface Compiled {
+  input: CompiledRules;
+  output: CompiledRules;
+  targets: Map<string, { patterns: TargetEntry[]; exact: Map<string, TargetEntry> }>;
+  lists: boolean;
+  maxDepth: number;
+}
+
+interface TargetEntry {
+  key: string;
+  prefix: string | undefined;
+  input: CompiledRules;
+  output: CompiledRules;
+}
+
+function compileOptions(raw: SanitizeOptions): Compiled {
+  const parsed = sanitizeOptionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'options';
+    throw new ConfigError(
+      `sanitize: invalid option "${where}": ${issue?.message ?? 'invalid'}. See the Options table of @mcp-warden/sanitize's README.`,
+    );
+  }
+  const options = parsed.data;
+  const compileOpts =
+    options.entropyThreshold === undefined ? {} : { entropyThreshold: options.entropyThreshold };
+  const layer = (direction: 'input' | 'output', ...layers: (RulesConfig | undefined)[]): CompiledRules =>
+    compileRules(
+      layers.filter((l): l is RulesConfig => l !== undefined),
+      { ...compileOpts, direction },
+    );
+  const wrap = <T>(where: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof RuleConfigError) {
+        throw new ConfigError(`sanitize: ${where}: ${error.message}.`);
+      }
+      throw error;
+    }
+  };
+  const input = wrap('input', () => layer('input', options.input));
+  const output = wrap('output', () => layer('output', options.output));
+  const targets = new Map<string, { patterns: TargetEntry[]; exact: Map<string, TargetEntry> }>();
+  for (const [type, entries] of [
+    ['tool', options.tools],
+    ['prompt', options.prompts],
+    ['resource', options.resources],
+  ] as const) {
+    const table = { patterns: [] as TargetEntry[], exact: new Map<string, TargetEntry>() };
+    targets.set(type, table);
+    for (const [key, target] of Object.entries(entries ?? {})) {
+      const html: RulesConfig | undefined = target.html ? { 'html-escape': 'enforce' } : undefined;
+      const targetInput = 'input' in target ? (target.input as RulesConfig | undefined) : undefined;
+      const entry: TargetEntry = {
+        key,
+        prefix: key.endsWith('*') ? key.slice(0, -1) : undefined,
+        input: wrap(`${type}s.${key}.input`, () => layer('input', options.input, targetInput)),
+        output: wrap(`${type}s.${key}.output`, () => layer('output', options.output, target.output, html)),
+      };
+      if (entry.prefix === undefined) table.exact.set(key, entry);
+      else table.patterns.push(entry);
+    }
+    table.patterns.sort((a, b) => (b.prefix?.length ?? 0) - (a.prefix?.length ?? 0));
+  }
+  return { input, output, targets, lists: options.lists ?? true, maxDepth: options.maxDepth ?? 256 };
+}
+
+function targetEntry(compiled: Compiled, ctx: RequestContext): TargetEntry | undefined {
+  const target = ctx.target;
+  if (target === undefined) return undefined;
+  const table = compiled.targets.get(target.type);
+  if (table === undefined) return undefined;
+  const name = 'uri' in target ? target.uri : 'name' in target ? target.name : undefined;
+  if (typeof name !== 'string') return undefined;
+  return (
+    table.exact.get(name) ?? table.patterns.find((p) => p.prefix !== undefined && name.startsWith(p.prefix))
+  );
+}
+
+function summarize(counts: readonly RuleCount[]): string {
+  return counts
+    .map((c) => {
+      const verb = !c.enforced
+        ? 'audited'
+        : c.action === 'redact'
+          ? 'redacted'
+          : c.action === 'remove'
+            ? 'removed'
+            : c.action === 'escape'
+              ? 'escaped'
+              : c.action === 'refuse'
+                ? 'refused on'
+                : 'flagged';
+      return `${verb} ${c.count} ${c.rule}`;
+    })
+    .join('; ');
+}
+
+function emitFindings(
+  ctx: RequestContext,
+  direction: 'input' | 'output',
+  counts: readonly RuleCount[],
+  changed: boolean,
+): void {
+  if (counts.length === 0) return;
+  const alarming = counts.some(
+    (c) => c.category === 'secrets' || c.category === 'injection' || c.rule === 'unicode-tags',
+  );
+  ctx.emit({
+    type: 'content.sanitized',
+    outcome: changed ? (ctx.mode === 'audit' ? 'audited' : 'modified') : 'audited',
+    severity: alarming ? 'warn' : 'info',
+    reason: `${direction}: ${summarize(counts)}`,
+    details: {
+      direction,
+      // An array of { rule, count } rather than a map keyed by rule id: core masks values under secret-looking
+      // keys, and ids such as `github-pat` or `aws-secret-access-key` look like that.
+      rules: counts.map((c) => ({
+        rule: c.rule,
+        category: c.category,
+        count: c.count,
+        action: c.action,
+        enforced: c.enforced,
+        ...(c.kinds ? { kinds: c.kinds } : {}),
+      })),
+    },
+  });
+}
+
+/**
+ * Sanitizes MCP traffic: tool/prompt arguments before the handler, and tool results (text and structured),
+ * embedded resources, `resources/read` contents, `prompts/get` messages and list descriptions after it. Emits one
+ * `content.sanitized` event per request and direction with counts per rule id (never the matched text).
+ *
+ * @example
+ * const warden = await createWarden({
+ *   plugins: [sanitize({ output: { pii: 'enforce' }, tools: { render_page: { html: true } } })],
+ * });
+ */
+export function sanitize(options: SanitizeOptions = {}) {
+  let compiled: Compiled | undefined;
+  let configError: unknown;
+  try {
+    compiled = compileOptions(options);
+  } catch (error) {
+    configError = error;
+  }
+  const ready = (): Compiled => {
+    if (compiled === undefined) throw configError;
+    return compiled;
+  };
+
+  return {
+    specVersion: WARDEN_SPEC_VERSION,
+    name: 'sanitize',
+    version: '0.1.0',
+    stage: 'sanitize',
+    mode: options.mode ?? 'enforce',
+
+    setup() {
+      ready();
+    },
+
+    beforeRequest(ctx: RequestContext) {
+      const c = ready();
+      if (ctx.arguments === undefined || (ctx.method !== 'tools/call' && ctx.method !== 'prompts/get'))
+        return;
+      const rules = targetEntry(c, ctx)?.input ?? c.input;
+      const sink = new FindingCollector();
+      let result: ReturnType<typeof sanitizeValue<Readonly<Record<string, unknown>>>>;
+      try {
+        result = sanitizeValue(ctx.arguments, rules, { maxDepth: c.maxDepth, skipKeys: [] }, sink);
+      } catch (error) {
+        if (error instanceof ValueTooDeepError) {
+          throw new ArgumentValidationError({
+            issues: [{ pointer: '', message: `arguments nest deeper than ${error.maxDepth} levels` }],
+            code: SANITIZE_ERROR_CODES.VALUE_TOO_DEEP,
+          });
+        }
+        throw error;
+      }
+      emitFindings(ctx, 'input', result.counts, result.changed);
+      if (result.refused) {
+        throw new ArgumentValidationError({
+          issues: [
+            {
+              pointer: '',
+              message: 'contains SQL keywords or statement separators, refused by the sql-keywords rule',
+            },
+          ],
+          code: SANITIZE_ERROR_CODES.SQL_KEYWORDS,
+          reason: 'sql-keywords rule matched the arguments',
+        });
+      }
+      if (result.changed) return { arguments: { ...result.value } };
+      return undefined;
+    },
+
+    afterResponse(ctx: ResponseContext) {
+      const c = ready();
+      const isList = LIST_METHODS.has(ctx.method);
+      if (isList && !c.lists) return;
+      if (
+        !isList &&
+        ctx.method !== 'tools/call' &&
+        ctx.method !== 'resources/read' &&
+        ctx.method !== 'prompts/get'
+      )
+        return;
+      const rules = isList ? c.output : (targetEntry(c, ctx)?.output ?? c.output);
+      const sink = new FindingCollector();
+      let result: ReturnType<typeof sanitizeValue<Readonly<Record<string, unknown>>>>;
+      try {
+        result = sanitizeValue(
+          ctx.result,
+          rules,
+          { maxDepth: c.maxDepth, skipKeys: isList ? LIST_SKIP : RESULT_SKIP },
+          sink,
+        );
+      } catch (error) {
+        if (error instanceof ValueTooDeepError) {
+          throw new AccessDeniedError({
+            message: 'The result could not be checked and was withheld.',
+            code: SANITIZE_ERROR_CODES.VALUE_TOO_DEEP,
+            reason: `result nests deeper than ${error.maxDepth} levels`,
+          });
+        }
+        throw error;
+      }
+      emitFindings(ctx, 'output', result.counts, result.changed);
+      if (result.refused) {
+        throw new AccessDeniedError({
+          message: 'The result was withheld by a content rule.',
+          code: SANITIZE_ERROR_CODES.CONTENT_REFUSED,
+          reason: 'a refusing rule (sql-keywords) matched the result',
+        });
+      }
+      if (result.changed) return { result: { ...result.value } };
+      return undefined;
+    },
+  } satisfies WardenPlugin;
+}
