@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { getPrincipal } from '@mcp-warden/core';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
@@ -9,11 +10,8 @@ export type SandboxResolver = (root: string, userPath: string) => Promise<string
 
 export interface DemoServerDeps {
   notes: NotesStore;
-  /** Root of `read_file`. */
-  sandboxDir: string;
-  /** Roots of the `file:///public/{name}` and `file:///private/{name}` resources. */
-  publicDir: string;
-  privateDir: string;
+  /** Root of `read_file`: holds `public/` and `private/`, the roots of the file resources. */
+  filesDir: string;
   resolveInSandbox: SandboxResolver;
   startedAt: number;
   stats: () => Record<string, number>;
@@ -49,9 +47,9 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
 
   server.registerTool(
     'read_file',
-    { description: 'Reads a text file from the sandbox directory.', inputSchema: { path: z.string().min(1).max(1024) } },
+    { description: 'Reads a text file, e.g. "public/welcome.txt".', inputSchema: { path: z.string().min(1).max(1024) } },
     async ({ path }) => {
-      const file = await deps.resolveInSandbox(deps.sandboxDir, path);
+      const file = await deps.resolveInSandbox(deps.filesDir, path);
       return text(await readFile(file, 'utf8'));
     },
   );
@@ -60,13 +58,13 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
     'write_note',
     { description: 'Stores a note for the caller.', inputSchema: { name: NOTE_NAME, body: z.string().max(100_000) } },
     async ({ name, body }, extra) => {
-      const note = deps.notes.write(ownerOf(extra), name, body);
+      const note = await deps.notes.write(ownerOf(extra), name, body);
       return text(`Saved note "${note.name}" (${body.length} characters).`);
     },
   );
 
   server.registerTool('read_note', { description: "Reads one of the caller's notes.", inputSchema: { name: NOTE_NAME } }, async ({ name }, extra) => {
-    const note = deps.notes.read(ownerOf(extra), name);
+    const note = await deps.notes.read(ownerOf(extra), name);
     if (!note) return { ...text(`No note named "${name}".`), isError: true };
     return text(note.body);
   });
@@ -81,10 +79,8 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
     return { ...text(JSON.stringify(stats)), structuredContent: stats };
   });
 
-  for (const [kind, dir] of [
-    ['public', deps.publicDir],
-    ['private', deps.privateDir],
-  ] as const) {
+  for (const kind of ['public', 'private'] as const) {
+    const dir = join(deps.filesDir, kind);
     server.registerResource(
       `${kind}-files`,
       new ResourceTemplate(`file:///${kind}/{name}`, { list: () => listDir(dir, `file:///${kind}/`) }),

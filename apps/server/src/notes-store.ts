@@ -11,11 +11,11 @@ export interface Note {
  * file never holds plaintext). Identity by default.
  */
 export interface NoteCodec {
-  encode(owner: string, name: string, body: string): string;
-  decode(owner: string, name: string, stored: string): string;
+  encode(owner: string, name: string, body: string): Promise<string>;
+  decode(owner: string, name: string, stored: string): Promise<string>;
 }
 
-const PLAIN: NoteCodec = { encode: (_o, _n, body) => body, decode: (_o, _n, stored) => stored };
+const PLAIN: NoteCodec = { encode: async (_o, _n, body) => body, decode: async (_o, _n, stored) => stored };
 
 /** Notes per owner (principal id) in SQLite. */
 export class NotesStore {
@@ -39,15 +39,15 @@ export class NotesStore {
     this.#count = this.#db.prepare('SELECT count(*) AS n FROM notes');
   }
 
-  write(owner: string, name: string, body: string): Note {
+  async write(owner: string, name: string, body: string): Promise<Note> {
     const updatedAt = new Date().toISOString();
-    this.#put.run(owner, name, this.#codec.encode(owner, name, body), updatedAt);
+    this.#put.run(owner, name, await this.#codec.encode(owner, name, body), updatedAt);
     return { name, body, updatedAt };
   }
 
-  read(owner: string, name: string): Note | undefined {
+  async read(owner: string, name: string): Promise<Note | undefined> {
     const row = this.#get.get(owner, name);
-    return row ? { name, body: this.#codec.decode(owner, name, row.body), updatedAt: row.updated_at } : undefined;
+    return row ? { name, body: await this.#codec.decode(owner, name, row.body), updatedAt: row.updated_at } : undefined;
   }
 
   list(owner: string): Array<Omit<Note, 'body'>> {
@@ -58,13 +58,19 @@ export class NotesStore {
     return this.#count.get()!.n;
   }
 
-  /** Every stored row, for re-encryption jobs. */
-  rows(): Array<{ owner: string; name: string; body: string }> {
-    return this.#db.prepare('SELECT owner, name, body FROM notes').all() as Array<{ owner: string; name: string; body: string }>;
-  }
-
-  replaceStored(owner: string, name: string, stored: string): void {
-    this.#db.prepare('UPDATE notes SET body = ? WHERE owner = ? AND name = ?').run(stored, owner, name);
+  /**
+   * Re-seals every body with `reseal` (key rotation). Each row is updated only if it did not change meanwhile, so
+   * an interrupted run leaves every note readable and can simply run again.
+   */
+  async resealAll(reseal: (owner: string, name: string, stored: string) => Promise<string | undefined>): Promise<number> {
+    const rows = this.#db.prepare('SELECT owner, name, body FROM notes').all() as Array<{ owner: string; name: string; body: string }>;
+    const update = this.#db.prepare('UPDATE notes SET body = ? WHERE owner = ? AND name = ? AND body = ?');
+    let changed = 0;
+    for (const row of rows) {
+      const next = await reseal(row.owner, row.name, row.body);
+      if (next !== undefined && next !== row.body) changed += update.run(next, row.owner, row.name, row.body).changes;
+    }
+    return changed;
   }
 
   close(): void {

@@ -1,32 +1,133 @@
-import type { SecurityEventBus, WardenPlugin } from '@mcp-warden/core';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { acl } from '@mcp-warden/acl';
+import { apiKeyAuth } from '@mcp-warden/apikey-auth';
+import type { WardenPlugin } from '@mcp-warden/core';
+import { cryptoPlugin } from '@mcp-warden/crypto';
+import { oauth } from '@mcp-warden/oauth';
+import { rateLimit } from '@mcp-warden/ratelimit';
+import { sanitize } from '@mcp-warden/sanitize';
+import { createSafePath, validation } from '@mcp-warden/validation';
+import { z } from 'zod';
 import type { ServerConfig } from './config.js';
 import type { SandboxResolver } from './demo-server.js';
-import type { NoteCodec } from './notes-store.js';
+import { apiKeySectionSchema, DATA_FILES, type DataDirServices, section } from './services.js';
 
-/** What plugin wiring can contribute to the reference server besides plugins. */
+const require = createRequire(import.meta.url);
+
+const toggle = (enabled: boolean) => z.object({ enabled: z.boolean().default(enabled) }).passthrough();
+
+/** What plugin wiring contributes to the reference server. */
 export interface PluginWiring {
   plugins: WardenPlugin[];
-  /** Replaces the built-in sandbox resolver (the validation plugin's `safePath`). */
-  resolveInSandbox?: SandboxResolver;
-  /** Seals note bodies at rest (the crypto plugin). */
-  noteCodec?: NoteCodec;
-  /** Runs once the warden exists (e.g. to print a bootstrap key). */
-  afterStart?: (events: SecurityEventBus) => Promise<void> | void;
-  close?: () => Promise<void> | void;
+  /** Resolves user paths of `read_file` and the file resources (the validation plugin's `safePath`). */
+  resolveInSandbox: SandboxResolver;
+  /** Runs once the server is up (prints the bootstrap key). */
+  afterStart: () => Promise<void>;
 }
 
 export interface WiringContext {
   config: ServerConfig;
-  dataDir: string;
-  /** The canonical URL of the MCP endpoint. */
+  services: DataDirServices;
+  /** The canonical URL of the MCP endpoint (the OAuth audience). */
   resourceUrl: URL;
-  /** Prints operator-facing lines (stderr under stdio). */
   log: (line: string) => void;
-  /** True when the data directory was empty at start. */
-  firstStart: boolean;
 }
 
-/** Builds the plugins the configuration enables. */
-export async function wirePlugins(_ctx: WiringContext): Promise<PluginWiring> {
-  return { plugins: [] };
+/** Plugin options from the config file, without the `enabled` switch. */
+function optionsOf(config: ServerConfig, name: string, enabledByDefault: boolean): Record<string, unknown> | undefined {
+  const parsed = section(toggle(enabledByDefault), config, name);
+  if (!parsed.enabled) return undefined;
+  const { enabled: _enabled, ...rest } = parsed;
+  return rest;
+}
+
+/**
+ * Builds the plugins the configuration enables, in registration order (stages order the request hooks): rate
+ * limits and lockouts, authenticators (API keys, OAuth), access control, validation, sanitizing, crypto. Every
+ * plugin validates its own options and refuses a bad configuration before the server starts.
+ */
+export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
+  const { config, services } = ctx;
+  const plugins: WardenPlugin[] = [];
+  const filesRoot = join(config.dataDir, DATA_FILES.files);
+
+  const rateLimitOptions = optionsOf(config, 'ratelimit', true);
+  if (rateLimitOptions) {
+    const store = rateLimitOptions.store as { type?: string; url?: string } | undefined;
+    // The Redis URL (with its password) belongs in the environment, not the config file.
+    const withUrl = store?.type === 'redis' && !store.url && process.env.REDIS_URL ? { ...store, url: process.env.REDIS_URL } : store;
+    plugins.push(rateLimit({ ...rateLimitOptions, ...(withUrl ? { store: withUrl } : {}) } as Parameters<typeof rateLimit>[0]));
+  }
+
+  const apiKeys = section(apiKeySectionSchema, config, 'apikeyAuth');
+  if (apiKeys.enabled && services.keys) {
+    plugins.push(apiKeyAuth({ manager: services.keys, header: apiKeys.header }));
+  }
+
+  const oauthOptions = optionsOf(config, 'oauth', false);
+  if (oauthOptions) {
+    const secretEnv = (oauthOptions.introspection as { clientSecretEnv?: string } | undefined)?.clientSecretEnv;
+    const introspection = oauthOptions.introspection
+      ? { ...(oauthOptions.introspection as Record<string, unknown>), clientSecretEnv: undefined, clientSecret: secretEnv ? process.env[secretEnv] : undefined }
+      : undefined;
+    plugins.push(
+      oauth({
+        resource: ctx.resourceUrl.href,
+        ...(apiKeys.enabled ? { ignoreTokenPrefixes: [`${apiKeys.prefix}_`] } : {}),
+        ...oauthOptions,
+        ...(introspection ? { introspection } : {}),
+      } as Parameters<typeof oauth>[0]),
+    );
+  }
+
+  const aclOptions = optionsOf(config, 'acl', true);
+  if (aclOptions) {
+    const policyFile = (aclOptions.policyFile as string | undefined) ?? join(config.dataDir, DATA_FILES.policy);
+    if (!aclOptions.policy && !existsSync(policyFile)) {
+      copyFileSync(require.resolve('@mcp-warden/acl/examples/reference-policy.yaml'), policyFile);
+      ctx.log(`mcp-warden: wrote the default access policy to ${policyFile} (edit it; changes apply without a restart)`);
+    }
+    plugins.push(acl({ ...(aclOptions.policy ? {} : { policyFile }), ...aclOptions } as Parameters<typeof acl>[0]));
+  }
+
+  // One path checker for the pipeline's argument check and for the tools' own resolution.
+  const filesChecker = createSafePath({ root: filesRoot, mustExist: true });
+  const validationOptions = optionsOf(config, 'validation', true);
+  if (validationOptions) {
+    plugins.push(
+      validation({
+        ...validationOptions,
+        tools: { read_file: { paths: { path: filesChecker } }, ...(validationOptions.tools as Record<string, unknown> | undefined) },
+      } as Parameters<typeof validation>[0]),
+    );
+  }
+
+  const sanitizeOptions = optionsOf(config, 'sanitize', true);
+  if (sanitizeOptions) plugins.push(sanitize(sanitizeOptions as Parameters<typeof sanitize>[0]));
+
+  if (services.keyRing) plugins.push(cryptoPlugin({ keyRing: services.keyRing, store: false }));
+
+  return {
+    plugins,
+    resolveInSandbox: (root, userPath) => (root === filesRoot ? filesChecker(userPath) : createSafePath({ root, mustExist: true })(userPath)),
+    afterStart: async () => {
+      if (!apiKeys.enabled || !apiKeys.bootstrapAdminKey || !services.keys) return;
+      const marker = join(config.dataDir, DATA_FILES.bootstrapMarker);
+      if (existsSync(marker) || (await services.keys.list()).length > 0) return;
+      const issued = await services.keys.create({ name: 'bootstrap admin', owner: 'admin', roles: ['admin'], scopes: [] }, { actor: 'mcp-warden serve' });
+      writeFileSync(marker, `${issued.info.id}\n`, { mode: 0o600 });
+      ctx.log(
+        [
+          'mcp-warden: first start: created an admin API key. It is shown only this once; store it now:',
+          '',
+          `    ${issued.key}`,
+          '',
+          `  Use it as "Authorization: Bearer <key>". Create more with "mcp-warden keys create", revoke this one with "mcp-warden keys revoke ${issued.info.id}".`,
+          '  (Turn this off with plugins.apikeyAuth.bootstrapAdminKey: false.)',
+        ].join('\n'),
+      );
+    },
+  };
 }

@@ -5,8 +5,8 @@ import { createWarden, listen, pinoSink, type ListeningServer, type Warden, type
 import type { ServerConfig } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
 import { NotesStore } from './notes-store.js';
-import { wirePlugins, type PluginWiring } from './plugins.js';
-import { resolveInside } from './sandbox.js';
+import { type PluginWiring, wirePlugins } from './plugins.js';
+import { DATA_FILES, type DataDirServices, openDataDir } from './services.js';
 
 export interface ReferenceServerOptions {
   config: ServerConfig;
@@ -14,21 +14,22 @@ export interface ReferenceServerOptions {
   stdio?: boolean;
   /** Operator-facing output. @default stderr */
   log?: (line: string) => void;
+  /** Environment for secrets (key passphrase, pepper). @default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 const DEMO_FILES: Record<string, string> = {
-  'sandbox/hello.txt': 'Hello from the MCP Warden sandbox.\n',
-  'public/welcome.txt': 'Welcome! This document is public.\n',
-  'private/plans.txt': 'Private plans: only writers and admins may read this.\n',
+  'files/public/welcome.txt': 'Welcome! This document is public.\n',
+  'files/public/hello.txt': 'Hello from the MCP Warden file root.\n',
+  'files/private/plans.txt': 'Private plans: only administrators may read this.\n',
 };
 
-/** Creates the data directory layout; returns true when it was empty (first start). */
-function prepareDataDir(dataDir: string): boolean {
+/** Creates the data directory layout, with demo files on the first start of an empty directory. */
+function prepareDataDir(dataDir: string): void {
   const firstStart = !existsSync(dataDir) || readdirSync(dataDir).length === 0;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  for (const sub of ['sandbox', 'public', 'private']) mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
+  for (const sub of ['files/public', 'files/private']) mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
   if (firstStart) for (const [file, text] of Object.entries(DEMO_FILES)) writeFileSync(join(dataDir, file), text, { mode: 0o600 });
-  return firstStart;
 }
 
 /** The reference secured MCP server: demo tools behind every configured plugin. */
@@ -37,17 +38,17 @@ export class ReferenceServer {
   readonly notes: NotesStore;
   readonly config: ServerConfig;
   readonly resourceUrl: URL;
-  #wiring: PluginWiring;
+  readonly services: DataDirServices;
   #deps: DemoServerDeps;
   #handler: WardenHttpHandler | undefined;
   #listening: ListeningServer | undefined;
   #closing = false;
 
-  private constructor(config: ServerConfig, warden: Warden, notes: NotesStore, wiring: PluginWiring, deps: DemoServerDeps, resourceUrl: URL) {
+  private constructor(config: ServerConfig, warden: Warden, notes: NotesStore, services: DataDirServices, deps: DemoServerDeps, resourceUrl: URL) {
     this.config = config;
     this.warden = warden;
     this.notes = notes;
-    this.#wiring = wiring;
+    this.services = services;
     this.#deps = deps;
     this.resourceUrl = resourceUrl;
   }
@@ -56,25 +57,32 @@ export class ReferenceServer {
     const { config } = options;
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const dataDir = config.dataDir;
-    const firstStart = prepareDataDir(dataDir);
+    prepareDataDir(dataDir);
     const s = config.server;
     const resourceUrl = new URL(s.publicUrl ?? `${s.tls ? 'https' : 'http'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}${s.endpoint}`);
-    const wiring = await wirePlugins({ config, dataDir, resourceUrl, log, firstStart });
-    const notes = new NotesStore(join(dataDir, 'notes.db'), wiring.noteCodec);
-    const sink = pinoSink({ destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1), level: config.logging.level });
-    const warden = await createWarden({ plugins: wiring.plugins, sinks: [sink], requestTimeoutMs: s.requestTimeoutMs, resourceUrl });
+    const services = await openDataDir(config, options.env ?? process.env, log);
+    let warden: Warden;
+    let wiring: PluginWiring;
+    try {
+      wiring = await wirePlugins({ config, services, resourceUrl, log });
+      const sink = pinoSink({ destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1), level: config.logging.level });
+      warden = await createWarden({ plugins: wiring.plugins, sinks: [sink], requestTimeoutMs: s.requestTimeoutMs, resourceUrl });
+    } catch (error) {
+      await services.close();
+      throw error;
+    }
+    services.setEventSink((event) => warden.events.emit(event));
+    const notes = new NotesStore(join(dataDir, DATA_FILES.notes), services.noteCodec);
     let server: ReferenceServer | undefined;
     const deps: DemoServerDeps = {
       notes,
-      sandboxDir: join(dataDir, 'sandbox'),
-      publicDir: join(dataDir, 'public'),
-      privateDir: join(dataDir, 'private'),
-      resolveInSandbox: wiring.resolveInSandbox ?? resolveInside,
+      filesDir: join(dataDir, DATA_FILES.files),
+      resolveInSandbox: wiring.resolveInSandbox,
       startedAt: Date.now(),
       stats: () => ({ sessions: server?.sessionCount ?? 0 }),
     };
-    server = new ReferenceServer(config, warden, notes, wiring, deps, resourceUrl);
-    await wiring.afterStart?.(warden.events);
+    server = new ReferenceServer(config, warden, notes, services, deps, resourceUrl);
+    await wiring.afterStart();
     return server;
   }
 
@@ -121,7 +129,7 @@ export class ReferenceServer {
     await this.#handler?.close();
     await this.#listening?.close();
     await this.warden.close();
-    await this.#wiring.close?.();
+    await this.services.close();
     this.notes.close();
   }
 }

@@ -1,0 +1,76 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type SpawnedServer, spawnServer, tempDataDir } from './test-support.js';
+
+/**
+ * Sustained load through the reference server (a child process, measured from outside): 50,000 tools/call per
+ * mode. Resident memory after warm-up must grow by less than 20 MB: the MCP SDK 1.x retains ~5 KB per request in
+ * session mode with JSON responses (typescript-sdk #2559), which core avoids by answering sessions with SSE.
+ */
+const TOTAL = 50_000;
+const WARM_UP = 5_000;
+const CONCURRENCY = 8;
+const GROWTH_LIMIT_MB = 20;
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+async function initialize(url: URL, auth: Record<string, string>): Promise<Record<string, string>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...HEADERS, ...auth },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'soak', version: '1' } } }),
+  });
+  await response.text();
+  const sessionId = response.headers.get('mcp-session-id');
+  return sessionId ? { ...auth, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' } : auth;
+}
+
+async function drive(url: URL, headers: Record<string, string>, from: number, to: number): Promise<void> {
+  let next = from;
+  const worker = async () => {
+    while (next < to) {
+      const id = next++;
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { ...HEADERS, ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: `call ${id}` } } }),
+      });
+      const text = await response.text();
+      if (response.status !== 200 || !text.includes(`call ${id}`)) throw new Error(`call ${id}: HTTP ${response.status} ${text.slice(0, 200)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+let server: SpawnedServer | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+describe('sustained load through the reference server', () => {
+  for (const sessions of ['stateful', 'stateless'] as const) {
+    it(`${TOTAL} tools/call in ${sessions} mode: resident memory grows < ${GROWTH_LIMIT_MB} MB after warm-up`, async () => {
+      // Every plugin is on, as in production; only the rate limit is raised so that the load itself is not refused.
+      const dataDir = tempDataDir();
+      const configFile = join(dirname(dataDir), 'soak.json');
+      writeFileSync(configFile, JSON.stringify({ plugins: { ratelimit: { rules: [{ name: 'soak', key: ['identity'], points: 1_000_000, duration: 60 }] } } }));
+      server = await spawnServer(['--data-dir', dataDir, '--config', configFile], { MCP_WARDEN_SESSIONS: sessions, MCP_WARDEN_LOG_LEVEL: 'warn' });
+      const key = /\n\s+(mcpw_\S+)\n/.exec(server.stderr())![1]!;
+      const headers = await initialize(server.url, { authorization: `Bearer ${key}` });
+      expect(Boolean(headers['mcp-session-id'])).toBe(sessions === 'stateful');
+      await drive(server.url, headers, 1, WARM_UP);
+      const before = rssMb(server.child.pid!);
+      await drive(server.url, headers, WARM_UP, TOTAL);
+      const after = rssMb(server.child.pid!);
+      console.log(`${sessions}: RSS ${before.toFixed(1)} MB after warm-up, ${after.toFixed(1)} MB after ${TOTAL} calls (+${(after - before).toFixed(1)} MB)`);
+      expect(after - before).toBeLessThan(GROWTH_LIMIT_MB);
+    }, 600_000);
+  }
+});
