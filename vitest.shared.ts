@@ -11,7 +11,10 @@ export function sharedConfig(_packageDir: string) {
   return defineConfig({
     resolve: {
       alias: [
-        { find: /^@mcp-warden\/core\/testing$/, replacement: resolve(root, 'packages/core/src/testing/index.ts') },
+        {
+          find: /^@mcp-warden\/core\/testing$/,
+          replacement: resolve(root, 'packages/core/src/testing/index.ts'),
+        },
         { find: /^@mcp-warden\/([a-z-]+)$/, replacement: resolve(root, 'packages/$1/src/index.ts') },
       ],
     },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The two commands of the README: `npm start` (install, build, serve) and `npm test` (install, build, start the
 // services the tests need, run every test). Needs only Node >= 20 and npm; gets pnpm itself.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -59,14 +59,24 @@ async function startRedis() {
   if (!which('redis-server')) {
     if (process.getuid?.() === 0 && which('apt-get')) {
       log('redis-server not found: installing Debian package redis-server');
-      run(['sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null']);
+      run([
+        'sh',
+        '-c',
+        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null',
+      ]);
     } else {
-      log('the tests need Redis: install redis-server (e.g. `sudo apt-get install redis-server`) or set REDIS_URL');
+      log(
+        'the tests need Redis: install redis-server (e.g. `sudo apt-get install redis-server`) or set REDIS_URL',
+      );
       process.exit(1);
     }
   }
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 50; i++) {
     const ping = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
     if (ping.stdout?.trim() === 'PONG') break;
@@ -81,7 +91,11 @@ async function startRedis() {
 function runTests(pnpm, extraArgs) {
   return new Promise((resolve) => {
     const [cmd, ...args] = [...pnpm, 'exec', 'turbo', 'run', 'test', '--concurrency=1', ...extraArgs];
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
     let passed = 0;
     let failed = 0;
     let buffer = '';
@@ -112,14 +126,20 @@ function runTests(pnpm, extraArgs) {
 const pnpm = pnpmCommand();
 if (command === 'start') {
   setup(pnpm);
-  const server = spawn(process.execPath, [join(ROOT, 'apps/server/dist/cli.js'), 'serve', ...rest], { cwd: ROOT, stdio: 'inherit' });
+  const server = spawn(process.execPath, [join(ROOT, 'apps/server/dist/cli.js'), 'serve', ...rest], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
   server.on('exit', (code) => process.exit(code ?? 0));
 } else if (command === 'test') {
   // --no-install: reuse the installed and built tree (the Node 22 run after the Node 20 one).
   if (!rest.includes('--no-install') || !existsSync(join(ROOT, 'node_modules'))) setup(pnpm);
   const redis = await startRedis();
-  const code = await runTests(pnpm, rest.filter((a) => a !== '--no-install'));
+  const code = await runTests(
+    pnpm,
+    rest.filter((a) => a !== '--no-install'),
+  );
   redis?.kill();
   process.exit(code);
 } else {

@@ -1,5 +1,6 @@
 // Scaffolds packages/<name> with the house layout. Usage: node tools/new-package.mjs <name> "<description>"
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+
 const [name, description] = process.argv.slice(2);
 if (!name || !description) throw new Error('usage: node tools/new-package.mjs <name> "<description>"');
 const dir = `packages/${name}`;
@@ -32,12 +33,26 @@ const pkg = {
     typecheck: 'tsc --noEmit',
     lint: 'publint --strict && attw --pack . --profile node16',
   },
-  peerDependencies: name === 'core' ? { '@modelcontextprotocol/sdk': '^1.24.0' } : { '@mcp-warden/core': 'workspace:^' },
+  peerDependencies:
+    name === 'core' ? { '@modelcontextprotocol/sdk': '^1.24.0' } : { '@mcp-warden/core': 'workspace:^' },
   dependencies: {},
   devDependencies: name === 'core' ? {} : { '@mcp-warden/core': 'workspace:*' },
 };
 writeFileSync(`${dir}/package.json`, JSON.stringify(pkg, null, 2) + '\n');
-writeFileSync(`${dir}/tsconfig.json`, JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true }, include: ['src'] }, null, 2) + '\n');
-writeFileSync(`${dir}/tsup.config.ts`, `import { defineConfig } from 'tsup';\n\nexport default defineConfig({\n  entry: ['src/index.ts'],\n  format: ['esm', 'cjs'],\n  dts: true,\n  clean: true,\n  sourcemap: true,\n  target: 'node20',\n});\n`);
-writeFileSync(`${dir}/vitest.config.ts`, `import { sharedConfig } from '../../vitest.shared.js';\n\nexport default sharedConfig(import.meta.dirname);\n`);
+writeFileSync(
+  `${dir}/tsconfig.json`,
+  JSON.stringify(
+    { extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true }, include: ['src'] },
+    null,
+    2,
+  ) + '\n',
+);
+writeFileSync(
+  `${dir}/tsup.config.ts`,
+  `import { defineConfig } from 'tsup';\n\nexport default defineConfig({\n  entry: ['src/index.ts'],\n  format: ['esm', 'cjs'],\n  dts: true,\n  clean: true,\n  sourcemap: true,\n  target: 'node20',\n});\n`,
+);
+writeFileSync(
+  `${dir}/vitest.config.ts`,
+  `import { sharedConfig } from '../../vitest.shared.js';\n\nexport default sharedConfig(import.meta.dirname);\n`,
+);
 console.log(`created ${dir}`);

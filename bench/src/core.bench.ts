@@ -8,4 +8,11 @@ const rows = await compare([
   { name: 'bare SDK (node:http)', script: [server, 'bare'] },
   { name: 'MCP Warden core, empty pipeline', script: [server, 'warden'] },
 ]);
-writeResult('core.md', table('core: tools/call over Streamable HTTP', rows, 'node:http, stateless, JSON responses, 16 connections, 3 × 5 s rounds, medians'));
+writeResult(
+  'core.md',
+  table(
+    'core: tools/call over Streamable HTTP',
+    rows,
+    'node:http, stateless, JSON responses, 16 connections, 3 × 5 s rounds, medians',
+  ),
+);

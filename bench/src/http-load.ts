@@ -1,8 +1,8 @@
 // Shared helpers for the HTTP benchmarks: start a server in a child process (so load generator and server each
 // get a core), drive it with autocannon, and alternate contenders over several rounds.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 
 export interface Contender {
@@ -19,8 +19,14 @@ export interface Measured {
   p99: number;
 }
 
-export async function startChild(script: string[], env: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+export async function startChild(
+  script: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -33,18 +39,36 @@ export async function startChild(script: string[], env: NodeJS.ProcessEnv = {}):
   return { url, child };
 }
 
-const CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
+const CALL = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: { name: 'echo', arguments: { text: 'hello' } },
+});
 
-export async function load(url: string, headers: Record<string, string> = {}, seconds = 5): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+export async function load(
+  url: string,
+  headers: Record<string, string> = {},
+  seconds = 5,
+): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
   const result = await autocannon({
     url,
     method: 'POST',
     connections: 16,
     duration: seconds,
     body: CALL,
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
 }
 
 function median(values: number[]): number {
@@ -67,7 +91,12 @@ export async function compare(contenders: Contender[], rounds = 3, seconds = 5):
         samples[i]!.p99.push(r.p99);
       }
     }
-    return contenders.map((c, i) => ({ name: c.name, rps: median(samples[i]!.rps), p50: median(samples[i]!.p50), p99: median(samples[i]!.p99) }));
+    return contenders.map((c, i) => ({
+      name: c.name,
+      rps: median(samples[i]!.rps),
+      p50: median(samples[i]!.p50),
+      p99: median(samples[i]!.p99),
+    }));
   } finally {
     for (const s of started) s.child.kill();
   }
@@ -82,7 +111,9 @@ export function table(title: string, rows: Measured[], note: string): string {
     '',
     '| Server | req/s (median) | p50 ms | p99 ms | vs baseline |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${(r.rps / base).toFixed(3)}× |`),
+    ...rows.map(
+      (r) => `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${(r.rps / base).toFixed(3)}× |`,
+    ),
     '',
   ];
   return lines.join('\n');

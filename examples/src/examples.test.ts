@@ -31,10 +31,20 @@ describe('examples: secure an existing McpServer', () => {
       child.once('exit', (code) => reject(new Error(`example exited with ${code}`)));
     });
     const client = new Client({ name: 'example-test', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
-    expect((await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).content).toEqual([{ type: 'text', text: '5' }]);
+    await client.connect(
+      new StreamableHTTPClientTransport(url, {
+        requestInit: { headers: { authorization: `Bearer ${key}` } },
+      }),
+    );
+    expect((await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } })).content).toEqual([
+      { type: 'text', text: '5' },
+    ]);
     await client.close();
-    const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+    const anonymous = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{}',
+    });
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
@@ -48,7 +58,9 @@ describe('examples: secure an existing McpServer', () => {
     });
     const client = new Client({ name: 'example-test', version: '1' });
     await client.connect(transport);
-    expect((await client.callTool({ name: 'add', arguments: { a: 40, b: 2 } })).content).toEqual([{ type: 'text', text: '42' }]);
+    expect((await client.callTool({ name: 'add', arguments: { a: 40, b: 2 } })).content).toEqual([
+      { type: 'text', text: '42' },
+    ]);
     await client.close();
   });
 
@@ -56,7 +68,12 @@ describe('examples: secure an existing McpServer', () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [...tsx, join(here, 'stdio-server.ts')],
-      env: { PATH: process.env.PATH ?? '', PEPPER: pepper, KEYS_DB: keysDb, MCP_WARDEN_API_KEY: 'mcpw_notarealkey' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        PEPPER: pepper,
+        KEYS_DB: keysDb,
+        MCP_WARDEN_API_KEY: 'mcpw_notarealkey',
+      },
       stderr: 'pipe',
     });
     const client = new Client({ name: 'example-test', version: '1' });

@@ -2,7 +2,10 @@
 import { ApiKeyManager, SqliteApiKeyStore } from '@mcp-warden/apikey-auth';
 
 export async function issueKey(keysDb: string, pepper: string, scopes: string[] = []): Promise<string> {
-  const manager = new ApiKeyManager({ store: new SqliteApiKeyStore({ path: keysDb, watchIntervalMs: 0 }), peppers: [{ id: 'p1', secret: pepper }] });
+  const manager = new ApiKeyManager({
+    store: new SqliteApiKeyStore({ path: keysDb, watchIntervalMs: 0 }),
+    peppers: [{ id: 'p1', secret: pepper }],
+  });
   const issued = await manager.create({ name: 'example', scopes });
   await manager.close();
   return issued.key;

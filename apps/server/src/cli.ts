@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import { describeDecision, loadPolicyFile } from '@mcp-warden/acl';
 import { createPrincipal, pinoSink, SecurityEventBus } from '@mcp-warden/core';
-import { createCryptoService, keygen, openDataDirKeys, reencrypt, rotate as rotateKeys } from '@mcp-warden/crypto';
+import {
+  createCryptoService,
+  keygen,
+  openDataDirKeys,
+  reencrypt,
+  rotate as rotateKeys,
+} from '@mcp-warden/crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { type ConfigOverrides, loadConfig, type ServerConfig, ServerConfigError } from './config.js';
 import { NotesStore } from './notes-store.js';
@@ -15,13 +21,16 @@ interface CommonFlags {
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a whole number from 0 to 65535.');
+  if (!Number.isInteger(n) || n < 0 || n > 65_535)
+    throw new InvalidArgumentError('must be a whole number from 0 to 65535.');
   return n;
 }
 
 /** Adds the flags every subcommand accepts. */
 function common(command: Command): Command {
-  return command.option('--config <file>', 'config file (JSON or YAML)').option('--data-dir <dir>', 'data directory', undefined);
+  return command
+    .option('--config <file>', 'config file (JSON or YAML)')
+    .option('--data-dir <dir>', 'data directory', undefined);
 }
 
 function overrides(flags: CommonFlags & { host?: string; port?: number }): ConfigOverrides {
@@ -34,7 +43,9 @@ function fail(error: unknown): never {
   process.exit(error instanceof ServerConfigError ? 2 : 1);
 }
 
-export const program = new Command('mcp-warden').description('The MCP Warden reference secured MCP server').showHelpAfterError();
+export const program = new Command('mcp-warden')
+  .description('The MCP Warden reference secured MCP server')
+  .showHelpAfterError();
 
 common(program.command('serve').description('start the server (Streamable HTTP by default)'))
   .option('--host <host>', 'address to bind (default 127.0.0.1)')
@@ -78,12 +89,23 @@ function list(value: string): string[] {
 }
 
 /** Opens the data directory's key manager, recording lifecycle events like the server does. */
-async function withKeys<T>(flags: CommonFlags, run: (keys: NonNullable<Awaited<ReturnType<typeof openDataDir>>['keys']>, config: ServerConfig) => Promise<T>): Promise<T> {
+async function withKeys<T>(
+  flags: CommonFlags,
+  run: (
+    keys: NonNullable<Awaited<ReturnType<typeof openDataDir>>['keys']>,
+    config: ServerConfig,
+  ) => Promise<T>,
+): Promise<T> {
   const config = loadConfig(overrides(flags));
   const services = await openDataDir(config, process.env, (line) => process.stderr.write(`${line}\n`));
   try {
-    if (!services.keys) throw new ServerConfigError('API keys are disabled in this configuration (plugins.apikeyAuth.enabled: false).');
-    const events = new SecurityEventBus([pinoSink({ destination: config.logging.securityLogFile ?? 2, level: config.logging.level })]);
+    if (!services.keys)
+      throw new ServerConfigError(
+        'API keys are disabled in this configuration (plugins.apikeyAuth.enabled: false).',
+      );
+    const events = new SecurityEventBus([
+      pinoSink({ destination: config.logging.securityLogFile ?? 2, level: config.logging.level }),
+    ]);
     const unsubscribe = services.keys.subscribe((event) => events.emit({ ...event, plugin: 'apikey-auth' }));
     try {
       return await run(services.keys, config);
@@ -104,16 +126,37 @@ common(keys.command('create').description('create an API key (printed once)'))
   .option('--roles <list>', 'comma-separated roles (reader, writer, admin in the default policy)', list, [])
   .option('--expires <duration>', 'lifetime, e.g. 30d or 12h')
   .option('--json', 'print JSON')
-  .action((flags: CommonFlags & { name: string; owner?: string; scopes: string[]; roles: string[]; expires?: string; json?: boolean }) =>
-    withKeys(flags, async (manager) => {
-      const issued = await manager.create(
-        { name: flags.name, owner: flags.owner, scopes: flags.scopes, roles: flags.roles, expiresIn: flags.expires },
-        { actor: 'mcp-warden keys create' },
-      );
-      print(flags.json, issued, () =>
-        [`Created key ${issued.info.id} (${issued.info.displayPrefix}…). It is shown only this once:`, '', `    ${issued.key}`, ''].join('\n'),
-      );
-    }).catch(fail),
+  .action(
+    (
+      flags: CommonFlags & {
+        name: string;
+        owner?: string;
+        scopes: string[];
+        roles: string[];
+        expires?: string;
+        json?: boolean;
+      },
+    ) =>
+      withKeys(flags, async (manager) => {
+        const issued = await manager.create(
+          {
+            name: flags.name,
+            owner: flags.owner,
+            scopes: flags.scopes,
+            roles: flags.roles,
+            expiresIn: flags.expires,
+          },
+          { actor: 'mcp-warden keys create' },
+        );
+        print(flags.json, issued, () =>
+          [
+            `Created key ${issued.info.id} (${issued.info.displayPrefix}…). It is shown only this once:`,
+            '',
+            `    ${issued.key}`,
+            '',
+          ].join('\n'),
+        );
+      }).catch(fail),
   );
 
 common(keys.command('list').description('list API keys (never the keys themselves)'))
@@ -125,7 +168,10 @@ common(keys.command('list').description('list API keys (never the keys themselve
         infos.length === 0
           ? '(no keys)'
           : infos
-              .map((k) => `${k.id}  ${k.state.padEnd(8)} ${k.displayPrefix.padEnd(14)} ${k.name}  roles=${k.roles.join(',') || '-'} scopes=${k.scopes.join(',') || '-'}${k.expiresAt ? ` expires=${k.expiresAt}` : ''}`)
+              .map(
+                (k) =>
+                  `${k.id}  ${k.state.padEnd(8)} ${k.displayPrefix.padEnd(14)} ${k.name}  roles=${k.roles.join(',') || '-'} scopes=${k.scopes.join(',') || '-'}${k.expiresAt ? ` expires=${k.expiresAt}` : ''}`,
+              )
               .join('\n'),
       );
     }).catch(fail),
@@ -140,17 +186,30 @@ common(keys.command('revoke <id>').description('revoke an API key at once'))
     }).catch(fail),
   );
 
-common(keys.command('rotate <id>').description('issue a replacement key; the old one works until the grace period ends'))
+common(
+  keys
+    .command('rotate <id>')
+    .description('issue a replacement key; the old one works until the grace period ends'),
+)
   .option('--grace <duration>', 'how long the old key keeps working, e.g. 24h (default: revoke at once)')
   .option('--json', 'print JSON')
   .action((id: string, flags: CommonFlags & { grace?: string; json?: boolean }) =>
     withKeys(flags, async (manager) => {
       const { parseDuration } = await import('@mcp-warden/apikey-auth');
       const graceSeconds = flags.grace === undefined ? 0 : parseDuration(flags.grace);
-      if (graceSeconds === undefined) throw new ServerConfigError(`--grace takes a duration such as 30m, 24h or 7d (got "${flags.grace}").`);
+      if (graceSeconds === undefined)
+        throw new ServerConfigError(
+          `--grace takes a duration such as 30m, 24h or 7d (got "${flags.grace}").`,
+        );
       const rotated = await manager.rotate(id, { graceSeconds, actor: 'mcp-warden keys rotate' });
       print(flags.json, rotated, () =>
-        [`Rotated ${id} → ${rotated.info.id}. The new key is shown only this once:`, '', `    ${rotated.key}`, '', graceSeconds > 0 ? `The old key works for ${flags.grace} more.` : 'The old key is revoked.'].join('\n'),
+        [
+          `Rotated ${id} → ${rotated.info.id}. The new key is shown only this once:`,
+          '',
+          `    ${rotated.key}`,
+          '',
+          graceSeconds > 0 ? `The old key works for ${flags.grace} more.` : 'The old key is revoked.',
+        ].join('\n'),
       );
     }).catch(fail),
   );
@@ -162,17 +221,33 @@ common(aclCommand.command('check').description('explain the decision for a princ
   .option('--principal <id>', 'principal id', 'cli')
   .option('--roles <list>', 'comma-separated roles', list, [])
   .option('--scopes <list>', 'comma-separated scopes', list, [])
-  .option('--arg <key=value>', 'a tool argument (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .option(
+    '--arg <key=value>',
+    'a tool argument (repeatable)',
+    (v: string, all: string[]) => [...all, v],
+    [] as string[],
+  )
   .option('--policy <file>', 'policy file (default: the configured one)')
   .option('--json', 'print JSON')
   .action(
     async (
-      flags: CommonFlags & { action: string; target?: string; principal: string; roles: string[]; scopes: string[]; arg: string[]; policy?: string; json?: boolean },
+      flags: CommonFlags & {
+        action: string;
+        target?: string;
+        principal: string;
+        roles: string[];
+        scopes: string[];
+        arg: string[];
+        policy?: string;
+        json?: boolean;
+      },
     ) => {
       try {
         const config = loadConfig(overrides(flags));
         const configured = (config.plugins.acl as { policyFile?: string } | undefined)?.policyFile;
-        const policy = await loadPolicyFile(flags.policy ?? configured ?? join(config.dataDir, DATA_FILES.policy));
+        const policy = await loadPolicyFile(
+          flags.policy ?? configured ?? join(config.dataDir, DATA_FILES.policy),
+        );
         const args = Object.fromEntries(
           flags.arg.map((pair) => {
             const at = pair.indexOf('=');
@@ -180,7 +255,12 @@ common(aclCommand.command('check').description('explain the decision for a princ
             return [pair.slice(0, at), pair.slice(at + 1)];
           }),
         );
-        const principal = createPrincipal({ id: flags.principal, kind: 'cli', roles: flags.roles, scopes: flags.scopes });
+        const principal = createPrincipal({
+          id: flags.principal,
+          kind: 'cli',
+          roles: flags.roles,
+          scopes: flags.scopes,
+        });
         const decision = policy.explain(principal, flags.action, flags.target, args);
         print(flags.json, decision, () => describeDecision(decision));
         process.exitCode = decision.allowed ? 0 : 3;
@@ -190,7 +270,9 @@ common(aclCommand.command('check').description('explain the decision for a princ
     },
   );
 
-const cryptoCommand = program.command('crypto').description('manage the encryption keys of the data directory');
+const cryptoCommand = program
+  .command('crypto')
+  .description('manage the encryption keys of the data directory');
 function passphraseOf(config: ServerConfig): string | undefined {
   return process.env[section(cryptoSectionSchema, config, 'crypto').passphraseEnv] || undefined;
 }
@@ -213,13 +295,22 @@ common(cryptoCommand.command('rotate').description('add a new primary key (old k
     try {
       const config = loadConfig(overrides(flags));
       const result = await rotateKeys({ dataDir: config.dataDir, passphrase: passphraseOf(config) });
-      print(flags.json, result, () => `New primary key ${result.keyId} (previous: ${result.previousKeyId}). Run "mcp-warden crypto reencrypt" to move stored data to it.`);
+      print(
+        flags.json,
+        result,
+        () =>
+          `New primary key ${result.keyId} (previous: ${result.previousKeyId}). Run "mcp-warden crypto reencrypt" to move stored data to it.`,
+      );
     } catch (error) {
       fail(error);
     }
   });
 
-common(cryptoCommand.command('reencrypt').description('re-encrypt stored secrets and notes under the primary key (resumable)'))
+common(
+  cryptoCommand
+    .command('reencrypt')
+    .description('re-encrypt stored secrets and notes under the primary key (resumable)'),
+)
   .option('--retire-old-keys', 'afterwards, remove every non-primary key from the key file')
   .option('--json', 'print JSON')
   .action(async (flags: CommonFlags & { retireOldKeys?: boolean; json?: boolean }) => {
@@ -227,16 +318,28 @@ common(cryptoCommand.command('reencrypt').description('re-encrypt stored secrets
       const config = loadConfig(overrides(flags));
       const passphrase = passphraseOf(config);
       const store = await reencrypt({ dataDir: config.dataDir, passphrase });
-      const { keyRing } = await openDataDirKeys(config.dataDir, { passphrase, encryptedDataFiles: [DATA_FILES.notes] });
+      const { keyRing } = await openDataDirKeys(config.dataDir, {
+        passphrase,
+        encryptedDataFiles: [DATA_FILES.notes],
+      });
       const service = createCryptoService({ cipher: keyRing });
       const notes = new NotesStore(join(config.dataDir, DATA_FILES.notes));
       const notesChanged = await notes.resealAll((owner, name, stored) =>
-        service.isCiphertext(stored) ? service.rotate(stored, { context: { table: 'notes', owner, name } }) : Promise.resolve(undefined),
+        service.isCiphertext(stored)
+          ? service.rotate(stored, { context: { table: 'notes', owner, name } })
+          : Promise.resolve(undefined),
       );
       notes.close();
-      const retired = flags.retireOldKeys ? await reencrypt({ dataDir: config.dataDir, passphrase, retireOldKeys: true }) : undefined;
+      const retired = flags.retireOldKeys
+        ? await reencrypt({ dataDir: config.dataDir, passphrase, retireOldKeys: true })
+        : undefined;
       const report = { store, notes: { reencrypted: notesChanged }, retired: retired ?? null };
-      print(flags.json, report, () => `Re-encrypted ${JSON.stringify(store)}; notes re-sealed: ${notesChanged}${retired ? '; old keys retired' : ''}.`);
+      print(
+        flags.json,
+        report,
+        () =>
+          `Re-encrypted ${JSON.stringify(store)}; notes re-sealed: ${notesChanged}${retired ? '; old keys retired' : ''}.`,
+      );
     } catch (error) {
       fail(error);
     }

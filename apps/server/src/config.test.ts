@@ -9,7 +9,12 @@ const dir = mkdtempSync(join(tmpdir(), 'mcp-warden-config-'));
 describe('server configuration', () => {
   it('has embedded defaults: loopback, port 3000, ./.mcp-warden, stateful sessions', () => {
     const config = loadConfig({}, {});
-    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 3000, endpoint: '/mcp', sessions: 'stateful' });
+    expect(config.server).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      endpoint: '/mcp',
+      sessions: 'stateful',
+    });
     expect(config.dataDir).toBe(resolve('.mcp-warden'));
   });
 
@@ -27,7 +32,10 @@ describe('server configuration', () => {
     writeFileSync(file, JSON.stringify({ server: { port: 4300, host: '127.0.0.2' } }));
     const env = { MCP_WARDEN_PORT: '4400', MCP_WARDEN_DATA_DIR: '/tmp/env-data' };
     expect(loadConfig({ configFile: file }, env).server.port).toBe(4400);
-    expect(loadConfig({ configFile: file, port: 4500 }, env).server).toMatchObject({ port: 4500, host: '127.0.0.2' });
+    expect(loadConfig({ configFile: file, port: 4500 }, env).server).toMatchObject({
+      port: 4500,
+      host: '127.0.0.2',
+    });
     expect(loadConfig({ configFile: file, dataDir: '/tmp/flag' }, env).dataDir).toBe('/tmp/flag');
   });
 
@@ -37,7 +45,9 @@ describe('server configuration', () => {
     expect(() => loadConfig({ configFile: bad }, {})).toThrow(ServerConfigError);
     expect(() => loadConfig({ configFile: bad }, {})).toThrow(/bad\.json[\s\S]*server\.port/);
     expect(() => loadConfig({ configFile: bad }, {})).toThrow(/Unrecognized key: "colour"/);
-    expect(() => loadConfig({ configFile: join(dir, 'missing.yaml') }, {})).toThrow(/Cannot read config file .*ENOENT/);
+    expect(() => loadConfig({ configFile: join(dir, 'missing.yaml') }, {})).toThrow(
+      /Cannot read config file .*ENOENT/,
+    );
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, 'server: [unclosed');
     expect(() => loadConfig({ configFile: broken }, {})).toThrow(/not valid YAML/);

@@ -24,7 +24,12 @@ export const serverConfigSchema = z
         allowedHosts: z.array(z.string().min(1)).optional(),
         allowedOrigins: z.array(z.url()).optional(),
         trustedProxies: z.number().int().min(0).max(10).default(0),
-        maxBodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(1024 * 1024),
         requestTimeoutMs: z.number().int().min(0).default(120_000),
         tls: z.object({ keyFile: z.string(), certFile: z.string() }).strict().optional(),
         /** Plain HTTP on a non-loopback address: only behind a TLS-terminating proxy. */
@@ -59,26 +64,37 @@ export class ServerConfigError extends Error {
   override name = 'ServerConfigError';
 }
 
-const ENV_OVERRIDES: Array<[string, (config: Record<string, unknown>, value: string) => void]> = [
-  ['MCP_WARDEN_DATA_DIR', (c, v) => void (c.dataDir = v)],
-  ['MCP_WARDEN_HOST', (c, v) => void (section(c, 'server').host = v)],
-  ['MCP_WARDEN_PORT', (c, v) => void (section(c, 'server').port = Number(v))],
-  ['MCP_WARDEN_SESSIONS', (c, v) => void (section(c, 'server').sessions = v)],
-  ['MCP_WARDEN_PUBLIC_URL', (c, v) => void (section(c, 'server').publicUrl = v)],
-  ['MCP_WARDEN_LOG_LEVEL', (c, v) => void (section(c, 'logging').level = v)],
-  ['MCP_WARDEN_SECURITY_LOG', (c, v) => void (section(c, 'logging').securityLogFile = v)],
+/** Environment variables, the setting each overrides, and how its text is read. */
+const ENV_OVERRIDES: ReadonlyArray<[string, readonly string[], (value: string) => unknown]> = [
+  ['MCP_WARDEN_DATA_DIR', ['dataDir'], String],
+  ['MCP_WARDEN_HOST', ['server', 'host'], String],
+  ['MCP_WARDEN_PORT', ['server', 'port'], Number],
+  ['MCP_WARDEN_SESSIONS', ['server', 'sessions'], String],
+  ['MCP_WARDEN_PUBLIC_URL', ['server', 'publicUrl'], String],
+  ['MCP_WARDEN_LOG_LEVEL', ['logging', 'level'], String],
+  ['MCP_WARDEN_SECURITY_LOG', ['logging', 'securityLogFile'], String],
 ];
+
+function setPath(config: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let target = config;
+  for (const key of path.slice(0, -1)) target = section(target, key);
+  target[path[path.length - 1]!] = value;
+}
 
 function section(config: Record<string, unknown>, key: string): Record<string, unknown> {
   const current = config[key];
-  if (typeof current === 'object' && current !== null && !Array.isArray(current)) return current as Record<string, unknown>;
+  if (typeof current === 'object' && current !== null && !Array.isArray(current))
+    return current as Record<string, unknown>;
   const fresh: Record<string, unknown> = {};
   config[key] = fresh;
   return fresh;
 }
 
 /** Reads, merges and validates the configuration. Throws `ServerConfigError` with every problem listed. */
-export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function loadConfig(
+  overrides: ConfigOverrides = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ServerConfig {
   const file = overrides.configFile ?? env.MCP_WARDEN_CONFIG;
   let raw: Record<string, unknown> = {};
   if (file) {
@@ -86,26 +102,33 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     try {
       text = readFileSync(resolve(file), 'utf8');
     } catch (error) {
-      throw new ServerConfigError(`Cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`);
+      throw new ServerConfigError(
+        `Cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      );
     }
     try {
       const parsed: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
       raw = (parsed ?? {}) as Record<string, unknown>;
     } catch (error) {
-      throw new ServerConfigError(`Config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+      throw new ServerConfigError(
+        `Config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
+      );
     }
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ServerConfigError(`Config file ${file} must contain an object.`);
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw new ServerConfigError(`Config file ${file} must contain an object.`);
   }
-  for (const [name, apply] of ENV_OVERRIDES) {
+  for (const [name, path, read] of ENV_OVERRIDES) {
     const value = env[name];
-    if (value !== undefined && value !== '') apply(raw, value);
+    if (value !== undefined && value !== '') setPath(raw, path, read(value));
   }
   if (overrides.dataDir !== undefined) raw.dataDir = overrides.dataDir;
   if (overrides.host !== undefined) section(raw, 'server').host = overrides.host;
   if (overrides.port !== undefined) section(raw, 'server').port = overrides.port;
   const result = serverConfigSchema.safeParse(raw);
   if (!result.success) {
-    throw new ServerConfigError(`Invalid configuration${file ? ` in ${file}` : ''}:\n${z.prettifyError(result.error)}`);
+    throw new ServerConfigError(
+      `Invalid configuration${file ? ` in ${file}` : ''}:\n${z.prettifyError(result.error)}`,
+    );
   }
   return { ...result.data, dataDir: resolve(result.data.dataDir) };
 }

@@ -33,7 +33,11 @@ function ownerOf(extra: Parameters<typeof getPrincipal>[0]): string {
 
 async function listDir(dir: string, prefix: string) {
   const names = await readdir(dir).catch(() => [] as string[]);
-  return { resources: names.sort().map((name) => ({ uri: `${prefix}${encodeURIComponent(name)}`, name, mimeType: 'text/plain' })) };
+  return {
+    resources: names
+      .sort()
+      .map((name) => ({ uri: `${prefix}${encodeURIComponent(name)}`, name, mimeType: 'text/plain' })),
+  };
 }
 
 /**
@@ -41,13 +45,23 @@ async function listDir(dir: string, prefix: string) {
  * plugins' job, which is the point.
  */
 export function createDemoServer(deps: DemoServerDeps): McpServer {
-  const server = new McpServer({ name: 'mcp-warden-reference', version: '0.1.0' }, { capabilities: { logging: {} } });
+  const server = new McpServer(
+    { name: 'mcp-warden-reference', version: '0.1.0' },
+    { capabilities: { logging: {} } },
+  );
 
-  server.registerTool('echo', { description: 'Echoes the given text back.', inputSchema: { text: z.string().max(10_000) } }, async ({ text: value }) => text(value));
+  server.registerTool(
+    'echo',
+    { description: 'Echoes the given text back.', inputSchema: { text: z.string().max(10_000) } },
+    async ({ text: value }) => text(value),
+  );
 
   server.registerTool(
     'read_file',
-    { description: 'Reads a text file, e.g. "public/welcome.txt".', inputSchema: { path: z.string().min(1).max(1024) } },
+    {
+      description: 'Reads a text file, e.g. "public/welcome.txt".',
+      inputSchema: { path: z.string().min(1).max(1024) },
+    },
     async ({ path }) => {
       const file = await deps.resolveInSandbox(deps.filesDir, path);
       return text(await readFile(file, 'utf8'));
@@ -56,28 +70,43 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
 
   server.registerTool(
     'write_note',
-    { description: 'Stores a note for the caller.', inputSchema: { name: NOTE_NAME, body: z.string().max(100_000) } },
+    {
+      description: 'Stores a note for the caller.',
+      inputSchema: { name: NOTE_NAME, body: z.string().max(100_000) },
+    },
     async ({ name, body }, extra) => {
       const note = await deps.notes.write(ownerOf(extra), name, body);
       return text(`Saved note "${note.name}" (${body.length} characters).`);
     },
   );
 
-  server.registerTool('read_note', { description: "Reads one of the caller's notes.", inputSchema: { name: NOTE_NAME } }, async ({ name }, extra) => {
-    const note = await deps.notes.read(ownerOf(extra), name);
-    if (!note) return { ...text(`No note named "${name}".`), isError: true };
-    return text(note.body);
-  });
+  server.registerTool(
+    'read_note',
+    { description: "Reads one of the caller's notes.", inputSchema: { name: NOTE_NAME } },
+    async ({ name }, extra) => {
+      const note = await deps.notes.read(ownerOf(extra), name);
+      if (!note) return { ...text(`No note named "${name}".`), isError: true };
+      return text(note.body);
+    },
+  );
 
   server.registerTool('list_notes', { description: "Lists the caller's notes." }, async (extra) => {
     const notes = deps.notes.list(ownerOf(extra));
     return { ...text(notes.map((n) => n.name).join('\n') || '(no notes)'), structuredContent: { notes } };
   });
 
-  server.registerTool('admin_stats', { description: 'Server statistics (administrators only).' }, async () => {
-    const stats = { uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000), notes: deps.notes.count(), ...deps.stats() };
-    return { ...text(JSON.stringify(stats)), structuredContent: stats };
-  });
+  server.registerTool(
+    'admin_stats',
+    { description: 'Server statistics (administrators only).' },
+    async () => {
+      const stats = {
+        uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+        notes: deps.notes.count(),
+        ...deps.stats(),
+      };
+      return { ...text(JSON.stringify(stats)), structuredContent: stats };
+    },
+  );
 
   for (const kind of ['public', 'private'] as const) {
     const dir = join(deps.filesDir, kind);
@@ -94,11 +123,22 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
 
   server.registerPrompt(
     'summarize_notes',
-    { description: "Asks the model to summarise the caller's notes on a topic.", argsSchema: { topic: z.string().max(200) } },
+    {
+      description: "Asks the model to summarise the caller's notes on a topic.",
+      argsSchema: { topic: z.string().max(200) },
+    },
     ({ topic }, extra) => {
       const names = deps.notes.list(ownerOf(extra)).map((n) => n.name);
       return {
-        messages: [{ role: 'user', content: { type: 'text', text: `Summarise my notes about "${topic}". Notes available: ${names.join(', ') || 'none'}.` } }],
+        messages: [
+          {
+            role: 'user',
+            content: {
+              type: 'text',
+              text: `Summarise my notes about "${topic}". Notes available: ${names.join(', ') || 'none'}.`,
+            },
+          },
+        ],
       };
     },
   );

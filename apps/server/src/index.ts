@@ -1,4 +1,4 @@
-export { loadConfig, serverConfigSchema, ServerConfigError, type ServerConfig } from './config.js';
+export { loadConfig, type ServerConfig, ServerConfigError, serverConfigSchema } from './config.js';
 export { createDemoServer } from './demo-server.js';
 export { NotesStore } from './notes-store.js';
 export { ReferenceServer, type ReferenceServerOptions } from './reference-server.js';

@@ -29,7 +29,9 @@ export class NotesStore {
   constructor(file: string, codec: NoteCodec = PLAIN) {
     this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
-    this.#db.exec('CREATE TABLE IF NOT EXISTS notes (owner TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (owner, name))');
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS notes (owner TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (owner, name))',
+    );
     this.#codec = codec;
     this.#put = this.#db.prepare(
       'INSERT INTO notes (owner, name, body, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(owner, name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at',
@@ -47,7 +49,9 @@ export class NotesStore {
 
   async read(owner: string, name: string): Promise<Note | undefined> {
     const row = this.#get.get(owner, name);
-    return row ? { name, body: await this.#codec.decode(owner, name, row.body), updatedAt: row.updated_at } : undefined;
+    return row
+      ? { name, body: await this.#codec.decode(owner, name, row.body), updatedAt: row.updated_at }
+      : undefined;
   }
 
   list(owner: string): Array<Omit<Note, 'body'>> {
@@ -62,13 +66,20 @@ export class NotesStore {
    * Re-seals every body with `reseal` (key rotation). Each row is updated only if it did not change meanwhile, so
    * an interrupted run leaves every note readable and can simply run again.
    */
-  async resealAll(reseal: (owner: string, name: string, stored: string) => Promise<string | undefined>): Promise<number> {
-    const rows = this.#db.prepare('SELECT owner, name, body FROM notes').all() as Array<{ owner: string; name: string; body: string }>;
+  async resealAll(
+    reseal: (owner: string, name: string, stored: string) => Promise<string | undefined>,
+  ): Promise<number> {
+    const rows = this.#db.prepare('SELECT owner, name, body FROM notes').all() as Array<{
+      owner: string;
+      name: string;
+      body: string;
+    }>;
     const update = this.#db.prepare('UPDATE notes SET body = ? WHERE owner = ? AND name = ? AND body = ?');
     let changed = 0;
     for (const row of rows) {
       const next = await reseal(row.owner, row.name, row.body);
-      if (next !== undefined && next !== row.body) changed += update.run(next, row.owner, row.name, row.body).changes;
+      if (next !== undefined && next !== row.body)
+        changed += update.run(next, row.owner, row.name, row.body).changes;
     }
     return changed;
   }

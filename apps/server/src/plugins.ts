@@ -36,7 +36,11 @@ export interface WiringContext {
 }
 
 /** Plugin options from the config file, without the `enabled` switch. */
-function optionsOf(config: ServerConfig, name: string, enabledByDefault: boolean): Record<string, unknown> | undefined {
+function optionsOf(
+  config: ServerConfig,
+  name: string,
+  enabledByDefault: boolean,
+): Record<string, unknown> | undefined {
   const parsed = section(toggle(enabledByDefault), config, name);
   if (!parsed.enabled) return undefined;
   const { enabled: _enabled, ...rest } = parsed;
@@ -57,8 +61,15 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
   if (rateLimitOptions) {
     const store = rateLimitOptions.store as { type?: string; url?: string } | undefined;
     // The Redis URL (with its password) belongs in the environment, not the config file.
-    const withUrl = store?.type === 'redis' && !store.url && process.env.REDIS_URL ? { ...store, url: process.env.REDIS_URL } : store;
-    plugins.push(rateLimit({ ...rateLimitOptions, ...(withUrl ? { store: withUrl } : {}) } as Parameters<typeof rateLimit>[0]));
+    const withUrl =
+      store?.type === 'redis' && !store.url && process.env.REDIS_URL
+        ? { ...store, url: process.env.REDIS_URL }
+        : store;
+    plugins.push(
+      rateLimit({ ...rateLimitOptions, ...(withUrl ? { store: withUrl } : {}) } as Parameters<
+        typeof rateLimit
+      >[0]),
+    );
   }
 
   const apiKeys = section(apiKeySectionSchema, config, 'apikeyAuth');
@@ -68,9 +79,14 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
 
   const oauthOptions = optionsOf(config, 'oauth', false);
   if (oauthOptions) {
-    const secretEnv = (oauthOptions.introspection as { clientSecretEnv?: string } | undefined)?.clientSecretEnv;
+    const secretEnv = (oauthOptions.introspection as { clientSecretEnv?: string } | undefined)
+      ?.clientSecretEnv;
     const introspection = oauthOptions.introspection
-      ? { ...(oauthOptions.introspection as Record<string, unknown>), clientSecretEnv: undefined, clientSecret: secretEnv ? process.env[secretEnv] : undefined }
+      ? {
+          ...(oauthOptions.introspection as Record<string, unknown>),
+          clientSecretEnv: undefined,
+          clientSecret: secretEnv ? process.env[secretEnv] : undefined,
+        }
       : undefined;
     plugins.push(
       oauth({
@@ -84,12 +100,17 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
 
   const aclOptions = optionsOf(config, 'acl', true);
   if (aclOptions) {
-    const policyFile = (aclOptions.policyFile as string | undefined) ?? join(config.dataDir, DATA_FILES.policy);
+    const policyFile =
+      (aclOptions.policyFile as string | undefined) ?? join(config.dataDir, DATA_FILES.policy);
     if (!aclOptions.policy && !existsSync(policyFile)) {
       copyFileSync(require.resolve('@mcp-warden/acl/examples/reference-policy.yaml'), policyFile);
-      ctx.log(`mcp-warden: wrote the default access policy to ${policyFile} (edit it; changes apply without a restart)`);
+      ctx.log(
+        `mcp-warden: wrote the default access policy to ${policyFile} (edit it; changes apply without a restart)`,
+      );
     }
-    plugins.push(acl({ ...(aclOptions.policy ? {} : { policyFile }), ...aclOptions } as Parameters<typeof acl>[0]));
+    plugins.push(
+      acl({ ...(aclOptions.policy ? {} : { policyFile }), ...aclOptions } as Parameters<typeof acl>[0]),
+    );
   }
 
   // One path checker for the pipeline's argument check and for the tools' own resolution.
@@ -99,7 +120,10 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
     plugins.push(
       validation({
         ...validationOptions,
-        tools: { read_file: { paths: { path: filesChecker } }, ...(validationOptions.tools as Record<string, unknown> | undefined) },
+        tools: {
+          read_file: { paths: { path: filesChecker } },
+          ...(validationOptions.tools as Record<string, unknown> | undefined),
+        },
       } as Parameters<typeof validation>[0]),
     );
   }
@@ -111,12 +135,16 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
 
   return {
     plugins,
-    resolveInSandbox: (root, userPath) => (root === filesRoot ? filesChecker(userPath) : createSafePath({ root, mustExist: true })(userPath)),
+    resolveInSandbox: (root, userPath) =>
+      root === filesRoot ? filesChecker(userPath) : createSafePath({ root, mustExist: true })(userPath),
     afterStart: async () => {
       if (!apiKeys.enabled || !apiKeys.bootstrapAdminKey || !services.keys) return;
       const marker = join(config.dataDir, DATA_FILES.bootstrapMarker);
       if (existsSync(marker) || (await services.keys.list()).length > 0) return;
-      const issued = await services.keys.create({ name: 'bootstrap admin', owner: 'admin', roles: ['admin'], scopes: [] }, { actor: 'mcp-warden serve' });
+      const issued = await services.keys.create(
+        { name: 'bootstrap admin', owner: 'admin', roles: ['admin'], scopes: [] },
+        { actor: 'mcp-warden serve' },
+      );
       writeFileSync(marker, `${issued.info.id}\n`, { mode: 0o600 });
       ctx.log(
         [

@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { createWarden, listen, pinoSink, type ListeningServer, type Warden, type WardenHttpHandler } from '@mcp-warden/core';
+import {
+  createWarden,
+  type ListeningServer,
+  listen,
+  pinoSink,
+  type Warden,
+  type WardenHttpHandler,
+} from '@mcp-warden/core';
 import type { ServerConfig } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
 import { NotesStore } from './notes-store.js';
@@ -28,8 +35,11 @@ const DEMO_FILES: Record<string, string> = {
 function prepareDataDir(dataDir: string): void {
   const firstStart = !existsSync(dataDir) || readdirSync(dataDir).length === 0;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  for (const sub of ['files/public', 'files/private']) mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
-  if (firstStart) for (const [file, text] of Object.entries(DEMO_FILES)) writeFileSync(join(dataDir, file), text, { mode: 0o600 });
+  for (const sub of ['files/public', 'files/private'])
+    mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
+  if (firstStart)
+    for (const [file, text] of Object.entries(DEMO_FILES))
+      writeFileSync(join(dataDir, file), text, { mode: 0o600 });
 }
 
 /** The reference secured MCP server: demo tools behind every configured plugin. */
@@ -44,7 +54,14 @@ export class ReferenceServer {
   #listening: ListeningServer | undefined;
   #closing = false;
 
-  private constructor(config: ServerConfig, warden: Warden, notes: NotesStore, services: DataDirServices, deps: DemoServerDeps, resourceUrl: URL) {
+  private constructor(
+    config: ServerConfig,
+    warden: Warden,
+    notes: NotesStore,
+    services: DataDirServices,
+    deps: DemoServerDeps,
+    resourceUrl: URL,
+  ) {
     this.config = config;
     this.warden = warden;
     this.notes = notes;
@@ -59,14 +76,25 @@ export class ReferenceServer {
     const dataDir = config.dataDir;
     prepareDataDir(dataDir);
     const s = config.server;
-    const resourceUrl = new URL(s.publicUrl ?? `${s.tls ? 'https' : 'http'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}${s.endpoint}`);
+    const resourceUrl = new URL(
+      s.publicUrl ??
+        `${s.tls ? 'https' : 'http'}://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}${s.endpoint}`,
+    );
     const services = await openDataDir(config, options.env ?? process.env, log);
     let warden: Warden;
     let wiring: PluginWiring;
     try {
       wiring = await wirePlugins({ config, services, resourceUrl, log });
-      const sink = pinoSink({ destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1), level: config.logging.level });
-      warden = await createWarden({ plugins: wiring.plugins, sinks: [sink], requestTimeoutMs: s.requestTimeoutMs, resourceUrl });
+      const sink = pinoSink({
+        destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1),
+        level: config.logging.level,
+      });
+      warden = await createWarden({
+        plugins: wiring.plugins,
+        sinks: [sink],
+        requestTimeoutMs: s.requestTimeoutMs,
+        resourceUrl,
+      });
     } catch (error) {
       await services.close();
       throw error;
@@ -109,11 +137,17 @@ export class ReferenceServer {
     const route = (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '').split('?')[0];
       if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
-      if (req.method === 'GET' && path === '/readyz') return json(res, this.#closing ? 503 : 200, { status: this.#closing ? 'shutting-down' : 'ready' });
+      if (req.method === 'GET' && path === '/readyz')
+        return json(res, this.#closing ? 503 : 200, { status: this.#closing ? 'shutting-down' : 'ready' });
       handler(req, res);
     };
     const tls = s.tls ? { key: readFileSync(s.tls.keyFile), cert: readFileSync(s.tls.certFile) } : undefined;
-    this.#listening = await listen(route, { host: s.host, port: s.port, tls, allowInsecureHttp: s.allowInsecureHttp });
+    this.#listening = await listen(route, {
+      host: s.host,
+      port: s.port,
+      tls,
+      allowInsecureHttp: s.allowInsecureHttp,
+    });
     return new URL(s.endpoint, this.#listening.origin);
   }
 

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ApiKeyManager, SqliteApiKeyStore } from '@mcp-warden/apikey-auth';
 import type { SecurityEventInput } from '@mcp-warden/core';
-import { createCryptoService, type CryptoService, DATA_DIR_FILES, EncryptedStore, type KeyRing, openDataDirKeys } from '@mcp-warden/crypto';
+import {
+  type CryptoService,
+  createCryptoService,
+  DATA_DIR_FILES,
+  EncryptedStore,
+  type KeyRing,
+  openDataDirKeys,
+} from '@mcp-warden/crypto';
 import { z } from 'zod';
 import type { ServerConfig } from './config.js';
 import type { NoteCodec } from './notes-store.js';
@@ -39,7 +46,8 @@ export const apiKeySectionSchema = z
 
 export function section<T extends z.ZodType>(schema: T, config: ServerConfig, name: string): z.infer<T> {
   const result = schema.safeParse(config.plugins[name] ?? {});
-  if (!result.success) throw new Error(`Invalid configuration of plugins.${name}:\n${z.prettifyError(result.error)}`);
+  if (!result.success)
+    throw new Error(`Invalid configuration of plugins.${name}:\n${z.prettifyError(result.error)}`);
   return result.data;
 }
 
@@ -60,7 +68,11 @@ export interface DataDirServices {
  * Opens the key material, the encrypted store, the API-key manager and the note codec of a data directory.
  * A data directory whose key is missing or wrong refuses to open (the crypto package says what and how to fix).
  */
-export async function openDataDir(config: ServerConfig, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<DataDirServices> {
+export async function openDataDir(
+  config: ServerConfig,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<DataDirServices> {
   const dataDir = config.dataDir;
   const cryptoConfig = section(cryptoSectionSchema, config, 'crypto');
   const apiKeyConfig = section(apiKeySectionSchema, config, 'apikeyAuth');
@@ -71,7 +83,10 @@ export async function openDataDir(config: ServerConfig, env: NodeJS.ProcessEnv, 
   let secrets: EncryptedStore | undefined;
   let noteCodec: NoteCodec | undefined;
   if (cryptoConfig.enabled) {
-    const opened = await openDataDirKeys(dataDir, { passphrase: env[cryptoConfig.passphraseEnv] || undefined, encryptedDataFiles: [DATA_FILES.notes] });
+    const opened = await openDataDirKeys(dataDir, {
+      passphrase: env[cryptoConfig.passphraseEnv] || undefined,
+      encryptedDataFiles: [DATA_FILES.notes],
+    });
     if (opened.created) log(`mcp-warden: ${opened.message}`);
     keyRing = opened.keyRing;
     crypto = createCryptoService({ cipher: keyRing, emit: (event) => emit({ ...event, plugin: 'crypto' }) });
@@ -80,7 +95,8 @@ export async function openDataDir(config: ServerConfig, env: NodeJS.ProcessEnv, 
     // Bound to owner and note name: a sealed body copied to another note or owner does not decrypt.
     noteCodec = {
       encode: (owner, name, body) => service.encrypt(body, { context: { table: 'notes', owner, name } }),
-      decode: (owner, name, stored) => service.decryptString(stored, { context: { table: 'notes', owner, name } }),
+      decode: (owner, name, stored) =>
+        service.decryptString(stored, { context: { table: 'notes', owner, name } }),
     };
   }
 

@@ -24,7 +24,12 @@ async function initialize(url: URL, auth: Record<string, string>): Promise<Recor
   const response = await fetch(url, {
     method: 'POST',
     headers: { ...HEADERS, ...auth },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'soak', version: '1' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'soak', version: '1' } },
+    }),
   });
   await response.text();
   const sessionId = response.headers.get('mcp-session-id');
@@ -39,10 +44,16 @@ async function drive(url: URL, headers: Record<string, string>, from: number, to
       const response = await fetch(url, {
         method: 'POST',
         headers: { ...HEADERS, ...headers },
-        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: `call ${id}` } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: { name: 'echo', arguments: { text: `call ${id}` } },
+        }),
       });
       const text = await response.text();
-      if (response.status !== 200 || !text.includes(`call ${id}`)) throw new Error(`call ${id}: HTTP ${response.status} ${text.slice(0, 200)}`);
+      if (response.status !== 200 || !text.includes(`call ${id}`))
+        throw new Error(`call ${id}: HTTP ${response.status} ${text.slice(0, 200)}`);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -60,8 +71,18 @@ describe('sustained load through the reference server', () => {
       // Every plugin is on, as in production; only the rate limit is raised so that the load itself is not refused.
       const dataDir = tempDataDir();
       const configFile = join(dirname(dataDir), 'soak.json');
-      writeFileSync(configFile, JSON.stringify({ plugins: { ratelimit: { rules: [{ name: 'soak', key: ['identity'], points: 1_000_000, duration: 60 }] } } }));
-      server = await spawnServer(['--data-dir', dataDir, '--config', configFile], { MCP_WARDEN_SESSIONS: sessions, MCP_WARDEN_LOG_LEVEL: 'warn' });
+      writeFileSync(
+        configFile,
+        JSON.stringify({
+          plugins: {
+            ratelimit: { rules: [{ name: 'soak', key: ['identity'], points: 1_000_000, duration: 60 }] },
+          },
+        }),
+      );
+      server = await spawnServer(['--data-dir', dataDir, '--config', configFile], {
+        MCP_WARDEN_SESSIONS: sessions,
+        MCP_WARDEN_LOG_LEVEL: 'warn',
+      });
       const key = /\n\s+(mcpw_\S+)\n/.exec(server.stderr())![1]!;
       const headers = await initialize(server.url, { authorization: `Bearer ${key}` });
       expect(Boolean(headers['mcp-session-id'])).toBe(sessions === 'stateful');
@@ -69,7 +90,9 @@ describe('sustained load through the reference server', () => {
       const before = rssMb(server.child.pid!);
       await drive(server.url, headers, WARM_UP, TOTAL);
       const after = rssMb(server.child.pid!);
-      console.log(`${sessions}: RSS ${before.toFixed(1)} MB after warm-up, ${after.toFixed(1)} MB after ${TOTAL} calls (+${(after - before).toFixed(1)} MB)`);
+      console.log(
+        `${sessions}: RSS ${before.toFixed(1)} MB after warm-up, ${after.toFixed(1)} MB after ${TOTAL} calls (+${(after - before).toFixed(1)} MB)`,
+      );
       expect(after - before).toBeLessThan(GROWTH_LIMIT_MB);
     }, 600_000);
   }

@@ -8,7 +8,11 @@ import { createWarden, listen, type WardenPlugin } from '../../../packages/core/
 
 export function benchServer(): McpServer {
   const server = new McpServer({ name: 'bench', version: '1.0.0' });
-  server.registerTool('echo', { description: 'echo', inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+  server.registerTool(
+    'echo',
+    { description: 'echo', inputSchema: { text: z.string() } },
+    async ({ text }) => ({ content: [{ type: 'text', text }] }),
+  );
   return server;
 }
 
@@ -16,7 +20,10 @@ export function benchServer(): McpServer {
 export async function serveBare(): Promise<string> {
   const http = createServer(async (req, res) => {
     const server = benchServer();
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
     res.on('close', () => {
       void transport.close();
       void server.close();
@@ -31,7 +38,11 @@ export async function serveBare(): Promise<string> {
 
 export async function serveWarden(plugins: WardenPlugin[] = [], allowAnonymous = false): Promise<string> {
   const warden = await createWarden({ plugins, allowAnonymous });
-  const handler = warden.httpHandler({ createServer: benchServer, sessions: 'stateless', responseMode: 'json' });
+  const handler = warden.httpHandler({
+    createServer: benchServer,
+    sessions: 'stateless',
+    responseMode: 'json',
+  });
   const listening = await listen(handler, { host: '127.0.0.1', port: 0 });
   return `${listening.origin}/mcp`;
 }

@@ -39,7 +39,6 @@ export const CORE_ERROR_CODES = {
   CONFIG_INVALID: 'CONFIG_INVALID',
 } as const;
 
-
 export interface WardenErrorOptions {
   /** Stable machine-readable code, e.g. `ACCESS_DENIED`. */
   code: string;
@@ -86,7 +85,11 @@ export class WardenError extends Error {
 
   /** True for any MCP Warden error, also one thrown by another copy of this package. */
   static isInstance(value: unknown): value is WardenError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[WARDEN_ERROR_MARKER] === true;
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[WARDEN_ERROR_MARKER] === true
+    );
   }
 
   /** The JSON-RPC `error` object for this refusal. */
@@ -102,7 +105,8 @@ export interface AuthChallenge {
   params: Record<string, string>;
 }
 
-export interface AuthenticationErrorOptions extends Omit<WardenErrorOptions, 'code' | 'message' | 'httpStatus'> {
+export interface AuthenticationErrorOptions
+  extends Omit<WardenErrorOptions, 'code' | 'message' | 'httpStatus'> {
   code?: string;
   message?: string;
   /** RFC 6750 error: absent when the credential was simply missing, `invalid_token` when it was bad. */
@@ -129,10 +133,17 @@ export class AuthenticationError extends WardenError {
 export class InsufficientScopeError extends WardenError {
   /** Every scope the operation needs (not only the missing ones), as MCP's step-up flow asks. */
   readonly requiredScopes: readonly string[];
-  constructor(options: { requiredScopes: readonly string[]; reason?: string; message?: string; details?: Record<string, unknown> }) {
+  constructor(options: {
+    requiredScopes: readonly string[];
+    reason?: string;
+    message?: string;
+    details?: Record<string, unknown>;
+  }) {
     super({
       code: CORE_ERROR_CODES.INSUFFICIENT_SCOPE,
-      message: options.message ?? `Insufficient scope: this operation needs scope "${options.requiredScopes.join(' ')}".`,
+      message:
+        options.message ??
+        `Insufficient scope: this operation needs scope "${options.requiredScopes.join(' ')}".`,
       reason: options.reason,
       httpStatus: 403,
       jsonRpcCode: JSON_RPC_ERROR_CODES.ACCESS_DENIED,
@@ -146,7 +157,13 @@ export class InsufficientScopeError extends WardenError {
 
 /** Refused by policy. Answered as a JSON-RPC error (HTTP 200 over Streamable HTTP) so clients can read it. */
 export class AccessDeniedError extends WardenError {
-  constructor(options: { message: string; reason?: string; code?: string; details?: Record<string, unknown>; data?: Record<string, unknown> }) {
+  constructor(options: {
+    message: string;
+    reason?: string;
+    code?: string;
+    details?: Record<string, unknown>;
+    data?: Record<string, unknown>;
+  }) {
     super({
       ...options,
       code: options.code ?? CORE_ERROR_CODES.ACCESS_DENIED,
@@ -167,7 +184,13 @@ export interface ValidationIssue {
 /** JSON-RPC invalid params (-32602), listing each problem with its JSON pointer. */
 export class ArgumentValidationError extends WardenError {
   readonly issues: readonly ValidationIssue[];
-  constructor(options: { issues: readonly ValidationIssue[]; message?: string; reason?: string; code?: string; details?: Record<string, unknown> }) {
+  constructor(options: {
+    issues: readonly ValidationIssue[];
+    message?: string;
+    reason?: string;
+    code?: string;
+    details?: Record<string, unknown>;
+  }) {
     const summary = options.issues.map((i) => `${i.pointer || '/'}: ${i.message}`).join('; ');
     super({
       code: options.code ?? CORE_ERROR_CODES.INVALID_ARGUMENTS,
@@ -186,7 +209,14 @@ export class ArgumentValidationError extends WardenError {
 /** HTTP 429 with `Retry-After`; under stdio a JSON-RPC error carrying `retryAfterSeconds`. */
 export class RateLimitError extends WardenError {
   readonly retryAfterSeconds: number;
-  constructor(options: { retryAfterSeconds: number; message?: string; reason?: string; code?: string; headers?: Record<string, string>; details?: Record<string, unknown> }) {
+  constructor(options: {
+    retryAfterSeconds: number;
+    message?: string;
+    reason?: string;
+    code?: string;
+    headers?: Record<string, string>;
+    details?: Record<string, unknown>;
+  }) {
     const retry = Math.max(1, Math.ceil(options.retryAfterSeconds));
     super({
       code: options.code ?? CORE_ERROR_CODES.RATE_LIMITED,
@@ -206,7 +236,13 @@ export class RateLimitError extends WardenError {
 /** Thrown at setup (never at request time) for invalid options or missing plugin dependencies. */
 export class ConfigError extends WardenError {
   constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
-    super({ code: options.code ?? CORE_ERROR_CODES.CONFIG_INVALID, message, httpStatus: 500, jsonRpcCode: JSON_RPC_ERROR_CODES.INTERNAL_ERROR, cause: options.cause });
+    super({
+      code: options.code ?? CORE_ERROR_CODES.CONFIG_INVALID,
+      message,
+      httpStatus: 500,
+      jsonRpcCode: JSON_RPC_ERROR_CODES.INTERNAL_ERROR,
+      cause: options.cause,
+    });
   }
 }
 

@@ -7,8 +7,22 @@ import { MemoryEventSink, pinoSink, redactEventDetails, SecurityEventBus } from 
 describe('security events', () => {
   it('masks values under secret-looking keys but keeps ids and hashes', () => {
     expect(
-      redactEventDetails({ token: 'abc', apiKey: 'k', password: 'p', keyId: 'key_1', tokenHash: 'h', nested: { Authorization: 'Bearer x', count: 2 } }),
-    ).toEqual({ token: '[redacted]', apiKey: '[redacted]', password: '[redacted]', keyId: 'key_1', tokenHash: 'h', nested: { Authorization: '[redacted]', count: 2 } });
+      redactEventDetails({
+        token: 'abc',
+        apiKey: 'k',
+        password: 'p',
+        keyId: 'key_1',
+        tokenHash: 'h',
+        nested: { Authorization: 'Bearer x', count: 2 },
+      }),
+    ).toEqual({
+      token: '[redacted]',
+      apiKey: '[redacted]',
+      password: '[redacted]',
+      keyId: 'key_1',
+      tokenHash: 'h',
+      nested: { Authorization: '[redacted]', count: 2 },
+    });
   });
 
   it('bounds what a hostile value can make it log', () => {
@@ -40,12 +54,22 @@ describe('security events', () => {
   it('writes JSON lines through pino to a file', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'warden-events-')), 'events.log');
     const bus = new SecurityEventBus([pinoSink({ destination: file, level: 'info' })]);
-    bus.emit({ type: 'auth.failed', outcome: 'denied', reason: 'unknown key', details: { keyId: 'k1', key: 'mcpw_secret' } });
+    bus.emit({
+      type: 'auth.failed',
+      outcome: 'denied',
+      reason: 'unknown key',
+      details: { keyId: 'k1', key: 'mcpw_secret' },
+    });
     bus.emit({ type: 'auth.succeeded', outcome: 'allowed' }); // debug: below the level
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!);
-    expect(line).toMatchObject({ event: 'security', type: 'auth.failed', reason: 'unknown key', details: { keyId: 'k1', key: '[redacted]' } });
+    expect(line).toMatchObject({
+      event: 'security',
+      type: 'auth.failed',
+      reason: 'unknown key',
+      details: { keyId: 'k1', key: '[redacted]' },
+    });
     expect(lines[0]).not.toContain('mcpw_secret');
   });
 });

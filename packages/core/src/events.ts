@@ -65,7 +65,8 @@ export interface SecurityEventSink {
 
 export type SecurityEventListener = (event: SecurityEvent) => void;
 
-const SECRET_KEY_PATTERN = /(token|secret|password|passphrase|authorization|cookie|credential|api[-_]?key|private[-_]?key|access[-_]?key|^key$|pepper|bearer)/i;
+const SECRET_KEY_PATTERN =
+  /(token|secret|password|passphrase|authorization|cookie|credential|api[-_]?key|private[-_]?key|access[-_]?key|^key$|pepper|bearer)/i;
 /** Ids, hashes and counts under secret-ish names (`keyId`, `tokenHash`, `secretRule`) are not secrets. */
 const SAFE_KEY_SUFFIX = /(id|ids|hash|prefix|count|type|rule|rules)$/i;
 const MAX_DETAIL_DEPTH = 6;
@@ -81,7 +82,10 @@ export function redactEventDetails(value: unknown, depth = 0): unknown {
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value).slice(0, 100)) {
-      out[key] = SECRET_KEY_PATTERN.test(key) && !SAFE_KEY_SUFFIX.test(key) ? '[redacted]' : redactEventDetails(v, depth + 1);
+      out[key] =
+        SECRET_KEY_PATTERN.test(key) && !SAFE_KEY_SUFFIX.test(key)
+          ? '[redacted]'
+          : redactEventDetails(v, depth + 1);
     }
     return out;
   }

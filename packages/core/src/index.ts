@@ -1,8 +1,13 @@
 export * from './errors.js';
 export * from './events.js';
 export { formatChallenge } from './http/challenge.js';
-export { createHttpHandler, type HttpHandlerOptions, type McpServerLike, type WardenHttpHandler } from './http/edge.js';
-export { isLoopbackHost, listen, type ListenOptions, type ListeningServer } from './http/listen.js';
+export {
+  createHttpHandler,
+  type HttpHandlerOptions,
+  type McpServerLike,
+  type WardenHttpHandler,
+} from './http/edge.js';
+export { isLoopbackHost, type ListeningServer, type ListenOptions, listen } from './http/listen.js';
 export { actionOf, classifyRequest, type JsonRpcRequest } from './mcp/classify.js';
 export { errorResponse, WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
 export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';

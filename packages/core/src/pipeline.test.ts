@@ -1,7 +1,7 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adminScope, denyTools } from './__fixtures__/plugins.js';
 import { demoServer } from './__fixtures__/demo-server.js';
+import { adminScope, denyTools } from './__fixtures__/plugins.js';
 import { ArgumentValidationError, JSON_RPC_ERROR_CODES } from './errors.js';
 import type { WardenPlugin } from './plugin.js';
 import { connectTestClient, fakePrincipal, type TestClient } from './testing/index.js';
@@ -39,11 +39,28 @@ describe('pipeline order', () => {
   it('runs before hooks by stage then registration order, and after hooks in reverse', async () => {
     const log: string[] = [];
     kit = await connectTestClient({
-      plugins: [recorder('d1', log), recorder('s1', log, 'sanitize'), recorder('a1', log, 'authorize'), recorder('d2', log), recorder('adm', log, 'admission')],
+      plugins: [
+        recorder('d1', log),
+        recorder('s1', log, 'sanitize'),
+        recorder('a1', log, 'authorize'),
+        recorder('d2', log),
+        recorder('adm', log, 'admission'),
+      ],
       createServer: demoServer,
     });
     await kit.client.callTool({ name: 'echo', arguments: { text: 'x' } });
-    expect(log).toEqual(['before:adm', 'before:a1', 'before:s1', 'before:d1', 'before:d2', 'after:d2', 'after:d1', 'after:s1', 'after:a1', 'after:adm']);
+    expect(log).toEqual([
+      'before:adm',
+      'before:a1',
+      'before:s1',
+      'before:d1',
+      'before:d2',
+      'after:d2',
+      'after:d1',
+      'after:s1',
+      'after:a1',
+      'after:adm',
+    ]);
   });
 });
 
@@ -54,9 +71,16 @@ describe('argument and result transforms', () => {
       specVersion: 1,
       name: 'upper',
       stage: 'sanitize',
-      beforeRequest: (ctx) => (ctx.method === 'tools/call' ? { arguments: { text: String(ctx.arguments?.text).toUpperCase() } } : undefined),
+      beforeRequest: (ctx) =>
+        ctx.method === 'tools/call'
+          ? { arguments: { text: String(ctx.arguments?.text).toUpperCase() } }
+          : undefined,
     };
-    const look: WardenPlugin = { specVersion: 1, name: 'look', beforeRequest: (ctx) => void seen.push(ctx.arguments) };
+    const look: WardenPlugin = {
+      specVersion: 1,
+      name: 'look',
+      beforeRequest: (ctx) => void seen.push(ctx.arguments),
+    };
     kit = await connectTestClient({ plugins: [look, upper], createServer: demoServer });
     const result = await kit.client.callTool({ name: 'echo', arguments: { text: 'quiet' } });
     expect(result.content).toEqual([{ type: 'text', text: 'QUIET' }]);
@@ -67,7 +91,10 @@ describe('argument and result transforms', () => {
     const redact: WardenPlugin = {
       specVersion: 1,
       name: 'redact',
-      afterResponse: (ctx) => (ctx.method === 'tools/call' ? { result: { content: [{ type: 'text', text: '[REDACTED]' }] } } : undefined),
+      afterResponse: (ctx) =>
+        ctx.method === 'tools/call'
+          ? { result: { content: [{ type: 'text', text: '[REDACTED]' }] } }
+          : undefined,
     };
     kit = await connectTestClient({ plugins: [redact], createServer: demoServer });
     const result = await kit.client.callTool({ name: 'echo', arguments: { text: 'secret' } });
@@ -75,7 +102,12 @@ describe('argument and result transforms', () => {
   });
 
   it('ignores transforms of an audit-mode plugin', async () => {
-    const upper: WardenPlugin = { specVersion: 1, name: 'upper', mode: 'audit', beforeRequest: () => ({ arguments: { text: 'CHANGED' } }) };
+    const upper: WardenPlugin = {
+      specVersion: 1,
+      name: 'upper',
+      mode: 'audit',
+      beforeRequest: () => ({ arguments: { text: 'CHANGED' } }),
+    };
     kit = await connectTestClient({ plugins: [upper], createServer: demoServer });
     const result = await kit.client.callTool({ name: 'echo', arguments: { text: 'same' } });
     expect(result.content).toEqual([{ type: 'text', text: 'same' }]);
@@ -90,11 +122,20 @@ describe('refusals', () => {
     expect(error.message).toContain('Access denied: tools:call admin_stats');
     expect(error.message).not.toContain('rule:');
     const [event] = kit.events.ofType('access.denied');
-    expect(event).toMatchObject({ outcome: 'denied', plugin: 'deny-tools', reason: 'rule: deny admin_stats', target: 'admin_stats', principalId: 'test-user' });
+    expect(event).toMatchObject({
+      outcome: 'denied',
+      plugin: 'deny-tools',
+      reason: 'rule: deny admin_stats',
+      target: 'admin_stats',
+      principalId: 'test-user',
+    });
   });
 
   it('lets an audit-mode refusal pass and records it as audited', async () => {
-    kit = await connectTestClient({ plugins: [denyTools(['admin_stats'], 'audit')], createServer: demoServer });
+    kit = await connectTestClient({
+      plugins: [denyTools(['admin_stats'], 'audit')],
+      createServer: demoServer,
+    });
     const result = await kit.client.callTool({ name: 'admin_stats', arguments: {} });
     expect(result.content).toEqual([{ type: 'text', text: 'stats' }]);
     expect(kit.events.ofType('access.denied')[0]).toMatchObject({ outcome: 'audited', mode: 'audit' });
@@ -112,7 +153,11 @@ describe('refusals', () => {
     const error = await callError(kit.client.callTool({ name: 'echo', arguments: { text: 'x' } }));
     expect(error.code).toBe(JSON_RPC_ERROR_CODES.INTERNAL_ERROR);
     expect(error.message).not.toContain('xyz');
-    expect(kit.events.ofType('plugin.error')[0]).toMatchObject({ plugin: 'broken', outcome: 'denied', severity: 'error' });
+    expect(kit.events.ofType('plugin.error')[0]).toMatchObject({
+      plugin: 'broken',
+      outcome: 'denied',
+      severity: 'error',
+    });
     expect(kit.events.ofType('plugin.error')[0]?.reason).toContain('internal detail xyz');
   });
 
@@ -135,22 +180,32 @@ describe('refusals', () => {
       name: 'validator',
       stage: 'validate',
       beforeRequest: (ctx) => {
-        if (ctx.method === 'tools/call') throw new ArgumentValidationError({ issues: [{ pointer: '/text', message: 'too long' }] });
+        if (ctx.method === 'tools/call')
+          throw new ArgumentValidationError({ issues: [{ pointer: '/text', message: 'too long' }] });
       },
     };
     kit = await connectTestClient({ plugins: [validator], createServer: demoServer });
     const error = await callError(kit.client.callTool({ name: 'echo', arguments: { text: 'x' } }));
     expect(error.code).toBe(JSON_RPC_ERROR_CODES.INVALID_PARAMS);
-    expect(error.data).toMatchObject({ code: 'INVALID_ARGUMENTS', issues: [{ pointer: '/text', message: 'too long' }] });
+    expect(error.data).toMatchObject({
+      code: 'INVALID_ARGUMENTS',
+      issues: [{ pointer: '/text', message: 'too long' }],
+    });
     expect(kit.events.ofType('validation.rejected')).toHaveLength(1);
   });
 
   it('refuses malformed params of targeted methods before any plugin or the server sees them', async () => {
     let called = false;
-    const spy: WardenPlugin = { specVersion: 1, name: 'spy', beforeRequest: (ctx) => void (called ||= ctx.method === 'tools/call') };
+    const spy: WardenPlugin = {
+      specVersion: 1,
+      name: 'spy',
+      beforeRequest: (ctx) => void (called ||= ctx.method === 'tools/call'),
+    };
     kit = await connectTestClient({ plugins: [spy], createServer: demoServer });
     const { z } = await import('zod');
-    const error = await callError(kit.client.request({ method: 'tools/call', params: { arguments: {} } } as never, z.any()));
+    const error = await callError(
+      kit.client.request({ method: 'tools/call', params: { arguments: {} } } as never, z.any()),
+    );
     expect(error.code).toBe(JSON_RPC_ERROR_CODES.INVALID_PARAMS);
     expect(called).toBe(false);
   });
@@ -165,26 +220,39 @@ describe('refusals', () => {
 
 describe('list filtering', () => {
   it('hides denied items from tools/list', async () => {
-    kit = await connectTestClient({ plugins: [denyTools(['admin_stats', 'stall'])], createServer: demoServer });
+    kit = await connectTestClient({
+      plugins: [denyTools(['admin_stats', 'stall'])],
+      createServer: demoServer,
+    });
     const names = (await kit.client.listTools()).tools.map((t) => t.name);
     expect(names).toEqual(['echo', 'whoami']);
   });
 
   it('keeps items in audit mode and records what it would hide', async () => {
-    kit = await connectTestClient({ plugins: [denyTools(['admin_stats'], 'audit')], createServer: demoServer });
+    kit = await connectTestClient({
+      plugins: [denyTools(['admin_stats'], 'audit')],
+      createServer: demoServer,
+    });
     const names = (await kit.client.listTools()).tools.map((t) => t.name);
     expect(names).toContain('admin_stats');
-    expect(kit.events.events.some((e) => e.outcome === 'audited' && JSON.stringify(e.details).includes('admin_stats'))).toBe(true);
+    expect(
+      kit.events.events.some(
+        (e) => e.outcome === 'audited' && JSON.stringify(e.details).includes('admin_stats'),
+      ),
+    ).toBe(true);
   });
 
   it('filters prompts and resources through the same hook', async () => {
     const hidePrivate: WardenPlugin = {
       specVersion: 1,
       name: 'hide-private',
-      filterListItem: (item) => !(item.type === 'resource' && item.uri.startsWith('file:///private/')) && !(item.type === 'prompt'),
+      filterListItem: (item) =>
+        !(item.type === 'resource' && item.uri.startsWith('file:///private/')) && !(item.type === 'prompt'),
     };
     kit = await connectTestClient({ plugins: [hidePrivate], createServer: demoServer });
-    expect((await kit.client.listResources()).resources.map((r) => r.uri)).toEqual(['file:///public/readme.txt']);
+    expect((await kit.client.listResources()).resources.map((r) => r.uri)).toEqual([
+      'file:///public/readme.txt',
+    ]);
     expect((await kit.client.listPrompts()).prompts).toEqual([]);
   });
 });
@@ -201,13 +269,16 @@ describe('principal and timeouts', () => {
     const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
     const createServer = () => {
       const server = new McpServer({ name: 't', version: '1' });
-      server.registerTool('stall', { description: 'stalls' }, (extra) =>
-        new Promise((resolve) => {
-          extra.signal.addEventListener('abort', () => {
-            aborted = true;
-            resolve({ content: [] });
-          });
-        }),
+      server.registerTool(
+        'stall',
+        { description: 'stalls' },
+        (extra) =>
+          new Promise((resolve) => {
+            extra.signal.addEventListener('abort', () => {
+              aborted = true;
+              resolve({ content: [] });
+            });
+          }),
       );
       return server;
     };
@@ -217,6 +288,8 @@ describe('principal and timeouts', () => {
     await expect.poll(() => aborted).toBe(true);
     expect(kit.events.ofType('request.timeout')).toHaveLength(1);
     // The transport keeps serving after a timeout.
-    expect((await kit.client.callTool({ name: 'stall', arguments: {} }).catch((e: McpError) => e.code))).toBe(JSON_RPC_ERROR_CODES.REQUEST_TIMEOUT);
+    expect(await kit.client.callTool({ name: 'stall', arguments: {} }).catch((e: McpError) => e.code)).toBe(
+      JSON_RPC_ERROR_CODES.REQUEST_TIMEOUT,
+    );
   });
 });

@@ -1,12 +1,18 @@
-import { AuthenticationError, CORE_ERROR_CODES, PluginFailureError, WardenError, type AuthChallenge } from './errors.js';
-import type { SecurityEventBus, SecurityEventInput } from './events.js';
-import { classifyRequest, targetName, type JsonRpcRequest } from './mcp/classify.js';
 import {
-  PLUGIN_STAGES,
+  type AuthChallenge,
+  AuthenticationError,
+  CORE_ERROR_CODES,
+  PluginFailureError,
+  WardenError,
+} from './errors.js';
+import type { SecurityEventBus, SecurityEventInput } from './events.js';
+import { classifyRequest, type JsonRpcRequest, targetName } from './mcp/classify.js';
+import {
   type EdgeContext,
   type EdgeRequest,
   type ListItem,
   type McpTarget,
+  PLUGIN_STAGES,
   type PluginMode,
   type RequestContext,
   type ServiceRegistry,
@@ -31,7 +37,10 @@ export interface PreparedRequest {
   readonly base: Omit<RequestContext, 'mode' | 'emit'>;
 }
 
-type EventBase = Pick<SecurityEventInput, 'principalId' | 'remoteAddress' | 'sessionId' | 'requestId' | 'method' | 'target'>;
+type EventBase = Pick<
+  SecurityEventInput,
+  'principalId' | 'remoteAddress' | 'sessionId' | 'requestId' | 'method' | 'target'
+>;
 
 const LIST_KEYS: Record<string, { key: string; type: ListItem['type'] }> = {
   'tools/list': { key: 'tools', type: 'tool' },
@@ -135,7 +144,10 @@ export class Pipeline {
         continue; // audit mode: the credential counts as absent
       }
       if (found) {
-        const principal = found.authenticatedBy === plugin.name ? found : createPrincipal({ ...found, authenticatedBy: plugin.name });
+        const principal =
+          found.authenticatedBy === plugin.name
+            ? found
+            : createPrincipal({ ...found, authenticatedBy: plugin.name });
         this.#events.emit({
           type: 'auth.succeeded',
           outcome: 'allowed',
@@ -153,7 +165,13 @@ export class Pipeline {
       message: 'Authentication required: no credential was presented.',
       reason: 'no credential presented',
     });
-    this.#events.emit({ type: 'auth.failed', outcome: 'denied', reason: error.reason, ...base, details: { transport: request.transport, code: error.code } });
+    this.#events.emit({
+      type: 'auth.failed',
+      outcome: 'denied',
+      reason: error.reason,
+      ...base,
+      details: { transport: request.transport, code: error.code },
+    });
     throw error;
   }
 
@@ -236,7 +254,8 @@ export class Pipeline {
           const out = await plugin.afterResponse({ ...ctx, result: current });
           if (out?.result !== undefined && mode === 'enforce') current = out.result;
         }
-        if (plugin.filterListItem && list) current = await this.#filterList(plugin, mode, ctx, current, list, eventBase);
+        if (plugin.filterListItem && list)
+          current = await this.#filterList(plugin, mode, ctx, current, list, eventBase);
       } catch (error) {
         this.#refuse(plugin, error, eventBase);
       }
@@ -278,7 +297,12 @@ export class Pipeline {
     return mode === 'audit' ? result : { ...result, [list.key]: kept };
   }
 
-  #context(base: Omit<RequestContext, 'mode' | 'emit'>, plugin: WardenPlugin, mode: PluginMode, eventBase: EventBase): RequestContext {
+  #context(
+    base: Omit<RequestContext, 'mode' | 'emit'>,
+    plugin: WardenPlugin,
+    mode: PluginMode,
+    eventBase: EventBase,
+  ): RequestContext {
     return {
       ...base,
       mode,
@@ -288,7 +312,9 @@ export class Pipeline {
 
   /** Records a refusal; rethrows it in enforce mode (non-WardenErrors become a fail-closed PluginFailureError). */
   #refuse(plugin: WardenPlugin | undefined, thrown: unknown, eventBase: EventBase): void {
-    const error = WardenError.isInstance(thrown) ? thrown : new PluginFailureError(plugin?.name ?? 'core', thrown);
+    const error = WardenError.isInstance(thrown)
+      ? thrown
+      : new PluginFailureError(plugin?.name ?? 'core', thrown);
     const mode = plugin ? modeOf(plugin) : 'enforce';
     this.#events.emit({
       type: error.eventType,
@@ -305,7 +331,14 @@ export class Pipeline {
 
   #recordFailure(plugin: WardenPlugin, thrown: unknown, eventBase: EventBase): void {
     const error = new PluginFailureError(plugin.name, thrown);
-    this.#events.emit({ type: 'plugin.error', outcome: 'info', severity: 'error', plugin: plugin.name, reason: error.reason, ...eventBase });
+    this.#events.emit({
+      type: 'plugin.error',
+      outcome: 'info',
+      severity: 'error',
+      plugin: plugin.name,
+      reason: error.reason,
+      ...eventBase,
+    });
   }
 }
 
@@ -319,7 +352,9 @@ function toListItem(type: ListItem['type'], definition: unknown): ListItem | und
     case 'resource':
       return typeof d.uri === 'string' ? { type, uri: d.uri, definition: d } : undefined;
     case 'resourceTemplate':
-      return typeof d.uriTemplate === 'string' ? { type, uriTemplate: d.uriTemplate, definition: d } : undefined;
+      return typeof d.uriTemplate === 'string'
+        ? { type, uriTemplate: d.uriTemplate, definition: d }
+        : undefined;
   }
 }
 

@@ -112,8 +112,16 @@ export interface AfterResponseResult {
 export type ListItem =
   | { readonly type: 'tool'; readonly name: string; readonly definition: Readonly<Record<string, unknown>> }
   | { readonly type: 'prompt'; readonly name: string; readonly definition: Readonly<Record<string, unknown>> }
-  | { readonly type: 'resource'; readonly uri: string; readonly definition: Readonly<Record<string, unknown>> }
-  | { readonly type: 'resourceTemplate'; readonly uriTemplate: string; readonly definition: Readonly<Record<string, unknown>> };
+  | {
+      readonly type: 'resource';
+      readonly uri: string;
+      readonly definition: Readonly<Record<string, unknown>>;
+    }
+  | {
+      readonly type: 'resourceTemplate';
+      readonly uriTemplate: string;
+      readonly definition: Readonly<Record<string, unknown>>;
+    };
 
 /** An HTTP route a plugin serves (e.g. `/.well-known/oauth-protected-resource`). Routes are public: no auth. */
 export interface PluginRoute {
@@ -172,13 +180,18 @@ export interface WardenPlugin {
    * plugin understands (the next authenticator is asked). Throw `AuthenticationError` for a credential that is
    * this plugin's but not valid.
    */
-  authenticate?(request: EdgeRequest, ctx: EdgeContext): Principal | undefined | Promise<Principal | undefined>;
+  authenticate?(
+    request: EdgeRequest,
+    ctx: EdgeContext,
+  ): Principal | undefined | Promise<Principal | undefined>;
   /** The `WWW-Authenticate` challenge this plugin adds to 401 responses. */
   challenge?(request: EdgeRequest): AuthChallenge | undefined;
 
   /** Before the server's handler. Throw to refuse; return `{ arguments }` to replace the arguments. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that changes nothing returns nothing
   beforeRequest?(ctx: RequestContext): void | BeforeRequestResult | Promise<void | BeforeRequestResult>;
   /** After a successful handler. Return `{ result }` to replace the result. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that changes nothing returns nothing
   afterResponse?(ctx: ResponseContext): void | AfterResponseResult | Promise<void | AfterResponseResult>;
   /** For list results: return `false` to hide the item from this principal. */
   filterListItem?(item: ListItem, ctx: RequestContext): boolean | Promise<boolean>;

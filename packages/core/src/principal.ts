@@ -73,20 +73,30 @@ export function toSdkAuthInfo(principal: Principal): SdkAuthInfo {
  *   return { content: [{ type: 'text', text: principal?.id ?? 'nobody' }] };
  * });
  */
-export function getPrincipal(extra: { authInfo?: { extra?: Record<string, unknown> } } | undefined): Principal | undefined {
+export function getPrincipal(
+  extra: { authInfo?: { extra?: Record<string, unknown> } } | undefined,
+): Principal | undefined {
   const value = extra?.authInfo?.extra?.[PRINCIPAL_AUTH_INFO_KEY];
   return isPrincipal(value) ? value : undefined;
 }
 
 /** Like {@link getPrincipal}, but throws when the request carries none (a wiring mistake). */
-export function requirePrincipal(extra: { authInfo?: { extra?: Record<string, unknown> } } | undefined): Principal {
+export function requirePrincipal(
+  extra: { authInfo?: { extra?: Record<string, unknown> } } | undefined,
+): Principal {
   const principal = getPrincipal(extra);
-  if (!principal) throw new Error('No MCP Warden principal on this request: is the server connected through MCP Warden?');
+  if (!principal)
+    throw new Error('No MCP Warden principal on this request: is the server connected through MCP Warden?');
   return principal;
 }
 
 function isPrincipal(value: unknown): value is Principal {
   if (typeof value !== 'object' || value === null) return false;
   const p = value as Record<string, unknown>;
-  return typeof p.id === 'string' && typeof p.kind === 'string' && Array.isArray(p.scopes) && Array.isArray(p.roles);
+  return (
+    typeof p.id === 'string' &&
+    typeof p.kind === 'string' &&
+    Array.isArray(p.scopes) &&
+    Array.isArray(p.roles)
+  );
 }

@@ -7,7 +7,9 @@ export class WardenServices implements ServiceRegistry {
 
   provide<T>(key: ServiceKey<T>, value: T): void {
     if (this.#services.has(key.id)) {
-      throw new ConfigError(`Service "${key.id}" is provided twice: register only one plugin that provides it.`);
+      throw new ConfigError(
+        `Service "${key.id}" is provided twice: register only one plugin that provides it.`,
+      );
     }
     this.#services.set(key.id, value);
   }
@@ -18,7 +20,9 @@ export class WardenServices implements ServiceRegistry {
 
   require<T>(key: ServiceKey<T>): T {
     if (!this.#services.has(key.id)) {
-      throw new ConfigError(`Service "${key.id}" is not available: register the plugin that provides it before the ones that use it.`);
+      throw new ConfigError(
+        `Service "${key.id}" is not available: register the plugin that provides it before the ones that use it.`,
+      );
     }
     return this.#services.get(key.id) as T;
   }

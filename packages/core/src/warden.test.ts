@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tokenAuth } from './__fixtures__/plugins.js';
-import { ConfigError, CORE_ERROR_CODES, WardenError } from './errors.js';
+import { CORE_ERROR_CODES, ConfigError, WardenError } from './errors.js';
 import type { WardenPlugin } from './plugin.js';
 import { serviceKey } from './plugin.js';
 import { createWarden } from './warden.js';
@@ -34,7 +34,12 @@ describe('createWarden', () => {
 
   it('wraps a crashing setup in a ConfigError and closes the plugins already set up', async () => {
     let closed = false;
-    const first: WardenPlugin = { specVersion: 1, name: 'first', setup: () => undefined, close: () => void (closed = true) };
+    const first: WardenPlugin = {
+      specVersion: 1,
+      name: 'first',
+      setup: () => undefined,
+      close: () => void (closed = true),
+    };
     const second: WardenPlugin = {
       specVersion: 1,
       name: 'second',
@@ -42,7 +47,9 @@ describe('createWarden', () => {
         throw new Error('cannot reach store');
       },
     };
-    expect((await setupError([first, second])).message).toMatch(/"second" failed to set up: cannot reach store/);
+    expect((await setupError([first, second])).message).toMatch(
+      /"second" failed to set up: cannot reach store/,
+    );
     expect(closed).toBe(true);
   });
 
@@ -53,8 +60,16 @@ describe('createWarden', () => {
   it('shares services between plugins and refuses a missing one clearly', async () => {
     const KEY = serviceKey<{ hello(): string }>('test.greeter');
     let got = '';
-    const provider: WardenPlugin = { specVersion: 1, name: 'provider', setup: (ctx) => ctx.services.provide(KEY, { hello: () => 'hi' }) };
-    const consumer: WardenPlugin = { specVersion: 1, name: 'consumer', setup: (ctx) => void (got = ctx.services.require(KEY).hello()) };
+    const provider: WardenPlugin = {
+      specVersion: 1,
+      name: 'provider',
+      setup: (ctx) => ctx.services.provide(KEY, { hello: () => 'hi' }),
+    };
+    const consumer: WardenPlugin = {
+      specVersion: 1,
+      name: 'consumer',
+      setup: (ctx) => void (got = ctx.services.require(KEY).hello()),
+    };
     await (await createWarden({ plugins: [provider, consumer] })).close();
     expect(got).toBe('hi');
     expect((await setupError([consumer])).message).toMatch(/Service "test.greeter" is not available/);

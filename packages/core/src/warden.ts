@@ -3,10 +3,20 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
 import { ConfigError, WardenError } from './errors.js';
 import { SecurityEventBus, type SecurityEventSink } from './events.js';
-import { createHttpHandler, type HttpHandlerOptions, type McpServerLike, type WardenHttpHandler } from './http/edge.js';
+import {
+  createHttpHandler,
+  type HttpHandlerOptions,
+  type McpServerLike,
+  type WardenHttpHandler,
+} from './http/edge.js';
 import { WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
 import { Pipeline } from './pipeline.js';
-import { AUTHENTICATION_CAPABILITY, PLUGIN_STAGES, WARDEN_SPEC_VERSION, type WardenPlugin } from './plugin.js';
+import {
+  AUTHENTICATION_CAPABILITY,
+  PLUGIN_STAGES,
+  WARDEN_SPEC_VERSION,
+  type WardenPlugin,
+} from './plugin.js';
 import type { Principal } from './principal.js';
 import { WardenServices } from './services.js';
 
@@ -25,7 +35,9 @@ export interface WardenOptions {
 
 const pluginShape = z.object({
   specVersion: z.literal(WARDEN_SPEC_VERSION, { error: `plugin specVersion must be ${WARDEN_SPEC_VERSION}` }),
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'plugin name must be kebab-case (a-z, 0-9, -), at most 64 characters'),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,63}$/, 'plugin name must be kebab-case (a-z, 0-9, -), at most 64 characters'),
   stage: z.enum(PLUGIN_STAGES).optional(),
   mode: z.enum(['enforce', 'audit']).optional(),
   provides: z.array(z.string()).optional(),
@@ -34,12 +46,21 @@ const pluginShape = z.object({
 
 const optionsShape = z.object({
   allowAnonymous: z.boolean().optional(),
-  requestTimeoutMs: z.number().int().min(0).max(24 * 3_600_000).optional(),
+  requestTimeoutMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3_600_000)
+    .optional(),
   resourceUrl: z.union([z.string().url(), z.instanceof(URL)]).optional(),
 });
 
 function capabilitiesOf(plugin: WardenPlugin): string[] {
-  return [plugin.name, ...(plugin.provides ?? []), ...(plugin.authenticate ? [AUTHENTICATION_CAPABILITY] : [])];
+  return [
+    plugin.name,
+    ...(plugin.provides ?? []),
+    ...(plugin.authenticate ? [AUTHENTICATION_CAPABILITY] : []),
+  ];
 }
 
 /**
@@ -56,12 +77,22 @@ export class Warden {
   #closed = false;
 
   /** @internal use {@link createWarden} */
-  constructor(plugins: readonly WardenPlugin[], events: SecurityEventBus, services: WardenServices, options: WardenOptions) {
+  constructor(
+    plugins: readonly WardenPlugin[],
+    events: SecurityEventBus,
+    services: WardenServices,
+    options: WardenOptions,
+  ) {
     this.plugins = plugins;
     this.events = events;
     this.services = services;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
-    this.pipeline = new Pipeline({ plugins, events, services, allowAnonymous: options.allowAnonymous ?? false });
+    this.pipeline = new Pipeline({
+      plugins,
+      events,
+      services,
+      allowAnonymous: options.allowAnonymous ?? false,
+    });
   }
 
   /**
@@ -69,23 +100,44 @@ export class Warden {
    * @example await server.connect(warden.wrapTransport(new InMemoryTransport(...), { principal }));
    */
   wrapTransport(transport: Transport, options: WardenTransportOptions = {}): WardenTransport {
-    return new WardenTransport(transport, this.pipeline, this.events, { requestTimeoutMs: this.requestTimeoutMs, ...options });
+    return new WardenTransport(transport, this.pipeline, this.events, {
+      requestTimeoutMs: this.requestTimeoutMs,
+      ...options,
+    });
   }
 
   /**
    * Serves `server` over stdio. Identity comes from the environment (e.g. an API key variable read by the
    * authenticator); a refusal is thrown before anything is served.
    */
-  async connectStdio(server: McpServerLike, options: { env?: NodeJS.ProcessEnv; transport?: Transport } = {}): Promise<WardenTransport> {
-    const principal = await this.pipeline.authenticate({ transport: 'stdio', headers: {}, env: options.env ?? process.env });
-    const wrapped = this.wrapTransport(options.transport ?? new StdioServerTransport(), { transport: 'stdio', principal });
+  async connectStdio(
+    server: McpServerLike,
+    options: { env?: NodeJS.ProcessEnv; transport?: Transport } = {},
+  ): Promise<WardenTransport> {
+    const principal = await this.pipeline.authenticate({
+      transport: 'stdio',
+      headers: {},
+      env: options.env ?? process.env,
+    });
+    const wrapped = this.wrapTransport(options.transport ?? new StdioServerTransport(), {
+      transport: 'stdio',
+      principal,
+    });
     await server.connect(wrapped);
     return wrapped;
   }
 
   /** A node:http handler serving the MCP endpoint (Streamable HTTP) and the plugins' routes. */
   httpHandler(options: HttpHandlerOptions): WardenHttpHandler {
-    const handler = createHttpHandler({ pipeline: this.pipeline, events: this.events, plugins: this.plugins, requestTimeoutMs: this.requestTimeoutMs }, options);
+    const handler = createHttpHandler(
+      {
+        pipeline: this.pipeline,
+        events: this.events,
+        plugins: this.plugins,
+        requestTimeoutMs: this.requestTimeoutMs,
+      },
+      options,
+    );
     this.#handlers.add(handler);
     return handler;
   }
@@ -124,18 +176,27 @@ export async function createWarden(options: WardenOptions = {}): Promise<Warden>
   for (const [index, plugin] of plugins.entries()) {
     const check = pluginShape.safeParse(plugin);
     if (!check.success) {
-      const name = typeof (plugin as { name?: unknown })?.name === 'string' ? `"${(plugin as { name: string }).name}"` : `#${index}`;
-      throw new ConfigError(`Plugin ${name} does not satisfy the MCP Warden plugin contract v${WARDEN_SPEC_VERSION}: ${z.prettifyError(check.error)}`);
+      const name =
+        typeof (plugin as { name?: unknown })?.name === 'string'
+          ? `"${(plugin as { name: string }).name}"`
+          : `#${index}`;
+      throw new ConfigError(
+        `Plugin ${name} does not satisfy the MCP Warden plugin contract v${WARDEN_SPEC_VERSION}: ${z.prettifyError(check.error)}`,
+      );
     }
-    if (names.has(plugin.name)) throw new ConfigError(`Plugin "${plugin.name}" is registered twice: register each plugin once.`);
+    if (names.has(plugin.name))
+      throw new ConfigError(`Plugin "${plugin.name}" is registered twice: register each plugin once.`);
     names.add(plugin.name);
   }
   const available = new Set(plugins.flatMap(capabilitiesOf));
   for (const plugin of plugins) {
     for (const need of plugin.requires ?? []) {
       if (!available.has(need)) {
-        const hint = need === AUTHENTICATION_CAPABILITY ? ' (e.g. @mcp-warden/apikey-auth or @mcp-warden/oauth)' : '';
-        throw new ConfigError(`Plugin "${plugin.name}" requires "${need}", which no registered plugin provides: register one${hint}.`);
+        const hint =
+          need === AUTHENTICATION_CAPABILITY ? ' (e.g. @mcp-warden/apikey-auth or @mcp-warden/oauth)' : '';
+        throw new ConfigError(
+          `Plugin "${plugin.name}" requires "${need}", which no registered plugin provides: register one${hint}.`,
+        );
       }
     }
   }
@@ -162,7 +223,10 @@ export async function createWarden(options: WardenOptions = {}): Promise<Warden>
     } catch (error) {
       for (const done of setUp.reverse()) await Promise.resolve(done.close?.()).catch(() => undefined);
       if (WardenError.isInstance(error)) throw error;
-      throw new ConfigError(`Plugin "${plugin.name}" failed to set up: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new ConfigError(
+        `Plugin "${plugin.name}" failed to set up: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   }
   return new Warden(plugins, events, services, options);

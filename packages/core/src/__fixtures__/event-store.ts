@@ -15,10 +15,14 @@ export class InMemoryEventStore implements EventStore {
     return id;
   }
 
-  async replayEventsAfter(lastEventId: string, { send }: { send: (id: string, message: JSONRPCMessage) => Promise<void> }): Promise<string> {
+  async replayEventsAfter(
+    lastEventId: string,
+    { send }: { send: (id: string, message: JSONRPCMessage) => Promise<void> },
+  ): Promise<string> {
     const index = this.#events.findIndex((e) => e.id === lastEventId);
     const streamId = this.#events[index]?.streamId ?? '';
-    for (const event of this.#events.slice(index + 1)) if (event.streamId === streamId) await send(event.id, event.message);
+    for (const event of this.#events.slice(index + 1))
+      if (event.streamId === streamId) await send(event.id, event.message);
     return streamId;
   }
 }

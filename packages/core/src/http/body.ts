@@ -2,7 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
 
 function bodyError(status: number, code: string, message: string): WardenError {
-  return new WardenError({ code, message, httpStatus: status, jsonRpcCode: JSON_RPC_ERROR_CODES.INVALID_REQUEST, eventType: 'request.rejected' });
+  return new WardenError({
+    code,
+    message,
+    httpStatus: status,
+    jsonRpcCode: JSON_RPC_ERROR_CODES.INVALID_REQUEST,
+    eventType: 'request.rejected',
+  });
 }
 
 /**
@@ -14,7 +20,11 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
   if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > limit)) {
     return Promise.reject(
       /^\d{1,15}$/.test(declared)
-        ? bodyError(413, CORE_ERROR_CODES.PAYLOAD_TOO_LARGE, `Request body too large: the limit is ${limit} bytes.`)
+        ? bodyError(
+            413,
+            CORE_ERROR_CODES.PAYLOAD_TOO_LARGE,
+            `Request body too large: the limit is ${limit} bytes.`,
+          )
         : bodyError(400, CORE_ERROR_CODES.BAD_REQUEST, 'Invalid Content-Length header.'),
     );
   }
@@ -38,14 +48,26 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) finish(bodyError(413, CORE_ERROR_CODES.PAYLOAD_TOO_LARGE, `Request body too large: the limit is ${limit} bytes.`));
+      if (size > limit)
+        finish(
+          bodyError(
+            413,
+            CORE_ERROR_CODES.PAYLOAD_TOO_LARGE,
+            `Request body too large: the limit is ${limit} bytes.`,
+          ),
+        );
       else chunks.push(chunk);
     };
     const onEnd = () => finish(undefined, Buffer.concat(chunks, size));
-    const onError = () => finish(bodyError(400, CORE_ERROR_CODES.BAD_REQUEST, 'The request body could not be read.'));
-    const onAborted = () => finish(bodyError(400, CORE_ERROR_CODES.BAD_REQUEST, 'The request body was truncated.'));
+    const onError = () =>
+      finish(bodyError(400, CORE_ERROR_CODES.BAD_REQUEST, 'The request body could not be read.'));
+    const onAborted = () =>
+      finish(bodyError(400, CORE_ERROR_CODES.BAD_REQUEST, 'The request body was truncated.'));
     const timer = setTimeout(
-      () => finish(bodyError(408, CORE_ERROR_CODES.BAD_REQUEST, `Request body not received within ${timeoutMs} ms.`)),
+      () =>
+        finish(
+          bodyError(408, CORE_ERROR_CODES.BAD_REQUEST, `Request body not received within ${timeoutMs} ms.`),
+        ),
       timeoutMs,
     );
     req.on('data', onData);

@@ -14,7 +14,12 @@ export function formatChallenge(challenge: AuthChallenge): string {
 }
 
 /** Adds RFC 6750 error parameters to every Bearer challenge (others are left as they are). */
-export function withBearerError(challenges: readonly AuthChallenge[], extra: Record<string, string>): AuthChallenge[] {
+export function withBearerError(
+  challenges: readonly AuthChallenge[],
+  extra: Record<string, string>,
+): AuthChallenge[] {
   const list = challenges.length > 0 ? challenges : [{ scheme: 'Bearer', params: {} }];
-  return list.map((c) => (c.scheme.toLowerCase() === 'bearer' ? { scheme: c.scheme, params: { ...c.params, ...extra } } : c));
+  return list.map((c) =>
+    c.scheme.toLowerCase() === 'bearer' ? { scheme: c.scheme, params: { ...c.params, ...extra } } : c,
+  );
 }

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adminScope, alwaysLimited, denyTools, tokenAuth } from '../__fixtures__/plugins.js';
 import { demoServer } from '../__fixtures__/demo-server.js';
+import { adminScope, alwaysLimited, denyTools, tokenAuth } from '../__fixtures__/plugins.js';
 import { connectHttpClient, startTestHttpServer, type TestHttpServer } from '../testing/index.js';
 import { listen } from './listen.js';
 
@@ -69,9 +69,14 @@ describe.each(['stateful', 'stateless'] as const)('HTTP edge (%s)', (sessions) =
     const response = await post(INIT, { authorization: '' });
     expect(response.status).toBe(401);
     const header = response.headers.get('www-authenticate')!;
-    expect(header).toContain('Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"');
+    expect(header).toContain(
+      'Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"',
+    );
     expect(header).not.toContain('error=');
-    expect(srv.events.ofType('auth.failed')[0]).toMatchObject({ reason: 'no credential presented', outcome: 'denied' });
+    expect(srv.events.ofType('auth.failed')[0]).toMatchObject({
+      reason: 'no credential presented',
+      outcome: 'denied',
+    });
   });
 
   it('answers an invalid credential with 401 invalid_token and records the real reason', async () => {
@@ -80,21 +85,37 @@ describe.each(['stateful', 'stateless'] as const)('HTTP edge (%s)', (sessions) =
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
     const body = await response.text();
     expect(body).not.toContain('forged-token-value');
-    expect(srv.events.ofType('auth.failed')[0]).toMatchObject({ plugin: 'token-auth', reason: 'token not recognised' });
+    expect(srv.events.ofType('auth.failed')[0]).toMatchObject({
+      plugin: 'token-auth',
+      reason: 'token not recognised',
+    });
     expect(JSON.stringify(srv.events.events)).not.toContain('forged-token-value');
   });
 
   it('refuses credentials in the query string', async () => {
-    const response = await fetch(`${srv.url}?access_token=abc`, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(INIT) });
+    const response = await fetch(`${srv.url}?access_token=abc`, {
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify(INIT),
+    });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_request"');
-    expect((await message(response)).error).toMatchObject({ message: expect.stringContaining('Authorization header') });
+    expect((await message(response)).error).toMatchObject({
+      message: expect.stringContaining('Authorization header'),
+    });
   });
 
   it('answers missing scopes with 403 insufficient_scope naming every needed scope (step-up)', async () => {
     const sid = sessions === 'stateful' ? await initSession() : undefined;
-    const call = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'admin_stats', arguments: {} } };
-    const headers: Record<string, string> = sid ? { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' } : {};
+    const call = {
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'admin_stats', arguments: {} },
+    };
+    const headers: Record<string, string> = sid
+      ? { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' }
+      : {};
     const denied = await post(call, headers);
     expect(denied.status).toBe(403);
     expect(denied.headers.get('www-authenticate')).toMatch(/error="insufficient_scope".*scope="admin"/);
@@ -106,7 +127,9 @@ describe.each(['stateful', 'stateless'] as const)('HTTP edge (%s)', (sessions) =
 
   it('answers a policy refusal as a JSON-RPC error with HTTP 200', async () => {
     const client = await connectHttpClient(srv.url, { headers: { authorization: 'Bearer good:alice' } });
-    await expect(client.callTool({ name: 'stall', arguments: {} })).rejects.toThrow(/Access denied: tools:call stall/);
+    await expect(client.callTool({ name: 'stall', arguments: {} })).rejects.toThrow(
+      /Access denied: tools:call stall/,
+    );
     expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('stall');
     await client.close();
   });
@@ -124,7 +147,10 @@ describe.each(['stateful', 'stateless'] as const)('HTTP edge (%s)', (sessions) =
     const ok = await post(INIT, { origin: srv.origin });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe(srv.origin);
-    const preflight = await fetch(srv.url, { method: 'OPTIONS', headers: { origin: srv.origin, 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(srv.url, {
+      method: 'OPTIONS',
+      headers: { origin: srv.origin, 'access-control-request-method': 'POST' },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toContain('Mcp-Session-Id');
   });
@@ -145,10 +171,21 @@ describe.each(['stateful', 'stateless'] as const)('HTTP edge (%s)', (sessions) =
       ['array params', () => post({ ...INIT, params: [1, 2] }), 400, /params.. must be an object/],
       ['a batch', () => post([INIT, INIT]), 400, /batches are not supported/],
       ['an empty batch', () => post([]), 400, /batches are not supported/],
-      ['wrong Content-Type', () => post(INIT, { 'content-type': 'text/plain' }), 415, /Content-Type must be application\/json/],
+      [
+        'wrong Content-Type',
+        () => post(INIT, { 'content-type': 'text/plain' }),
+        415,
+        /Content-Type must be application\/json/,
+      ],
       ['wrong Accept', () => post(INIT, { accept: 'text/html' }), 406, /Accept header/],
       ['a body over the limit', () => post({ ...INIT, pad: 'x'.repeat(10_000) }), 413, /too large/],
-      ['an unsupported HTTP method', () => fetch(srv.url, { method: 'PUT', headers: { ...JSON_HEADERS, authorization: 'Bearer good:alice' } }), 405, /not allowed/],
+      [
+        'an unsupported HTTP method',
+        () =>
+          fetch(srv.url, { method: 'PUT', headers: { ...JSON_HEADERS, authorization: 'Bearer good:alice' } }),
+        405,
+        /not allowed/,
+      ],
     ];
     for (const [name, send, status, pattern] of cases) {
       it(name, async () => {
@@ -161,7 +198,9 @@ describe.each(['stateful', 'stateless'] as const)('HTTP edge (%s)', (sessions) =
 
     it('an unknown method gets JSON-RPC method-not-found', async () => {
       const sid = sessions === 'stateful' ? await initSession() : undefined;
-      const headers: Record<string, string> = sid ? { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' } : {};
+      const headers: Record<string, string> = sid
+        ? { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' }
+        : {};
       const response = await post({ jsonrpc: '2.0', id: 9, method: 'no/such/method', params: {} }, headers);
       expect((await message(response)).error).toMatchObject({ code: -32601 });
       await expectStillServing();
@@ -203,9 +242,13 @@ describe.each(['stateful', 'stateless'] as const)('HTTP edge (%s)', (sessions) =
     it('hostile header values: over-long credentials, control bytes, non-ASCII', async () => {
       expect((await post(INIT, { authorization: `Bearer ${'A'.repeat(8000)}` })).status).toBe(401);
       expect((await post(INIT, { authorization: 'Bearer gööd:alice' })).status).toBe(401);
-      const status = await rawRequest(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Evil: a\u0001b\r\nContent-Length: 0\r\n\r\n`);
+      const status = await rawRequest(
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Evil: a\u0001b\r\nContent-Length: 0\r\n\r\n`,
+      );
       expect(status).toMatch(/^HTTP\/1\.1 400/);
-      const huge = await rawRequest(`POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'b'.repeat(40_000)}\r\nContent-Length: 0\r\n\r\n`);
+      const huge = await rawRequest(
+        `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'b'.repeat(40_000)}\r\nContent-Length: 0\r\n\r\n`,
+      );
       expect(huge).toMatch(/^HTTP\/1\.1 431/);
       await expectStillServing();
     });
@@ -229,7 +272,11 @@ function rawRequest(text: string, options: { hangUpAfterMs?: number } = {}): Pro
 
 describe('HTTP edge sessions', () => {
   beforeEach(async () => {
-    srv = await startTestHttpServer({ plugins: [tokenAuth()], createServer: demoServer, sessions: 'stateful' });
+    srv = await startTestHttpServer({
+      plugins: [tokenAuth()],
+      createServer: demoServer,
+      sessions: 'stateful',
+    });
   });
   afterEach(async () => srv.close());
 
@@ -242,14 +289,20 @@ describe('HTTP edge sessions', () => {
     expect(stolen.status).toBe(404);
     expect(unknown.status).toBe(404);
     expect(await stolen.text()).toBe(await unknown.text());
-    expect(srv.events.ofType('session.rejected')[0]).toMatchObject({ reason: 'session belongs to another principal', principalId: 'mallory' });
+    expect(srv.events.ofType('session.rejected')[0]).toMatchObject({
+      reason: 'session belongs to another principal',
+      principalId: 'mallory',
+    });
     // The owner still uses it.
     expect((await post(list, headers)).status).toBe(200);
   });
 
   it('re-authenticates every request: a session without a credential is refused', async () => {
     const sid = await initSession('good:alice');
-    const response = await post({ jsonrpc: '2.0', id: 4, method: 'tools/list' }, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18', authorization: '' });
+    const response = await post(
+      { jsonrpc: '2.0', id: 4, method: 'tools/list' },
+      { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18', authorization: '' },
+    );
     expect(response.status).toBe(401);
   });
 
@@ -258,15 +311,31 @@ describe('HTTP edge sessions', () => {
     expect(noSession.status).toBe(400);
     const sid = await initSession();
     expect(srv.handler.sessionCount).toBe(1);
-    const del = await fetch(srv.url, { method: 'DELETE', headers: { authorization: 'Bearer good:alice', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' } });
+    const del = await fetch(srv.url, {
+      method: 'DELETE',
+      headers: {
+        authorization: 'Bearer good:alice',
+        'mcp-session-id': sid,
+        'mcp-protocol-version': '2025-06-18',
+      },
+    });
     expect(del.status).toBe(200);
     expect(srv.handler.sessionCount).toBe(0);
   });
 
   it('answers rate-limit refusals with 429 and Retry-After', async () => {
     await srv.close();
-    srv = await startTestHttpServer({ plugins: [tokenAuth(), alwaysLimited()], createServer: demoServer, sessions: 'stateless' });
-    const response = await post({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } });
+    srv = await startTestHttpServer({
+      plugins: [tokenAuth(), alwaysLimited()],
+      createServer: demoServer,
+      sessions: 'stateless',
+    });
+    const response = await post({
+      jsonrpc: '2.0',
+      id: 6,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { text: 'x' } },
+    });
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('7');
     expect((await message(response)).error).toMatchObject({ code: -32029, data: { retryAfterSeconds: 7 } });
@@ -275,7 +344,9 @@ describe('HTTP edge sessions', () => {
 
 describe('listen', () => {
   it('refuses plain HTTP on a non-loopback address unless told', async () => {
-    await expect(listen(() => undefined, { host: '0.0.0.0', port: 0 })).rejects.toThrow(/Refusing to serve plain HTTP on non-loopback address/);
+    await expect(listen(() => undefined, { host: '0.0.0.0', port: 0 })).rejects.toThrow(
+      /Refusing to serve plain HTTP on non-loopback address/,
+    );
   });
 });
 

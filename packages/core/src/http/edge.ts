@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type EventStore, StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  type EventStore,
+  StreamableHTTPServerTransport,
+} from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   AuthenticationError,
@@ -15,7 +18,7 @@ import { isPlainObject, type JsonRpcRequest } from '../mcp/classify.js';
 import { errorResponse, WardenTransport } from '../mcp/warden-transport.js';
 import type { Pipeline } from '../pipeline.js';
 import type { EdgeRequest, PluginRoute, WardenPlugin } from '../plugin.js';
-import { toSdkAuthInfo, type Principal } from '../principal.js';
+import { type Principal, toSdkAuthInfo } from '../principal.js';
 import { readBody } from './body.js';
 import { formatChallenge, withBearerError } from './challenge.js';
 
@@ -95,11 +98,25 @@ export interface EdgeDeps {
 const DEFAULT_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 /** Query parameters that would carry a credential in the URL (where it leaks into logs and history). */
 const CREDENTIAL_QUERY_PARAMS = ['access_token', 'token', 'api_key', 'apikey', 'api-key', 'key'];
-const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name, X-API-Key';
+const CORS_ALLOW_HEADERS =
+  'Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID, Mcp-Method, Mcp-Name, X-API-Key';
 const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate, Retry-After';
 
-function edgeError(status: number, code: string, message: string, reason?: string, jsonRpcCode: number = JSON_RPC_ERROR_CODES.INVALID_REQUEST): WardenError {
-  return new WardenError({ code, message, reason, httpStatus: status, jsonRpcCode, eventType: 'request.rejected' });
+function edgeError(
+  status: number,
+  code: string,
+  message: string,
+  reason?: string,
+  jsonRpcCode: number = JSON_RPC_ERROR_CODES.INVALID_REQUEST,
+): WardenError {
+  return new WardenError({
+    code,
+    message,
+    reason,
+    httpStatus: status,
+    jsonRpcCode,
+    eventType: 'request.rejected',
+  });
 }
 
 function hostnameOf(host: string): string | undefined {
@@ -115,12 +132,18 @@ function checkJsonRpc(message: unknown): string | undefined {
   if (!isPlainObject(message)) return 'the body must be a JSON-RPC 2.0 message object';
   if (message.jsonrpc !== '2.0') return 'the "jsonrpc" member must be exactly "2.0"';
   const hasId = 'id' in message;
-  if (hasId && typeof message.id !== 'string' && !(typeof message.id === 'number' && Number.isFinite(message.id))) {
+  if (
+    hasId &&
+    typeof message.id !== 'string' &&
+    !(typeof message.id === 'number' && Number.isFinite(message.id))
+  ) {
     return '"id" must be a string or a number';
   }
   if ('method' in message) {
-    if (typeof message.method !== 'string' || message.method.length === 0 || message.method.length > 256) return '"method" must be a non-empty string';
-    if ('params' in message && message.params !== undefined && !isPlainObject(message.params)) return '"params" must be an object';
+    if (typeof message.method !== 'string' || message.method.length === 0 || message.method.length > 256)
+      return '"method" must be a non-empty string';
+    if ('params' in message && message.params !== undefined && !isPlainObject(message.params))
+      return '"params" must be an object';
     return undefined;
   }
   if (hasId && ('result' in message || 'error' in message)) return undefined;
@@ -143,27 +166,37 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     );
   }
   if (!endpoint.startsWith('/')) throw new ConfigError(`endpoint must start with "/" (got "${endpoint}").`);
-  const allowedHosts = options.allowedHosts === false ? undefined : new Set((options.allowedHosts ?? DEFAULT_HOSTS).map((h) => h.toLowerCase()));
-  const allowedOrigins = options.allowedOrigins ? new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, ''))) : undefined;
+  const allowedHosts =
+    options.allowedHosts === false
+      ? undefined
+      : new Set((options.allowedHosts ?? DEFAULT_HOSTS).map((h) => h.toLowerCase()));
+  const allowedOrigins = options.allowedOrigins
+    ? new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')))
+    : undefined;
   const routes = new Map<string, PluginRoute>();
   for (const plugin of deps.plugins) {
     for (const route of plugin.routes ?? []) {
       const key = `${route.method} ${route.path}`;
-      if (routes.has(key)) throw new ConfigError(`Two plugins serve ${key}: only one route per method and path.`);
-      if (route.path === endpoint) throw new ConfigError(`Plugin "${plugin.name}" route ${route.path} collides with the MCP endpoint.`);
+      if (routes.has(key))
+        throw new ConfigError(`Two plugins serve ${key}: only one route per method and path.`);
+      if (route.path === endpoint)
+        throw new ConfigError(`Plugin "${plugin.name}" route ${route.path} collides with the MCP endpoint.`);
       routes.set(key, route);
     }
   }
   const sessions = new Map<string, Session>();
-  const sweeper = setInterval(() => {
-    const cutoff = Date.now() - idleTimeout;
-    for (const [id, session] of sessions) {
-      if (session.lastSeen < cutoff) {
-        sessions.delete(id);
-        void session.server.close().catch(() => undefined);
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - idleTimeout;
+      for (const [id, session] of sessions) {
+        if (session.lastSeen < cutoff) {
+          sessions.delete(id);
+          void session.server.close().catch(() => undefined);
+        }
       }
-    }
-  }, Math.min(idleTimeout, 60_000));
+    },
+    Math.min(idleTimeout, 60_000),
+  );
   sweeper.unref();
 
   function remoteAddressOf(req: IncomingMessage): string | undefined {
@@ -176,7 +209,13 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     return forwarded[forwarded.length - trustedProxies] ?? socketAddress;
   }
 
-  function reject(res: ServerResponse, error: WardenError, edge: EdgeRequest | undefined, id: string | number | null = null, record = true): void {
+  function reject(
+    res: ServerResponse,
+    error: WardenError,
+    edge: EdgeRequest | undefined,
+    id: string | number | null = null,
+    record = true,
+  ): void {
     if (record) {
       deps.events.emit({
         type: error.eventType,
@@ -190,7 +229,9 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     if (error.httpStatus === 401 && edge) {
       const oauthError = (error as Partial<AuthenticationError>).oauthError;
       const params: Record<string, string> = oauthError ? { error: oauthError } : {};
-      headers['WWW-Authenticate'] = withBearerError(deps.pipeline.challenges(edge), params).map(formatChallenge).join(', ');
+      headers['WWW-Authenticate'] = withBearerError(deps.pipeline.challenges(edge), params)
+        .map(formatChallenge)
+        .join(', ');
     } else if (error.code === CORE_ERROR_CODES.INSUFFICIENT_SCOPE && edge) {
       const required = (error as Partial<InsufficientScopeError>).requiredScopes ?? [];
       headers['WWW-Authenticate'] = withBearerError(deps.pipeline.challenges(edge), {
@@ -205,27 +246,42 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     send(res, error.httpStatus, errorResponse(id, error), headers);
   }
 
-  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  function send(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     if (res.headersSent) {
       res.end();
       return;
     }
     const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, {
-      ...(body === undefined ? {} : { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json' }),
+      ...(body === undefined
+        ? {}
+        : { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json' }),
       'Cache-Control': 'no-store',
       ...headers,
     });
     res.end(text);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next?: (error?: unknown) => void,
+  ): Promise<void> {
     const remoteAddress = remoteAddressOf(req);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      return reject(res, edgeError(400, CORE_ERROR_CODES.BAD_REQUEST, 'Invalid request URL.'), { transport: 'http', headers: {}, remoteAddress });
+      return reject(res, edgeError(400, CORE_ERROR_CODES.BAD_REQUEST, 'Invalid request URL.'), {
+        transport: 'http',
+        headers: {},
+        remoteAddress,
+      });
     }
     const headers = req.headers as Record<string, string | undefined>;
     const edge: EdgeRequest = { transport: 'http', method: req.method, url, headers, remoteAddress };
@@ -233,7 +289,16 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     // DNS rebinding: a browser tricked into calling us carries a foreign Host and Origin.
     const host = headers.host;
     if (allowedHosts && (!host || !allowedHosts.has(hostnameOf(host) ?? ''))) {
-      return reject(res, edgeError(403, CORE_ERROR_CODES.FORBIDDEN_ORIGIN, 'Forbidden: invalid Host header.', `Host "${String(host).slice(0, 100)}" is not allowed`), edge);
+      return reject(
+        res,
+        edgeError(
+          403,
+          CORE_ERROR_CODES.FORBIDDEN_ORIGIN,
+          'Forbidden: invalid Host header.',
+          `Host "${String(host).slice(0, 100)}" is not allowed`,
+        ),
+        edge,
+      );
     }
     const origin = headers.origin;
     if (origin !== undefined) {
@@ -241,11 +306,23 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       let allowed: boolean;
       if (allowedOrigins) allowed = allowedOrigins.has(normalized);
       else {
-        const originHost = normalized.startsWith('http://') || normalized.startsWith('https://') ? hostnameOf(normalized.replace(/^https?:\/\//, '')) : undefined;
+        const originHost =
+          normalized.startsWith('http://') || normalized.startsWith('https://')
+            ? hostnameOf(normalized.replace(/^https?:\/\//, ''))
+            : undefined;
         allowed = originHost !== undefined && (allowedHosts ? allowedHosts.has(originHost) : false);
       }
       if (!allowed) {
-        return reject(res, edgeError(403, CORE_ERROR_CODES.FORBIDDEN_ORIGIN, 'Forbidden: invalid Origin header.', `Origin "${origin.slice(0, 100)}" is not allowed`), edge);
+        return reject(
+          res,
+          edgeError(
+            403,
+            CORE_ERROR_CODES.FORBIDDEN_ORIGIN,
+            'Forbidden: invalid Origin header.',
+            `Origin "${origin.slice(0, 100)}" is not allowed`,
+          ),
+          edge,
+        );
       }
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Vary', 'Origin');
@@ -266,12 +343,27 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     }
     if (url.pathname !== endpoint) {
       if (next) return next();
-      return send(res, 404, { error: 'not_found', error_description: `No MCP endpoint at this path; use ${endpoint}.` });
+      return send(res, 404, {
+        error: 'not_found',
+        error_description: `No MCP endpoint at this path; use ${endpoint}.`,
+      });
     }
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
-      return send(res, 405, errorResponse(null, edgeError(405, CORE_ERROR_CODES.BAD_REQUEST, `Method ${String(req.method).slice(0, 20)} not allowed; use POST, GET or DELETE.`)), {
-        Allow: 'GET, POST, DELETE',
-      });
+      return send(
+        res,
+        405,
+        errorResponse(
+          null,
+          edgeError(
+            405,
+            CORE_ERROR_CODES.BAD_REQUEST,
+            `Method ${String(req.method).slice(0, 20)} not allowed; use POST, GET or DELETE.`,
+          ),
+        ),
+        {
+          Allow: 'GET, POST, DELETE',
+        },
+      );
     }
     for (const name of CREDENTIAL_QUERY_PARAMS) {
       if (url.searchParams.has(name)) {
@@ -300,12 +392,21 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     return handleStream(req, res, edge, principal);
   }
 
-  function sessionFor(req: IncomingMessage, res: ServerResponse, edge: EdgeRequest, principal: Principal): Session | undefined | null {
+  function sessionFor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    edge: EdgeRequest,
+    principal: Principal,
+  ): Session | undefined | null {
     const sessionId = edge.headers['mcp-session-id'];
     if (sessionId === undefined) return undefined;
     const session = sessions.get(sessionId);
     // Another principal's session is answered exactly like an unknown one: no oracle for valid session ids.
-    if (!session || session.ownerId !== principal.id || session.ownerAuthenticatedBy !== principal.authenticatedBy) {
+    if (
+      !session ||
+      session.ownerId !== principal.id ||
+      session.ownerAuthenticatedBy !== principal.authenticatedBy
+    ) {
       deps.events.emit({
         type: 'session.rejected',
         outcome: 'denied',
@@ -314,7 +415,20 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
         remoteAddress: edge.remoteAddress,
         details: { sessionKnown: Boolean(session) },
       });
-      send(res, 404, errorResponse(null, edgeError(404, CORE_ERROR_CODES.SESSION_NOT_FOUND, 'Session not found: initialize a new session.', undefined, -32001)));
+      send(
+        res,
+        404,
+        errorResponse(
+          null,
+          edgeError(
+            404,
+            CORE_ERROR_CODES.SESSION_NOT_FOUND,
+            'Session not found: initialize a new session.',
+            undefined,
+            -32001,
+          ),
+        ),
+      );
       return null;
     }
     session.lastSeen = Date.now();
@@ -322,26 +436,64 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     return session;
   }
 
-  async function handleStream(req: IncomingMessage, res: ServerResponse, edge: EdgeRequest, principal: Principal): Promise<void> {
+  async function handleStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    edge: EdgeRequest,
+    principal: Principal,
+  ): Promise<void> {
     if (mode === 'stateless') {
-      return send(res, 405, errorResponse(null, edgeError(405, CORE_ERROR_CODES.BAD_REQUEST, 'This server is stateless: only POST is supported.')), { Allow: 'POST' });
+      return send(
+        res,
+        405,
+        errorResponse(
+          null,
+          edgeError(405, CORE_ERROR_CODES.BAD_REQUEST, 'This server is stateless: only POST is supported.'),
+        ),
+        { Allow: 'POST' },
+      );
     }
     const session = sessionFor(req, res, edge, principal);
     if (session === null) return;
     if (session === undefined) {
-      return reject(res, edgeError(400, CORE_ERROR_CODES.BAD_REQUEST, 'Bad Request: the Mcp-Session-Id header is required.'), edge);
+      return reject(
+        res,
+        edgeError(400, CORE_ERROR_CODES.BAD_REQUEST, 'Bad Request: the Mcp-Session-Id header is required.'),
+        edge,
+      );
     }
     await session.transport.handleRequest(req, res);
   }
 
-  async function handlePost(req: IncomingMessage, res: ServerResponse, edge: EdgeRequest, principal: Principal): Promise<void> {
+  async function handlePost(
+    req: IncomingMessage,
+    res: ServerResponse,
+    edge: EdgeRequest,
+    principal: Principal,
+  ): Promise<void> {
     const contentType = (edge.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (contentType !== 'application/json') {
-      return reject(res, edgeError(415, CORE_ERROR_CODES.BAD_REQUEST, 'Unsupported Media Type: Content-Type must be application/json.'), edge);
+      return reject(
+        res,
+        edgeError(
+          415,
+          CORE_ERROR_CODES.BAD_REQUEST,
+          'Unsupported Media Type: Content-Type must be application/json.',
+        ),
+        edge,
+      );
     }
     const accept = edge.headers.accept ?? '';
     if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-      return reject(res, edgeError(406, CORE_ERROR_CODES.BAD_REQUEST, 'Not Acceptable: the Accept header must list both application/json and text/event-stream.'), edge);
+      return reject(
+        res,
+        edgeError(
+          406,
+          CORE_ERROR_CODES.BAD_REQUEST,
+          'Not Acceptable: the Accept header must list both application/json and text/event-stream.',
+        ),
+        edge,
+      );
     }
     let message: unknown;
     try {
@@ -349,14 +501,36 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       message = JSON.parse(body.toString('utf8'));
     } catch (error) {
       if (WardenError.isInstance(error)) return reject(res, error, edge);
-      return reject(res, edgeError(400, CORE_ERROR_CODES.BAD_REQUEST, 'Parse error: the body is not valid JSON.', 'invalid JSON', JSON_RPC_ERROR_CODES.PARSE_ERROR), edge);
+      return reject(
+        res,
+        edgeError(
+          400,
+          CORE_ERROR_CODES.BAD_REQUEST,
+          'Parse error: the body is not valid JSON.',
+          'invalid JSON',
+          JSON_RPC_ERROR_CODES.PARSE_ERROR,
+        ),
+        edge,
+      );
     }
     if (Array.isArray(message)) {
-      return reject(res, edgeError(400, CORE_ERROR_CODES.BAD_REQUEST, 'Invalid Request: JSON-RPC batches are not supported (removed from MCP in 2025-06-18); send one message per request.'), edge);
+      return reject(
+        res,
+        edgeError(
+          400,
+          CORE_ERROR_CODES.BAD_REQUEST,
+          'Invalid Request: JSON-RPC batches are not supported (removed from MCP in 2025-06-18); send one message per request.',
+        ),
+        edge,
+      );
     }
     const shapeError = checkJsonRpc(message);
     if (shapeError) {
-      return reject(res, edgeError(400, CORE_ERROR_CODES.BAD_REQUEST, `Invalid Request: ${shapeError}.`), edge);
+      return reject(
+        res,
+        edgeError(400, CORE_ERROR_CODES.BAD_REQUEST, `Invalid Request: ${shapeError}.`),
+        edge,
+      );
     }
     const rpc = message as Record<string, unknown>;
     const isRequest = typeof rpc.method === 'string' && 'id' in rpc;
@@ -369,10 +543,27 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       if (session === null) return;
       if (session === undefined) {
         if (!(isRequest && rpc.method === 'initialize')) {
-          return reject(res, edgeError(400, CORE_ERROR_CODES.BAD_REQUEST, 'Bad Request: the Mcp-Session-Id header is required (initialize first).'), edge);
+          return reject(
+            res,
+            edgeError(
+              400,
+              CORE_ERROR_CODES.BAD_REQUEST,
+              'Bad Request: the Mcp-Session-Id header is required (initialize first).',
+            ),
+            edge,
+          );
         }
         if (sessions.size >= maxSessions) {
-          return reject(res, edgeError(503, CORE_ERROR_CODES.BAD_REQUEST, 'Too many open sessions: try again later.', `session limit ${maxSessions} reached`), edge);
+          return reject(
+            res,
+            edgeError(
+              503,
+              CORE_ERROR_CODES.BAD_REQUEST,
+              'Too many open sessions: try again later.',
+              `session limit ${maxSessions} reached`,
+            ),
+            edge,
+          );
         }
         const created = await openSession(principal, edge);
         transport = created.transport;
@@ -383,8 +574,15 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       }
     } else {
       const server = await options.createServer();
-      transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: responseMode === 'json' });
-      wrapped = new WardenTransport(transport, deps.pipeline, deps.events, { transport: 'http', remoteAddress: edge.remoteAddress, requestTimeoutMs: deps.requestTimeoutMs });
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: responseMode === 'json',
+      });
+      wrapped = new WardenTransport(transport, deps.pipeline, deps.events, {
+        transport: 'http',
+        remoteAddress: edge.remoteAddress,
+        requestTimeoutMs: deps.requestTimeoutMs,
+      });
       await server.connect(wrapped);
       res.on('close', () => {
         void wrapped.close().catch(() => undefined);
@@ -408,7 +606,11 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
         // Recorded by the pipeline. Step-up and rate limits need their HTTP status; the rest is a JSON-RPC error.
         const refusal = toWardenError(error);
         const id = rpc.id as string | number;
-        if (refusal.httpStatus === 401 || refusal.httpStatus === 429 || refusal.code === CORE_ERROR_CODES.INSUFFICIENT_SCOPE) {
+        if (
+          refusal.httpStatus === 401 ||
+          refusal.httpStatus === 429 ||
+          refusal.code === CORE_ERROR_CODES.INSUFFICIENT_SCOPE
+        ) {
           return reject(res, refusal, edge, id, false);
         }
         return send(res, 200, errorResponse(id, refusal));
@@ -417,7 +619,10 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     await transport.handleRequest(req as IncomingMessage & { auth?: never }, res, body);
   }
 
-  async function openSession(principal: Principal, edge: EdgeRequest): Promise<{ transport: StreamableHTTPServerTransport; wrapped: WardenTransport }> {
+  async function openSession(
+    principal: Principal,
+    edge: EdgeRequest,
+  ): Promise<{ transport: StreamableHTTPServerTransport; wrapped: WardenTransport }> {
     const server = await options.createServer();
     let entry: Session | undefined;
     const transport = new StreamableHTTPServerTransport({
@@ -427,15 +632,33 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       onsessioninitialized: (sessionId) => {
         if (entry) {
           sessions.set(sessionId, entry);
-          deps.events.emit({ type: 'session.created', outcome: 'allowed', severity: 'debug', principalId: principal.id, sessionId, remoteAddress: edge.remoteAddress });
+          deps.events.emit({
+            type: 'session.created',
+            outcome: 'allowed',
+            severity: 'debug',
+            principalId: principal.id,
+            sessionId,
+            remoteAddress: edge.remoteAddress,
+          });
         }
       },
       onsessionclosed: (sessionId) => {
         sessions.delete(sessionId);
       },
     });
-    const wrapped = new WardenTransport(transport, deps.pipeline, deps.events, { transport: 'http', remoteAddress: edge.remoteAddress, requestTimeoutMs: deps.requestTimeoutMs });
-    entry = { transport, wrapped, server, ownerId: principal.id, ownerAuthenticatedBy: principal.authenticatedBy, lastSeen: Date.now() };
+    const wrapped = new WardenTransport(transport, deps.pipeline, deps.events, {
+      transport: 'http',
+      remoteAddress: edge.remoteAddress,
+      requestTimeoutMs: deps.requestTimeoutMs,
+    });
+    entry = {
+      transport,
+      wrapped,
+      server,
+      ownerId: principal.id,
+      ownerAuthenticatedBy: principal.authenticatedBy,
+      lastSeen: Date.now(),
+    };
     await server.connect(wrapped);
     const onclose = wrapped.onclose;
     wrapped.onclose = () => {
@@ -447,8 +670,27 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
 
   const handler = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
     handle(req, res, next).catch((error: unknown) => {
-      deps.events.emit({ type: 'plugin.error', outcome: 'denied', severity: 'error', reason: `edge failure: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500) });
-      if (!res.headersSent) send(res, 500, errorResponse(null, edgeError(500, CORE_ERROR_CODES.PLUGIN_FAILED, 'Internal error.', undefined, JSON_RPC_ERROR_CODES.INTERNAL_ERROR)));
+      deps.events.emit({
+        type: 'plugin.error',
+        outcome: 'denied',
+        severity: 'error',
+        reason: `edge failure: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500),
+      });
+      if (!res.headersSent)
+        send(
+          res,
+          500,
+          errorResponse(
+            null,
+            edgeError(
+              500,
+              CORE_ERROR_CODES.PLUGIN_FAILED,
+              'Internal error.',
+              undefined,
+              JSON_RPC_ERROR_CODES.INTERNAL_ERROR,
+            ),
+          ),
+        );
       else res.end();
     });
   }) as WardenHttpHandler;
@@ -464,5 +706,11 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
 
 function toWardenError(error: unknown): WardenError {
   if (WardenError.isInstance(error)) return error;
-  return edgeError(500, CORE_ERROR_CODES.PLUGIN_FAILED, 'Internal error.', undefined, JSON_RPC_ERROR_CODES.INTERNAL_ERROR);
+  return edgeError(
+    500,
+    CORE_ERROR_CODES.PLUGIN_FAILED,
+    'Internal error.',
+    undefined,
+    JSON_RPC_ERROR_CODES.INTERNAL_ERROR,
+  );
 }

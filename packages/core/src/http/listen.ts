@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIP } from 'node:net';
 import { ConfigError } from '../errors.js';
@@ -40,7 +45,10 @@ export function isLoopbackHost(host: string): boolean {
  * Starts an HTTP(S) server for a warden handler. Binds to loopback by default and refuses a non-loopback
  * address without TLS unless told (`allowInsecureHttp`), per the MCP transport security guidance.
  */
-export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, options: ListenOptions = {}): Promise<ListeningServer> {
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  options: ListenOptions = {},
+): Promise<ListeningServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 3000;
   if (!isLoopbackHost(host) && !options.tls && !options.allowInsecureHttp) {
@@ -48,12 +56,23 @@ export async function listen(handler: (req: IncomingMessage, res: ServerResponse
       `Refusing to serve plain HTTP on non-loopback address ${host}: credentials would cross the network unencrypted. Configure TLS (key and cert), or set allowInsecureHttp when a TLS-terminating proxy is in front.`,
     );
   }
-  const serverOptions = { maxHeaderSize: options.maxHeaderSize ?? 16_384, headersTimeout: options.headersTimeoutMs ?? 10_000, requestTimeout: 0 };
-  const server: Server = options.tls ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, handler) : createHttpServer(serverOptions, handler);
+  const serverOptions = {
+    maxHeaderSize: options.maxHeaderSize ?? 16_384,
+    headersTimeout: options.headersTimeoutMs ?? 10_000,
+    requestTimeout: 0,
+  };
+  const server: Server = options.tls
+    ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, handler)
+    : createHttpServer(serverOptions, handler);
   // Malformed requests (bad header bytes, oversized headers) get a plain 4xx instead of a reset.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   await new Promise<void>((resolve, reject) => {

@@ -29,7 +29,12 @@ async function calls(url: URL, headers: Record<string, string>, from: number, co
         const response = await fetch(url, {
           method: 'POST',
           headers: { ...HEADERS, ...headers },
-          body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { text: `n${id}` } } }),
+          body: JSON.stringify({
+            jsonrpc: '2.0',
+            id,
+            method: 'tools/call',
+            params: { name: 'echo', arguments: { text: `n${id}` } },
+          }),
         });
         expect(await response.text()).toContain(`n${id}`);
       }
@@ -40,8 +45,12 @@ async function calls(url: URL, headers: Record<string, string>, from: number, co
 describe('memory retention per request (typescript-sdk #2559)', () => {
   it('refuses JSON responses for stateful sessions, where the SDK 1.x keeps every response until the session ends', async () => {
     const warden = await createWarden();
-    expect(() => warden.httpHandler({ createServer: demoServer, sessions: 'stateful', responseMode: 'json' })).toThrow(ConfigError);
-    expect(() => warden.httpHandler({ createServer: demoServer, sessions: 'stateful', responseMode: 'json' })).toThrow(/#2559/);
+    expect(() =>
+      warden.httpHandler({ createServer: demoServer, sessions: 'stateful', responseMode: 'json' }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      warden.httpHandler({ createServer: demoServer, sessions: 'stateful', responseMode: 'json' }),
+    ).toThrow(/#2559/);
     await warden.close();
   });
 
@@ -51,11 +60,22 @@ describe('memory retention per request (typescript-sdk #2559)', () => {
       const init = await fetch(srv.url, {
         method: 'POST',
         headers: HEADERS,
-        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'r', version: '1' } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 'r', version: '1' },
+          },
+        }),
       });
       await init.text();
       const sessionId = init.headers.get('mcp-session-id');
-      const headers: Record<string, string> = sessionId ? { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' } : {};
+      const headers: Record<string, string> = sessionId
+        ? { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' }
+        : {};
       await calls(srv.url, headers, 1, 2000);
       const before = heapAfterGc();
       await calls(srv.url, headers, 2001, 4000);

@@ -50,7 +50,10 @@ function requireString(params: Record<string, unknown>, key: string, method: str
   return value;
 }
 
-function optionalArguments(params: Record<string, unknown>, method: string): Record<string, unknown> | undefined {
+function optionalArguments(
+  params: Record<string, unknown>,
+  method: string,
+): Record<string, unknown> | undefined {
   const args = params.arguments;
   if (args === undefined) return undefined;
   if (!isPlainObject(args)) {
@@ -100,8 +103,14 @@ export function classifyRequest(request: JsonRpcRequest): ClassifiedRequest {
         target = { type: 'resource', uri: ref.uri };
       } else {
         throw new ArgumentValidationError({
-          issues: [{ pointer: '/ref', message: 'completion/complete requires a ref/prompt or ref/resource reference' }],
-          message: 'Invalid params: completion/complete requires "ref" of type ref/prompt (with name) or ref/resource (with uri).',
+          issues: [
+            {
+              pointer: '/ref',
+              message: 'completion/complete requires a ref/prompt or ref/resource reference',
+            },
+          ],
+          message:
+            'Invalid params: completion/complete requires "ref" of type ref/prompt (with name) or ref/resource (with uri).',
         });
       }
       break;

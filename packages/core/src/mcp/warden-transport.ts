@@ -3,8 +3,8 @@ import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextp
 import { AuthenticationError, CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import type { Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
-import { getPrincipal, toSdkAuthInfo, type Principal } from '../principal.js';
-import { isPlainObject, targetName, type JsonRpcRequest } from './classify.js';
+import { getPrincipal, type Principal, toSdkAuthInfo } from '../principal.js';
+import { isPlainObject, type JsonRpcRequest, targetName } from './classify.js';
 
 export interface WardenTransportOptions {
   /** Name recorded in events and given to plugins (`http`, `stdio`, `memory`, …). @default 'custom' */
@@ -31,7 +31,9 @@ function isRequest(message: JSONRPCMessage): message is JSONRPCMessage & JsonRpc
   return 'method' in message && 'id' in message;
 }
 
-function isNotification(message: JSONRPCMessage): message is JSONRPCMessage & { method: string; params?: Record<string, unknown> } {
+function isNotification(
+  message: JSONRPCMessage,
+): message is JSONRPCMessage & { method: string; params?: Record<string, unknown> } {
   return 'method' in message && !('id' in message);
 }
 
@@ -63,7 +65,12 @@ export class WardenTransport implements Transport {
   readonly #timedOut = new Set<RequestId>();
   readonly #authInfo: ReturnType<typeof toSdkAuthInfo> | undefined;
 
-  constructor(inner: Transport, pipeline: Pipeline, events: SecurityEventBus, options: WardenTransportOptions = {}) {
+  constructor(
+    inner: Transport,
+    pipeline: Pipeline,
+    events: SecurityEventBus,
+    options: WardenTransportOptions = {},
+  ) {
     this.#inner = inner;
     this.#pipeline = pipeline;
     this.#events = events;
@@ -124,7 +131,12 @@ export class WardenTransport implements Transport {
     return this.#inner.send(message, options);
   }
 
-  async #after(prepared: PreparedRequest, id: RequestId, message: JSONRPCMessage, original: Record<string, unknown>): Promise<JSONRPCMessage> {
+  async #after(
+    prepared: PreparedRequest,
+    id: RequestId,
+    message: JSONRPCMessage,
+    original: Record<string, unknown>,
+  ): Promise<JSONRPCMessage> {
     try {
       const result = await this.#pipeline.after(prepared, original);
       return result === original ? message : ({ ...message, result } as JSONRPCMessage);
@@ -150,7 +162,8 @@ export class WardenTransport implements Transport {
     if (isNotification(message)) {
       if (message.method === 'notifications/cancelled') {
         const requestId = message.params?.requestId as RequestId | undefined;
-        if (requestId !== undefined) this.#pending.get(requestId)?.prepared.controller.abort('cancelled by client');
+        if (requestId !== undefined)
+          this.#pending.get(requestId)?.prepared.controller.abort('cancelled by client');
       }
       // Keep notifications behind the requests received before them (e.g. `initialized` after `initialize`).
       if (this.#checking.size > 0) {
@@ -165,9 +178,21 @@ export class WardenTransport implements Transport {
   async #check(message: JsonRpcRequest, extra?: MessageExtraInfo): Promise<void> {
     const principal = getPrincipal(extra) ?? this.#options.principal;
     if (!principal) {
-      const error = new AuthenticationError({ code: CORE_ERROR_CODES.UNAUTHENTICATED, message: 'Authentication required.', reason: 'no principal on transport' });
-      this.#events.emit({ type: 'auth.failed', outcome: 'denied', reason: error.reason, requestId: message.id, method: message.method });
-      await this.#inner.send(errorResponse(message.id, error), { relatedRequestId: message.id }).catch((e) => this.onerror?.(e));
+      const error = new AuthenticationError({
+        code: CORE_ERROR_CODES.UNAUTHENTICATED,
+        message: 'Authentication required.',
+        reason: 'no principal on transport',
+      });
+      this.#events.emit({
+        type: 'auth.failed',
+        outcome: 'denied',
+        reason: error.reason,
+        requestId: message.id,
+        method: message.method,
+      });
+      await this.#inner
+        .send(errorResponse(message.id, error), { relatedRequestId: message.id })
+        .catch((e) => this.onerror?.(e));
       return;
     }
     const origin: RequestOrigin = {
@@ -180,7 +205,9 @@ export class WardenTransport implements Transport {
     try {
       prepared = await this.#pipeline.before(message, origin);
     } catch (error) {
-      await this.#inner.send(errorResponse(message.id, error), { relatedRequestId: message.id }).catch((e) => this.onerror?.(e));
+      await this.#inner
+        .send(errorResponse(message.id, error), { relatedRequestId: message.id })
+        .catch((e) => this.onerror?.(e));
       return;
     }
     if (prepared.controller.signal.aborted) return; // cancelled by the client while being checked
@@ -202,7 +229,8 @@ export class WardenTransport implements Transport {
     if (!pending) return;
     this.#pending.delete(id);
     this.#timedOut.add(id);
-    if (this.#timedOut.size > TIMED_OUT_MEMORY) this.#timedOut.delete(this.#timedOut.values().next().value as RequestId);
+    if (this.#timedOut.size > TIMED_OUT_MEMORY)
+      this.#timedOut.delete(this.#timedOut.values().next().value as RequestId);
     const base = pending.prepared.base;
     pending.prepared.controller.abort('timeout');
     this.#events.emit({
@@ -217,7 +245,11 @@ export class WardenTransport implements Transport {
     });
     // Tell the server to stop (the SDK aborts the handler's `extra.signal`), then answer the client.
     this.onmessage?.(
-      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'MCP Warden request timeout' } },
+      {
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: id, reason: 'MCP Warden request timeout' },
+      },
       this.#extra(undefined),
     );
     const error = new WardenError({

@@ -4,7 +4,8 @@ import { runPluginContractTests } from './contract.js';
 
 /** A minimal plugin, to prove the contract suite itself. */
 function denyAdmin(options: { mode?: PluginMode; tool?: unknown } = {}): WardenPlugin {
-  if (options.tool !== undefined && typeof options.tool !== 'string') throw new ConfigError('deny-admin: "tool" must be a string.');
+  if (options.tool !== undefined && typeof options.tool !== 'string')
+    throw new ConfigError('deny-admin: "tool" must be a string.');
   const tool = (options.tool as string | undefined) ?? 'contract_admin';
   return {
     specVersion: 1,
@@ -12,7 +13,10 @@ function denyAdmin(options: { mode?: PluginMode; tool?: unknown } = {}): WardenP
     mode: options.mode ?? 'enforce',
     beforeRequest(ctx) {
       if (ctx.target?.type === 'tool' && ctx.target.name === tool) {
-        throw new AccessDeniedError({ message: `Access denied: tools:call ${tool}.`, reason: 'secret-rule-42' });
+        throw new AccessDeniedError({
+          message: `Access denied: tools:call ${tool}.`,
+          reason: 'secret-rule-42',
+        });
       }
     },
   };

@@ -41,16 +41,31 @@ export interface PluginContractOptions {
 /** The server the contract suite talks to unless a plugin brings its own. */
 export function contractServer(): McpServer {
   const server = new McpServer({ name: 'mcp-warden-contract', version: '1.0.0' });
-  server.registerTool('contract_echo', { description: 'Echoes its text', inputSchema: { text: z.string() } }, async ({ text }) => ({
-    content: [{ type: 'text', text }],
+  server.registerTool(
+    'contract_echo',
+    { description: 'Echoes its text', inputSchema: { text: z.string() } },
+    async ({ text }) => ({
+      content: [{ type: 'text', text }],
+    }),
+  );
+  server.registerTool('contract_admin', { description: 'An admin-only tool' }, async () => ({
+    content: [{ type: 'text', text: 'admin' }],
   }));
-  server.registerTool('contract_admin', { description: 'An admin-only tool' }, async () => ({ content: [{ type: 'text', text: 'admin' }] }));
-  server.registerPrompt('contract_prompt', { description: 'A prompt', argsSchema: { topic: z.string() } }, ({ topic }) => ({
-    messages: [{ role: 'user', content: { type: 'text', text: `About ${topic}` } }],
-  }));
-  server.registerResource('contract_resource', 'file:///public/readme.txt', { mimeType: 'text/plain' }, async (uri) => ({
-    contents: [{ uri: uri.href, text: 'public text' }],
-  }));
+  server.registerPrompt(
+    'contract_prompt',
+    { description: 'A prompt', argsSchema: { topic: z.string() } },
+    ({ topic }) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `About ${topic}` } }],
+    }),
+  );
+  server.registerResource(
+    'contract_resource',
+    'file:///public/readme.txt',
+    { mimeType: 'text/plain' },
+    async (uri) => ({
+      contents: [{ uri: uri.href, text: 'public text' }],
+    }),
+  );
   return server;
 }
 
@@ -94,9 +109,16 @@ export function runPluginContractTests(options: PluginContractOptions): void {
         await warden.close();
       }
     }
-    const kit = await connectTestClient({ plugins: [...companions(), plugin], createServer, principal: refusal.principal ?? fakePrincipal() });
+    const kit = await connectTestClient({
+      plugins: [...companions(), plugin],
+      createServer,
+      principal: refusal.principal ?? fakePrincipal(),
+    });
     try {
-      const result = await kit.client.request({ method: refusal.method, params: refusal.params } as never, z.any());
+      const result = await kit.client.request(
+        { method: refusal.method, params: refusal.params } as never,
+        z.any(),
+      );
       return { ok: true as const, result, error: undefined, events: [...kit.events.events] };
     } catch (error) {
       return { ok: false as const, result: undefined, error, events: [...kit.events.events] };
@@ -136,7 +158,11 @@ export function runPluginContractTests(options: PluginContractOptions): void {
     it('records its refusal as a security event (enforce mode)', async () => {
       const out = await attempt(await options.create('enforce'), refusal);
       expect(out.ok).toBe(false);
-      const recorded = out.events.filter((e) => (e as { plugin?: string; outcome?: string }).plugin === options.name && (e as { outcome?: string }).outcome === 'denied');
+      const recorded = out.events.filter(
+        (e) =>
+          (e as { plugin?: string; outcome?: string }).plugin === options.name &&
+          (e as { outcome?: string }).outcome === 'denied',
+      );
       expect(recorded.length).toBeGreaterThan(0);
     });
 
@@ -145,7 +171,11 @@ export function runPluginContractTests(options: PluginContractOptions): void {
       expect(plugin.mode).toBe('audit');
       const out = await attempt(plugin, refusal, true);
       expect(out.ok, `audit mode refused: ${String(out.error)}`).toBe(true);
-      const audited = out.events.filter((e) => (e as { plugin?: string }).plugin === options.name && (e as { outcome?: string }).outcome === 'audited');
+      const audited = out.events.filter(
+        (e) =>
+          (e as { plugin?: string }).plugin === options.name &&
+          (e as { outcome?: string }).outcome === 'audited',
+      );
       expect(audited.length).toBeGreaterThan(0);
     });
 
@@ -158,7 +188,11 @@ export function runPluginContractTests(options: PluginContractOptions): void {
 
     it('never puts a secret into an error or an event', async () => {
       const out = await attempt(await options.create('enforce'), refusal);
-      const visible = JSON.stringify({ message: (out.error as Error)?.message, data: (out.error as { data?: unknown })?.data, events: out.events });
+      const visible = JSON.stringify({
+        message: (out.error as Error)?.message,
+        data: (out.error as { data?: unknown })?.data,
+        events: out.events,
+      });
       for (const secret of options.secrets ?? []) expect(visible).not.toContain(secret);
     });
   });

@@ -2,5 +2,12 @@
  * The MCP Warden test kit: build a warden from plugins, talk to it with the real MCP SDK client (in memory or over
  * Streamable HTTP), fake principals, and the contract suite every plugin package runs against itself.
  */
-export { runPluginContractTests, type PluginContractOptions } from './contract.js';
-export { connectHttpClient, connectTestClient, fakePrincipal, startTestHttpServer, type TestClient, type TestHttpServer } from './kit.js';
+export { type PluginContractOptions, runPluginContractTests } from './contract.js';
+export {
+  connectHttpClient,
+  connectTestClient,
+  fakePrincipal,
+  startTestHttpServer,
+  type TestClient,
+  type TestHttpServer,
+} from './kit.js';

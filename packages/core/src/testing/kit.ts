@@ -36,11 +36,22 @@ export async function connectTestClient(options: {
 }): Promise<TestClient> {
   const events = new MemoryEventSink();
   // The sink goes in at creation so that events plugins record during setup are seen too.
-  const warden = options.warden ?? (await createWarden({ ...options.wardenOptions, sinks: [...(options.wardenOptions?.sinks ?? []), events], plugins: options.plugins ?? [] }));
+  const warden =
+    options.warden ??
+    (await createWarden({
+      ...options.wardenOptions,
+      sinks: [...(options.wardenOptions?.sinks ?? []), events],
+      plugins: options.plugins ?? [],
+    }));
   if (options.warden) warden.events.addSink(events);
   const server = await options.createServer();
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(warden.wrapTransport(serverSide, { transport: 'memory', principal: options.principal ?? fakePrincipal() }));
+  await server.connect(
+    warden.wrapTransport(serverSide, {
+      transport: 'memory',
+      principal: options.principal ?? fakePrincipal(),
+    }),
+  );
   const client = new Client({ name: 'mcp-warden-test-client', version: '1.0.0' });
   await client.connect(clientSide);
   return {
@@ -84,15 +95,26 @@ export async function startTestHttpServer(options: {
   const url = new URL(options.handlerOptions?.endpoint ?? '/mcp', listening.origin);
   let warden: Warden;
   try {
-    const plugins = typeof options.plugins === 'function' ? await options.plugins(url) : (options.plugins ?? []);
+    const plugins =
+      typeof options.plugins === 'function' ? await options.plugins(url) : (options.plugins ?? []);
     warden =
-      options.warden ?? (await createWarden({ resourceUrl: url, ...options.wardenOptions, sinks: [...(options.wardenOptions?.sinks ?? []), events], plugins }));
+      options.warden ??
+      (await createWarden({
+        resourceUrl: url,
+        ...options.wardenOptions,
+        sinks: [...(options.wardenOptions?.sinks ?? []), events],
+        plugins,
+      }));
   } catch (error) {
     await listening.close();
     throw error;
   }
   if (options.warden) warden.events.addSink(events);
-  handler = warden.httpHandler({ ...options.handlerOptions, createServer: options.createServer, sessions: options.sessions ?? 'stateful' });
+  handler = warden.httpHandler({
+    ...options.handlerOptions,
+    createServer: options.createServer,
+    sessions: options.sessions ?? 'stateful',
+  });
   return {
     url,
     origin: listening.origin,
@@ -108,8 +130,13 @@ export async function startTestHttpServer(options: {
 }
 
 /** Connects a real SDK `Client` over Streamable HTTP, optionally with extra request headers (e.g. Authorization). */
-export async function connectHttpClient(url: URL, options: { headers?: Record<string, string> } = {}): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: options.headers ?? {} } });
+export async function connectHttpClient(
+  url: URL,
+  options: { headers?: Record<string, string> } = {},
+): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(url, {
+    requestInit: { headers: options.headers ?? {} },
+  });
   const client = new Client({ name: 'mcp-warden-http-test-client', version: '1.0.0' });
   await client.connect(transport);
   return client;
