@@ -54,3 +54,13 @@ describe('server configuration', () => {
     expect(() => loadConfig({}, { MCP_WARDEN_PORT: 'abc' })).toThrow(/port/);
   });
 });
+
+describe('config.schema.json', () => {
+  it('is generated from the zod schema and up to date (run `pnpm --filter @mcp-warden/server schema`)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configJsonSchema } = await import('./config-schema.js');
+    const committed = JSON.parse(readFileSync(new URL('../config.schema.json', import.meta.url), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
+    expect(committed.properties.server.properties.port).toMatchObject({ type: 'integer', default: 3000 });
+  });
+});
