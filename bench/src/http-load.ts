@@ -27,16 +27,16 @@ export async function startChild(
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const started = await new Promise<{ url: string; headers?: Record<string, string> }>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
       const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line).url);
+      if (line) resolve(JSON.parse(line));
     });
     child.once('exit', (code) => reject(new Error(`${script.join(' ')} exited with ${code}`)));
   });
-  return { url, child };
+  return { url: started.url, headers: started.headers ?? {}, child };
 }
 
 const CALL = JSON.stringify({
@@ -80,11 +80,12 @@ function median(values: number[]): number {
 export async function compare(contenders: Contender[], rounds = 3, seconds = 5): Promise<Measured[]> {
   const started = await Promise.all(contenders.map((c) => startChild(c.script)));
   try {
-    for (const [i, c] of contenders.entries()) await load(started[i]!.url, c.headers, 1); // warm-up
+    const headersOf = (i: number) => ({ ...started[i]!.headers, ...contenders[i]!.headers });
+    for (const [i] of contenders.entries()) await load(started[i]!.url, headersOf(i), 1); // warm-up
     const samples = contenders.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[] }));
     for (let round = 0; round < rounds; round++) {
       for (const [i, c] of contenders.entries()) {
-        const r = await load(started[i]!.url, c.headers, seconds);
+        const r = await load(started[i]!.url, headersOf(i), seconds);
         if (r.errors > 0) throw new Error(`${c.name}: ${r.errors} failed requests`);
         samples[i]!.rps.push(r.rps);
         samples[i]!.p50.push(r.p50);
