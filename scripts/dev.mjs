@@ -2,7 +2,7 @@
 // The two commands of the README: `npm start` (install, build, serve) and `npm test` (install, build, start the
 // services the tests need, run every test). Needs only Node >= 20 and npm; gets pnpm itself.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +31,27 @@ function run(argv, options = {}) {
   }
 }
 
+/**
+ * The headers of the running Node, when its install ships them (`<prefix>/include/node`). better-sqlite3 is
+ * compiled from source here (its prebuilt binaries are not reachable), and node-gyp would otherwise try to
+ * download the headers.
+ */
+function nodeHeadersPrefix() {
+  const prefix = dirname(dirname(process.execPath));
+  const header = join(prefix, 'include', 'node', 'node_version.h');
+  if (!existsSync(header)) return undefined;
+  const text = readFileSync(header, 'utf8');
+  const part = (name) => new RegExp(`#define NODE_${name}_VERSION (\\d+)`).exec(text)?.[1];
+  const version = `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
+  return version === process.versions.node ? prefix : undefined;
+}
+
 function setup(pnpm) {
   log('installing dependencies (first run compiles better-sqlite3, a few minutes)');
-  run([...pnpm, 'install', '--frozen-lockfile']);
+  const nodedir = process.env.npm_config_nodedir ?? nodeHeadersPrefix();
+  run([...pnpm, 'install', '--frozen-lockfile'], {
+    env: { ...process.env, ...(nodedir ? { npm_config_nodedir: nodedir } : {}) },
+  });
   log('building');
   run([...pnpm, 'exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
 }
@@ -104,7 +122,8 @@ function runTests(pnpm, extraArgs) {
       buffer += chunk;
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
-      for (const line of lines) {
+      for (const raw of lines) {
+        const line = raw.replace(/\x1b\[[0-9;]*m/g, '');
         const m = /Tests\s+(?:(\d+) failed \| )?(?:\d+ skipped \| )?(\d+) passed/.exec(line);
         if (m) {
           failed += Number(m[1] ?? 0);

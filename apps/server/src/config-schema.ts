@@ -3,18 +3,40 @@ import { serverConfigSchema } from './config.js';
 
 /** Plugin sections as editors see them: the switch is typed, the rest is each plugin's own options (see its README). */
 const PLUGIN_SECTIONS: Record<string, { description: string; enabledByDefault: boolean }> = {
-  apikeyAuth: { description: 'API keys (@mcp-warden/apikey-auth): prefix, header, bootstrapAdminKey, pepperEnv', enabledByDefault: true },
-  oauth: { description: 'OAuth 2.1 resource server (@mcp-warden/oauth): issuer, jwksUri or introspection, scopes per tool', enabledByDefault: false },
-  acl: { description: 'Access policy (@mcp-warden/acl): policyFile (default <dataDir>/policy.yaml), watch, mode', enabledByDefault: true },
-  validation: { description: 'Argument validation (@mcp-warden/validation): limits, tools, prompts', enabledByDefault: true },
-  sanitize: { description: 'Sanitizing (@mcp-warden/sanitize): input, output, tools, rule modes', enabledByDefault: true },
-  ratelimit: { description: 'Rate limits (@mcp-warden/ratelimit): store, rules, bruteForce', enabledByDefault: true },
+  apikeyAuth: {
+    description: 'API keys (@mcp-warden/apikey-auth): prefix, header, bootstrapAdminKey, pepperEnv',
+    enabledByDefault: true,
+  },
+  oauth: {
+    description:
+      'OAuth 2.1 resource server (@mcp-warden/oauth): issuer, jwksUri or introspection, scopes per tool',
+    enabledByDefault: false,
+  },
+  acl: {
+    description: 'Access policy (@mcp-warden/acl): policyFile (default <dataDir>/policy.yaml), watch, mode',
+    enabledByDefault: true,
+  },
+  validation: {
+    description: 'Argument validation (@mcp-warden/validation): limits, tools, prompts',
+    enabledByDefault: true,
+  },
+  sanitize: {
+    description: 'Sanitizing (@mcp-warden/sanitize): input, output, tools, rule modes',
+    enabledByDefault: true,
+  },
+  ratelimit: {
+    description: 'Rate limits (@mcp-warden/ratelimit): store, rules, bruteForce',
+    enabledByDefault: true,
+  },
   crypto: { description: 'Encryption at rest (@mcp-warden/crypto): passphraseEnv', enabledByDefault: true },
 };
 
 /** The JSON Schema of the reference server's config file (written to config.schema.json). */
 export function configJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(serverConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> & {
+  const schema = z.toJSONSchema(serverConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  > & {
     properties: Record<string, unknown>;
   };
   schema.properties.plugins = {
@@ -24,7 +46,12 @@ export function configJsonSchema(): Record<string, unknown> {
     properties: Object.fromEntries(
       Object.entries(PLUGIN_SECTIONS).map(([name, { description, enabledByDefault }]) => [
         name,
-        { type: 'object', description, properties: { enabled: { type: 'boolean', default: enabledByDefault } }, additionalProperties: true },
+        {
+          type: 'object',
+          description,
+          properties: { enabled: { type: 'boolean', default: enabledByDefault } },
+          additionalProperties: true,
+        },
       ]),
     ),
   };

@@ -27,8 +27,15 @@ function text(value: string) {
   return { content: [{ type: 'text' as const, text: value }] };
 }
 
+/**
+ * Whose notes these are: the authenticator plus the owner it vouches for (an API key's owner, so a rotated key
+ * keeps its notes; an OAuth subject), so ids from different authenticators can never collide.
+ */
 function ownerOf(extra: Parameters<typeof getPrincipal>[0]): string {
-  return getPrincipal(extra)?.id ?? 'anonymous';
+  const principal = getPrincipal(extra);
+  if (!principal) return 'anonymous';
+  const owner = typeof principal.claims.owner === 'string' ? principal.claims.owner : principal.id;
+  return `${principal.authenticatedBy ?? principal.kind}:${owner}`;
 }
 
 async function listDir(dir: string, prefix: string) {

@@ -18,13 +18,22 @@ function freePort(): Promise<number> {
   });
 }
 
-async function call(url: URL, authorization: string | undefined, name: string, args: Record<string, unknown> = {}) {
+async function call(
+  url: URL,
+  authorization: string | undefined,
+  name: string,
+  args: Record<string, unknown> = {},
+) {
   const response = await fetch(url, {
     method: 'POST',
     headers: { ...HEADERS, ...(authorization ? { authorization } : {}) },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
   });
-  return { status: response.status, challenge: response.headers.get('www-authenticate'), body: await response.text() };
+  return {
+    status: response.status,
+    challenge: response.headers.get('www-authenticate'),
+    body: await response.text(),
+  };
 }
 
 describe('reference server with OAuth configured', () => {
@@ -40,7 +49,13 @@ describe('reference server with OAuth configured', () => {
     const config = loadConfig({ dataDir: tempDataDir(), port }, {});
     config.server.sessions = 'stateless';
     config.logging.level = 'error';
-    config.plugins.oauth = { enabled: true, issuer, keys: [jwk], rolesClaim: 'roles', tools: { admin_stats: ['stats:read'] } };
+    config.plugins.oauth = {
+      enabled: true,
+      issuer,
+      keys: [jwk],
+      rolesClaim: 'roles',
+      tools: { admin_stats: ['stats:read'] },
+    };
     const logs: string[] = [];
     server = await ReferenceServer.create({ config, log: (line) => logs.push(line) });
     url = await server.listen();
@@ -63,7 +78,11 @@ describe('reference server with OAuth configured', () => {
     const metadataUrl = /resource_metadata="([^"]+)"/.exec(refused.challenge ?? '')?.[1];
     expect(metadataUrl).toBe(new URL('/.well-known/oauth-protected-resource/mcp', url).href);
     const metadata = await (await fetch(metadataUrl!)).json();
-    expect(metadata).toMatchObject({ resource: url.href, authorization_servers: [issuer], bearer_methods_supported: ['header'] });
+    expect(metadata).toMatchObject({
+      resource: url.href,
+      authorization_servers: [issuer],
+      bearer_methods_supported: ['header'],
+    });
   });
 
   it('accepts tokens for this resource, steps up for missing scopes, and refuses other audiences', async () => {
@@ -102,14 +121,18 @@ describe('two reference server instances sharing one Redis', () => {
       config.logging.level = 'error';
       config.plugins.ratelimit = {
         store: { type: 'redis', url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', keyPrefix },
-        rules: [{ name: 'shared', key: ['identity'], points: 10, duration: 60, match: { targets: ['tool:echo'] } }],
+        rules: [
+          { name: 'shared', key: ['identity'], points: 10, duration: 60, match: { targets: ['tool:echo'] } },
+        ],
       };
       const server = await ReferenceServer.create({ config, log: (line) => logs.push(line) });
       servers.push(server);
       urls.push(await server.listen());
     }
     const key = /\n\s+(mcpw_\S+)\n/.exec(logs.join('\n'))![1]!;
-    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => call(urls[i % 2]!, `Bearer ${key}`, 'echo', { text: `n${i}` })));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => call(urls[i % 2]!, `Bearer ${key}`, 'echo', { text: `n${i}` })),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(10);
     expect(results.filter((r) => r.status === 429)).toHaveLength(20);
   });

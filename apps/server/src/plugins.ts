@@ -33,6 +33,8 @@ export interface WiringContext {
   /** The canonical URL of the MCP endpoint (the OAuth audience). */
   resourceUrl: URL;
   log: (line: string) => void;
+  /** Serving over stdio: stderr usually ends up in the host application's log, so no bootstrap key is printed. */
+  stdio: boolean;
 }
 
 /** Plugin options from the config file, without the `enabled` switch. */
@@ -138,7 +140,7 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
     resolveInSandbox: (root, userPath) =>
       root === filesRoot ? filesChecker(userPath) : createSafePath({ root, mustExist: true })(userPath),
     afterStart: async () => {
-      if (!apiKeys.enabled || !apiKeys.bootstrapAdminKey || !services.keys) return;
+      if (!apiKeys.enabled || !apiKeys.bootstrapAdminKey || !services.keys || ctx.stdio) return;
       const marker = join(config.dataDir, DATA_FILES.bootstrapMarker);
       if (existsSync(marker) || (await services.keys.list()).length > 0) return;
       const issued = await services.keys.create(

@@ -418,6 +418,58 @@ describe('mcp-warden CLI', () => {
     expect(run.stderr).toMatch(/credential|API key|Authentication/i);
   });
 
+  it('keeps the data directory private (0700) and its databases 0600, even when the directory existed', async () => {
+    const { mkdirSync, statSync } = await import('node:fs');
+    const dataDir = tempDataDir();
+    mkdirSync(dataDir, { mode: 0o755 });
+    const server = await spawnServer(['--data-dir', dataDir]);
+    await server.stop();
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    for (const file of ['keys.db', 'notes.db', 'warden-keys.json'])
+      expect(statSync(join(dataDir, file)).mode & 0o777, file).toBe(0o600);
+  });
+
+  it('keeps notes with their owner across a key rotation', async () => {
+    const dataDir = tempDataDir();
+    const issued = JSON.parse(
+      cli([
+        'keys',
+        'create',
+        '--data-dir',
+        dataDir,
+        '--name',
+        'w',
+        '--owner',
+        'wendy',
+        '--roles',
+        'writer',
+        '--json',
+      ]).stdout,
+    );
+    const server = await spawnServer(['--data-dir', dataDir]);
+    let client = await connect(server.url, issued.key);
+    await client.callTool({ name: 'write_note', arguments: { name: 'kept', body: 'still mine' } });
+    await client.close();
+    const rotated = JSON.parse(
+      cli(['keys', 'rotate', issued.info.id, '--data-dir', dataDir, '--json']).stdout,
+    );
+    client = await connect(server.url, rotated.key);
+    expect(text(await client.callTool({ name: 'read_note', arguments: { name: 'kept' } }))).toBe(
+      'still mine',
+    );
+    await client.close();
+    await server.stop();
+  });
+
+  it('serve --stdio on an empty data directory prints no key (stderr goes to host logs)', () => {
+    const run = spawnSync(process.execPath, [CLI, 'serve', '--stdio', '--data-dir', tempDataDir()], {
+      env: { PATH: process.env.PATH ?? '' },
+      input: '',
+      encoding: 'utf8',
+    });
+    expect(run.stderr).not.toMatch(/mcpw_[0-9A-Za-z]{20,}/);
+  });
+
   it('refuses an invalid configuration with a clear message and exit code 2', () => {
     const run = cli(['serve', '--data-dir', tempDataDir()], { MCP_WARDEN_PORT: 'not-a-port' });
     expect(run.status).toBe(2);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -35,6 +35,8 @@ const DEMO_FILES: Record<string, string> = {
 function prepareDataDir(dataDir: string): void {
   const firstStart = !existsSync(dataDir) || readdirSync(dataDir).length === 0;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // mkdir's mode does not apply to a directory that already exists: keys, hashes and notes are for this user only.
+  chmodSync(dataDir, 0o700);
   for (const sub of ['files/public', 'files/private'])
     mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
   if (firstStart)
@@ -84,7 +86,7 @@ export class ReferenceServer {
     let warden: Warden;
     let wiring: PluginWiring;
     try {
-      wiring = await wirePlugins({ config, services, resourceUrl, log });
+      wiring = await wirePlugins({ config, services, resourceUrl, log, stdio: options.stdio ?? false });
       const sink = pinoSink({
         destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1),
         level: config.logging.level,
@@ -101,6 +103,8 @@ export class ReferenceServer {
     }
     services.setEventSink((event) => warden.events.emit(event));
     const notes = new NotesStore(join(dataDir, DATA_FILES.notes), services.noteCodec);
+    for (const file of readdirSync(dataDir))
+      if (/\.db(-wal|-shm)?$/.test(file)) chmodSync(join(dataDir, file), 0o600);
     let server: ReferenceServer | undefined;
     const deps: DemoServerDeps = {
       notes,

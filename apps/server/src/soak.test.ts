@@ -12,6 +12,12 @@ const TOTAL = 50_000;
 const WARM_UP = 5_000;
 const CONCURRENCY = 8;
 const GROWTH_LIMIT_MB = 20;
+const SAMPLE_EVERY = 1_000;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -15,8 +15,8 @@ import {
 } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import { isPlainObject, type JsonRpcRequest } from '../mcp/classify.js';
-import { errorResponse, WardenTransport } from '../mcp/warden-transport.js';
-import type { Pipeline } from '../pipeline.js';
+import { duplicateIdError, errorResponse, WardenTransport } from '../mcp/warden-transport.js';
+import type { Pipeline, PreparedRequest } from '../pipeline.js';
 import type { EdgeRequest, PluginRoute, WardenPlugin } from '../plugin.js';
 import { type Principal, toSdkAuthInfo } from '../principal.js';
 import { readBody } from './body.js';
@@ -53,6 +53,8 @@ export interface HttpHandlerOptions {
   sessionIdleTimeoutMs?: number;
   /** New sessions beyond this are refused with 503. @default 10000 */
   maxSessions?: number;
+  /** New sessions of one principal beyond this are refused with 429, so one credential cannot take every slot. @default 100 */
+  maxSessionsPerPrincipal?: number;
   /**
    * `sse` (default) or `json` responses. `json` is allowed in stateless mode only: the SDK 1.x keeps ~5 KB per
    * request for the life of a session in JSON mode (typescript-sdk #2559), and drops in-request notifications.
@@ -158,6 +160,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
   const bodyTimeout = options.bodyTimeoutMs ?? 10_000;
   const idleTimeout = options.sessionIdleTimeoutMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
+  const maxPerPrincipal = options.maxSessionsPerPrincipal ?? 100;
   const responseMode = options.responseMode ?? 'sse';
   const trustedProxies = options.trustedProxies ?? 0;
   if (responseMode === 'json' && mode === 'stateful') {
@@ -185,12 +188,32 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     }
   }
   const sessions = new Map<string, Session>();
+  /** Open sessions per principal (`authenticatedBy:id`). */
+  const perPrincipal = new Map<string, number>();
+  const ownerKey = (principal: { id: string; authenticatedBy?: string | undefined }) =>
+    `${principal.authenticatedBy ?? ''}:${principal.id}`;
+  function addSession(sessionId: string, session: Session): void {
+    sessions.set(sessionId, session);
+    const key = ownerKey({ id: session.ownerId, authenticatedBy: session.ownerAuthenticatedBy });
+    perPrincipal.set(key, (perPrincipal.get(key) ?? 0) + 1);
+  }
+  /** The one way a session leaves the table (DELETE, transport close, idle sweep, shutdown). */
+  function removeSession(sessionId: string): Session | undefined {
+    const session = sessions.get(sessionId);
+    if (!session) return undefined;
+    sessions.delete(sessionId);
+    const key = ownerKey({ id: session.ownerId, authenticatedBy: session.ownerAuthenticatedBy });
+    const left = (perPrincipal.get(key) ?? 1) - 1;
+    if (left > 0) perPrincipal.set(key, left);
+    else perPrincipal.delete(key);
+    return session;
+  }
   const sweeper = setInterval(
     () => {
       const cutoff = Date.now() - idleTimeout;
       for (const [id, session] of sessions) {
         if (session.lastSeen < cutoff) {
-          sessions.delete(id);
+          removeSession(id);
           void session.server.close().catch(() => undefined);
         }
       }
@@ -365,8 +388,9 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
         },
       );
     }
-    for (const name of CREDENTIAL_QUERY_PARAMS) {
-      if (url.searchParams.has(name)) {
+    for (const queryName of url.searchParams.keys()) {
+      const name = queryName.toLowerCase();
+      if (CREDENTIAL_QUERY_PARAMS.includes(name)) {
         return reject(
           res,
           new AuthenticationError({
@@ -565,6 +589,18 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
             edge,
           );
         }
+        if ((perPrincipal.get(ownerKey(principal)) ?? 0) >= maxPerPrincipal) {
+          return reject(
+            res,
+            edgeError(
+              429,
+              CORE_ERROR_CODES.RATE_LIMITED,
+              `Too many open sessions for this credential (${maxPerPrincipal}): close one (DELETE) first.`,
+              `per-principal session limit reached by ${principal.id}`,
+            ),
+            edge,
+          );
+        }
         const created = await openSession(principal, edge);
         transport = created.transport;
         wrapped = created.wrapped;
@@ -592,9 +628,24 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
 
     (req as IncomingMessage & { auth?: unknown }).auth = toSdkAuthInfo(principal);
     let body: unknown = message;
+    let prepared: PreparedRequest | undefined;
     if (isRequest) {
+      const id = rpc.id as string | number;
+      if (!wrapped.reserve(id)) {
+        const duplicate = duplicateIdError(id);
+        deps.events.emit({
+          type: 'request.rejected',
+          outcome: 'denied',
+          reason: duplicate.message,
+          principalId: principal.id,
+          remoteAddress: edge.remoteAddress,
+          requestId: id,
+          method: String(rpc.method),
+        });
+        return send(res, 200, errorResponse(id, duplicate));
+      }
       try {
-        const prepared = await deps.pipeline.before(message as JsonRpcRequest, {
+        prepared = await deps.pipeline.before(message as JsonRpcRequest, {
           principal,
           transport: 'http',
           sessionId: transport.sessionId,
@@ -614,9 +665,16 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
           return reject(res, refusal, edge, id, false);
         }
         return send(res, 200, errorResponse(id, refusal));
+      } finally {
+        wrapped.release(id);
       }
     }
-    await transport.handleRequest(req as IncomingMessage & { auth?: never }, res, body);
+    try {
+      await transport.handleRequest(req as IncomingMessage & { auth?: never }, res, body);
+    } finally {
+      // The SDK delivers synchronously inside handleRequest; anything still prepared was refused by the SDK.
+      if (prepared) wrapped.unprepared(prepared);
+    }
   }
 
   async function openSession(
@@ -631,7 +689,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       retryInterval: options.retryInterval,
       onsessioninitialized: (sessionId) => {
         if (entry) {
-          sessions.set(sessionId, entry);
+          addSession(sessionId, entry);
           deps.events.emit({
             type: 'session.created',
             outcome: 'allowed',
@@ -643,7 +701,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
         }
       },
       onsessionclosed: (sessionId) => {
-        sessions.delete(sessionId);
+        removeSession(sessionId);
       },
     });
     const wrapped = new WardenTransport(transport, deps.pipeline, deps.events, {
@@ -662,7 +720,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     await server.connect(wrapped);
     const onclose = wrapped.onclose;
     wrapped.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      if (transport.sessionId) removeSession(transport.sessionId);
       onclose?.();
     };
     return { transport, wrapped };
@@ -698,7 +756,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
   handler.close = async () => {
     clearInterval(sweeper);
     const open = [...sessions.values()];
-    sessions.clear();
+    for (const id of [...sessions.keys()]) removeSession(id);
     await Promise.allSettled(open.map((s) => s.server.close()));
   };
   return handler;

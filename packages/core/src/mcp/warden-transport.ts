@@ -62,6 +62,8 @@ export class WardenTransport implements Transport {
   readonly #pending = new Map<RequestId, Pending>();
   readonly #prepared = new Map<RequestId, PreparedRequest>();
   readonly #checking = new Set<Promise<void>>();
+  /** Ids of requests being checked here (not yet delivered). */
+  readonly #checkingIds = new Set<RequestId>();
   readonly #timedOut = new Set<RequestId>();
   readonly #authInfo: ReturnType<typeof toSdkAuthInfo> | undefined;
 
@@ -115,6 +117,33 @@ export class WardenTransport implements Transport {
     this.#prepared.set(prepared.request.id, prepared);
   }
 
+  /** Drops a prepared request the transport never delivered (the SDK refused the HTTP request first). */
+  unprepared(prepared: PreparedRequest): void {
+    if (this.#prepared.get(prepared.request.id) === prepared) this.#prepared.delete(prepared.request.id);
+  }
+
+  /**
+   * Claims a request id for a check that happens outside the transport (the HTTP edge); false when the id is
+   * already in flight. Release it with {@link release} once the request is prepared or refused.
+   */
+  reserve(id: RequestId): boolean {
+    if (this.isInFlight(id)) return false;
+    this.#checkingIds.add(id);
+    return true;
+  }
+
+  release(id: RequestId): void {
+    this.#checkingIds.delete(id);
+  }
+
+  /**
+   * True while a request with this id is being checked or awaits its response. JSON-RPC ids must be unique among
+   * a sender's requests in flight; a reused id would pair the first response with the second request's checks.
+   */
+  isInFlight(id: RequestId): boolean {
+    return this.#pending.has(id) || this.#checkingIds.has(id) || this.#prepared.has(id);
+  }
+
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (isResponse(message)) {
       const id = message.id;
@@ -154,7 +183,12 @@ export class WardenTransport implements Transport {
         this.#deliverRequest(prepared, extra);
         return;
       }
-      const check = this.#check(message, extra);
+      if (this.isInFlight(message.id)) {
+        this.#refuseDuplicate(message);
+        return;
+      }
+      this.#checkingIds.add(message.id);
+      const check = this.#check(message, extra).finally(() => this.#checkingIds.delete(message.id));
       this.#checking.add(check);
       void check.finally(() => this.#checking.delete(check));
       return;
@@ -173,6 +207,21 @@ export class WardenTransport implements Transport {
       }
     }
     this.onmessage?.(message, this.#extra(extra));
+  }
+
+  #refuseDuplicate(message: JsonRpcRequest): void {
+    const error = duplicateIdError(message.id);
+    this.#events.emit({
+      type: error.eventType,
+      outcome: 'denied',
+      reason: error.message,
+      requestId: message.id,
+      method: message.method,
+      sessionId: this.#inner.sessionId,
+    });
+    this.#inner
+      .send(errorResponse(message.id, error), { relatedRequestId: message.id })
+      .catch((e) => this.onerror?.(e));
   }
 
   async #check(message: JsonRpcRequest, extra?: MessageExtraInfo): Promise<void> {
@@ -274,6 +323,16 @@ export class WardenTransport implements Transport {
     this.#pending.clear();
     this.#prepared.clear();
   }
+}
+
+/** The refusal of a request whose id is already in use by a request in flight. */
+export function duplicateIdError(id: RequestId): WardenError {
+  return new WardenError({
+    code: CORE_ERROR_CODES.BAD_REQUEST,
+    message: `Invalid Request: id ${JSON.stringify(id).slice(0, 80)} is already used by a request in flight; use a new id for each request.`,
+    jsonRpcCode: JSON_RPC_ERROR_CODES.INVALID_REQUEST,
+    eventType: 'request.rejected',
+  });
 }
 
 /** A JSON-RPC error response for a refusal; unknown errors become a generic internal error (nothing leaks). */
