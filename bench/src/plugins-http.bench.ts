@@ -10,4 +10,11 @@ const rows = await compare(
   3,
   4,
 );
-writeResult('plugins-http.md', table('plugins: tools/call over Streamable HTTP, each plugin vs the empty pipeline', rows, 'node:http, stateless, JSON responses, 16 connections, 3 × 4 s rounds, medians'));
+writeResult(
+  'plugins-http.md',
+  table(
+    'plugins: tools/call over Streamable HTTP, each plugin vs the empty pipeline',
+    rows,
+    'node:http, stateless, JSON responses, 16 connections, 3 × 4 s rounds, medians',
+  ),
+);

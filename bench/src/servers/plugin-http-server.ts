@@ -10,7 +10,10 @@ import { validation } from '../../../packages/validation/src/index.ts';
 import { serveWarden } from './core-http-server.ts';
 
 const mode = process.argv[2] ?? 'empty';
-const manager = new ApiKeyManager({ store: new MemoryApiKeyStore(), peppers: [{ id: 'p1', secret: randomBytes(32) }] });
+const manager = new ApiKeyManager({
+  store: new MemoryApiKeyStore(),
+  peppers: [{ id: 'p1', secret: randomBytes(32) }],
+});
 const issued = await manager.create({ name: 'bench', roles: ['user'] });
 const auth = () => apiKeyAuth({ manager });
 const policy = () =>
@@ -18,22 +21,48 @@ const policy = () =>
     policy: {
       version: 1,
       roles: { user: {} },
-      rules: [{ id: 'users-echo', effect: 'allow', subjects: ['role:user'], actions: ['tools:call'], targets: ['echo'] }],
+      rules: [
+        {
+          id: 'users-echo',
+          effect: 'allow',
+          subjects: ['role:user'],
+          actions: ['tools:call'],
+          targets: ['echo'],
+        },
+      ],
     },
   });
-const generous = () => rateLimit({ rules: [{ name: 'bench', key: ['identity'], points: 1_000_000_000, duration: 60 }] });
+const generous = () =>
+  rateLimit({ rules: [{ name: 'bench', key: ['identity'], points: 1_000_000_000, duration: 60 }] });
 
 const configurations: Record<string, () => WardenPlugin[]> = {
   empty: () => [],
   apikey: () => [auth()],
   'apikey+acl': () => [auth(), policy()],
-  validation: () => [validation({ tools: { echo: { schema: { type: 'object', properties: { text: { type: 'string', maxLength: 1000 } }, required: ['text'] } } } })],
+  validation: () => [
+    validation({
+      tools: {
+        echo: {
+          schema: {
+            type: 'object',
+            properties: { text: { type: 'string', maxLength: 1000 } },
+            required: ['text'],
+          },
+        },
+      },
+    }),
+  ],
   sanitize: () => [sanitize()],
   ratelimit: () => [generous()],
   all: () => [generous(), auth(), policy(), validation({}), sanitize()],
 };
 const build = configurations[mode];
 if (!build) throw new Error(`unknown configuration ${mode}`);
-const url = await serveWarden(build(), mode === 'empty' || mode === 'validation' || mode === 'sanitize' || mode === 'ratelimit');
+const url = await serveWarden(
+  build(),
+  mode === 'empty' || mode === 'validation' || mode === 'sanitize' || mode === 'ratelimit',
+);
 const needsKey = mode.includes('apikey') || mode === 'all';
-process.stdout.write(`${JSON.stringify({ url, headers: needsKey ? { authorization: `Bearer ${issued.key}` } : {} })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ url, headers: needsKey ? { authorization: `Bearer ${issued.key}` } : {} })}\n`,
+);
