@@ -12,23 +12,18 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Bench } from 'tinybench';
-import { demoServer } from '../../packages/core/src/__fixtures__/demo-server.ts';
-import { WARDEN_SPEC_VERSION, type WardenPlugin } from '../../packages/core/src/plugin.ts';
-import { startTestHttpServer, type TestHttpServer } from '../../packages/core/src/testing/kit.ts';
 import {
   createMemoryStore,
   RateLimitEngine,
   type RateLimitRuleInput,
   RedisLimiterStore,
-  rateLimit,
   redisStoreSchema,
   ruleSchema,
 } from '../../packages/ratelimit/src/index.ts';
 
-const ROUNDS = 5;
-const SECONDS = 2;
+const _ROUNDS = 5;
+const _SECONDS = 2;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const keyPrefix = `mcp-warden-bench:${process.pid}:${Date.now().toString(36)}`;
 /** The default rule shapes, with budgets no benchmark reaches: we measure the cost of counting, not refusals. */
@@ -43,7 +38,7 @@ const RULES: RateLimitRuleInput[] = [
   { name: 'per-address', key: ['address'], points: 1_000_000_000, duration: 3600 },
 ];
 
-const median = (values: number[]): number => {
+const _median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -90,82 +85,6 @@ async function engineBench(redisStore: RedisLimiterStore): Promise<string> {
   ].join('\n');
 }
 
-async function httpRun(
-  server: TestHttpServer,
-  seconds: number,
-): Promise<{ rps: number; p50: number; errors: number }> {
-  const result = await autocannon({
-    url: server.url.href,
-    method: 'POST',
-    connections: 10,
-    duration: seconds,
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'echo', arguments: { text: 'hello' } },
-    }),
-  });
-  return { rps: result.requests.average, p50: result.latency.p50, errors: result.non2xx + result.errors };
-}
-
-async function httpBench(): Promise<string> {
-  // The same pipeline work as with the limiter (core parses and classifies requests once any plugin has a
-  // request hook), without counting: the fair baseline for what the limiter itself costs.
-  const noop: WardenPlugin = {
-    specVersion: WARDEN_SPEC_VERSION,
-    name: 'noop',
-    stage: 'admission',
-    admit: async () => {},
-    beforeRequest: async () => {},
-  };
-  const start = (plugins: WardenPlugin[]) =>
-    startTestHttpServer({
-      plugins,
-      wardenOptions: { allowAnonymous: true },
-      createServer: demoServer,
-      sessions: 'stateless',
-    });
-  const configs: {
-    name: string;
-    server: TestHttpServer;
-    runs: { rps: number; p50: number; errors: number }[];
-  }[] = [
-    { name: 'no plugin', server: await start([]), runs: [] },
-    { name: 'no-op plugin', server: await start([noop]), runs: [] },
-    { name: 'memory store', server: await start([rateLimit({ rules: RULES })]), runs: [] },
-    {
-      name: 'redis store',
-      server: await start([rateLimit({ rules: RULES, store: { type: 'redis', url: REDIS_URL, keyPrefix } })]),
-      runs: [],
-    },
-  ];
-  try {
-    for (const config of configs) await httpRun(config.server, 1); // warm-up
-    for (let round = 0; round < ROUNDS; round++) {
-      // Rotate the order so no configuration always runs first or last.
-      for (let i = 0; i < configs.length; i++) {
-        const config = configs[(i + round) % configs.length]!;
-        config.runs.push(await httpRun(config.server, SECONDS));
-      }
-    }
-  } finally {
-    await Promise.all(configs.map((c) => c.server.close()));
-  }
-  const none = median(configs[0]!.runs.map((r) => r.rps));
-  const noopRps = median(configs[1]!.runs.map((r) => r.rps));
-  const pct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${fmt((ratio - 1) * 100, 1)} %`;
-  return [
-    `| HTTP: stateless \`tools/call\`, 10 connections | req/s (median of ${ROUNDS} × ${SECONDS} s) | ratio to no plugin | ratio to no-op plugin | change vs no-op plugin | latency p50 (ms) | non-2xx |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...configs.map((c) => {
-      const rps = median(c.runs.map((r) => r.rps));
-      return `| ${c.name} | ${fmt(rps)} | ${fmt(rps / none, 3)} | ${fmt(rps / noopRps, 3)} | ${c.name.startsWith('no') ? '–' : pct(rps / noopRps)} | ${fmt(median(c.runs.map((r) => r.p50)), 1)} | ${c.runs.reduce((s, r) => s + r.errors, 0)} |`;
-    }),
-  ].join('\n');
-}
-
 async function main(): Promise<void> {
   const redisStore = await RedisLimiterStore.connect(
     redisStoreSchema.parse({ type: 'redis', url: REDIS_URL, keyPrefix }),
@@ -177,7 +96,6 @@ async function main(): Promise<void> {
     throw new Error(`Redis is not reachable at ${REDIS_URL.replace(/\/\/[^@/]*@/, '//***@')}`);
   try {
     const engine = await engineBench(redisStore);
-    const http = await httpBench();
     const report = [
       '# @mcp-warden/ratelimit benchmark',
       '',
@@ -185,11 +103,9 @@ async function main(): Promise<void> {
       '',
       engine,
       '',
-      http,
-      '',
       'The engine table isolates the limiter (its baseline does nothing, so its ratios only show the cost of one consume);',
-      'the HTTP table is what a server sees. Budgets are set so that nothing is refused: this measures counting, not refusing.',
-      'On a shared 2-core machine HTTP differences of a few per cent are run-to-run noise; the engine table is the stable figure.',
+      'Budgets are set so that nothing is refused: this measures counting, not refusing. HTTP throughput with the plugin is',
+      'in plugins-http.bench.ts (server in its own process, against the empty pipeline).',
       '',
     ].join('\n');
     console.log(report);

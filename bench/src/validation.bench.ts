@@ -15,7 +15,6 @@ import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path, { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Bench } from 'tinybench';
 import {
   type RequestContext,
@@ -23,15 +22,14 @@ import {
   type WardenPlugin,
 } from '../../packages/core/src/plugin.ts';
 import { createPrincipal } from '../../packages/core/src/principal.ts';
-import { startTestHttpServer, type TestHttpServer } from '../../packages/core/src/testing/kit.ts';
 // The MCP server and zod schemas live beside the package, where the SDK and zod resolve (bench/ has neither).
-import { ARGS, ARGS_JSON_SCHEMA, ArgsSchema, benchServer } from '../../packages/validation/bench/fixtures.ts';
+import { ARGS, ARGS_JSON_SCHEMA, ArgsSchema } from '../../packages/validation/bench/fixtures.ts';
 import { createSafePath, openSafe, validation } from '../../packages/validation/src/index.ts';
 
-const ROUNDS = 6;
-const SECONDS = 1.5;
+const _ROUNDS = 6;
+const _SECONDS = 1.5;
 
-const median = (values: number[]): number => {
+const _median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -151,87 +149,6 @@ function table(bench: Bench, title: string, baseName: string, baseIndex?: number
   ].join('\n');
 }
 
-async function httpRun(server: TestHttpServer, body: unknown, seconds: number) {
-  const result = await autocannon({
-    url: server.url.href,
-    method: 'POST',
-    connections: 10,
-    duration: seconds,
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: body }),
-  });
-  return { rps: result.requests.average, p50: result.latency.p50, errors: result.non2xx + result.errors };
-}
-
-async function httpBench(root: string, addedUs: Record<string, number>): Promise<string> {
-  const noop: WardenPlugin = {
-    specVersion: WARDEN_SPEC_VERSION,
-    name: 'noop',
-    stage: 'validate',
-    beforeRequest: async () => {},
-    afterResponse: async () => {},
-  };
-  const plugin = validation({
-    inputSchemas: { submit: ARGS_JSON_SCHEMA },
-    tools: { read_file: { paths: { path: { root, mustExist: true } }, transform: true } },
-  });
-  const start = (plugins: WardenPlugin[]) =>
-    startTestHttpServer({
-      plugins,
-      wardenOptions: { allowAnonymous: true },
-      createServer: benchServer(root),
-      sessions: 'stateless',
-    });
-  const calls = [
-    { label: '1 KB object', body: { name: 'submit', arguments: ARGS } },
-    { label: 'read_file', body: { name: 'read_file', arguments: { path: 'notes/todo.md' } } },
-  ];
-  const configs = [
-    {
-      name: 'no-op plugin',
-      server: await start([noop]),
-      runs: new Map<string, { rps: number; p50: number; errors: number }[]>(),
-    },
-    {
-      name: 'validation',
-      server: await start([plugin]),
-      runs: new Map<string, { rps: number; p50: number; errors: number }[]>(),
-    },
-  ];
-  try {
-    for (const c of configs) for (const call of calls) await httpRun(c.server, call.body, 1);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let i = 0; i < configs.length; i++) {
-        const c = configs[(i + round) % configs.length]!;
-        for (const call of calls) {
-          const list = c.runs.get(call.label) ?? [];
-          list.push(await httpRun(c.server, call.body, SECONDS));
-          c.runs.set(call.label, list);
-        }
-      }
-    }
-  } finally {
-    await Promise.all(configs.map((c) => c.server.close()));
-  }
-  const lines = [
-    `| HTTP: stateless \`tools/call\`, 10 connections | req/s (median of ${ROUNDS} × ${SECONDS} s) | ratio to no-op plugin | ratio predicted from the hook cost | latency p50 (ms) | non-2xx |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-  ];
-  for (const call of calls) {
-    const baseRps = median(configs[0]!.runs.get(call.label)!.map((r) => r.rps));
-    for (const c of configs) {
-      const runs = c.runs.get(call.label)!;
-      const rps = median(runs.map((r) => r.rps));
-      // If the server is CPU-bound, each request costs 1/baseRps s; validation adds its hook time on top.
-      const predicted = c === configs[0] ? 1 : 1 / (1 + ((addedUs[call.label] ?? 0) / 1e6) * baseRps);
-      lines.push(
-        `| ${call.label}: ${c.name} | ${fmt(rps)} | ${fmt(rps / baseRps, 3)} | ${fmt(predicted, 3)} | ${fmt(median(runs.map((r) => r.p50)), 1)} | ${runs.reduce((s, r) => s + r.errors, 0)} |`,
-      );
-    }
-  }
-  return lines.join('\n');
-}
-
 async function main(): Promise<void> {
   const base = realpathSync(mkdtempSync(join(os.tmpdir(), 'warden-validation-bench-')));
   const root = join(base, 'data');
@@ -241,7 +158,6 @@ async function main(): Promise<void> {
     console.error(`argument object: ${Buffer.byteLength(JSON.stringify(ARGS))} bytes of JSON`);
     const hook = await hookBench(root);
     const paths = await pathBench(root);
-    const http = await httpBench(root, hook.addedUs);
     const report = [
       '# @mcp-warden/validation benchmark',
       '',
@@ -252,8 +168,6 @@ async function main(): Promise<void> {
       hook.text,
       '',
       paths,
-      '',
-      http,
       '',
       'The hook and path tables isolate the validation work (their baselines do almost nothing, so the ratios show the',
       'cost of the check alone, in microseconds per call). The HTTP table is what a server sees; the target is that',
