@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SpawnedServer, spawnServer, tempDataDir } from './test-support.js';
 
@@ -17,6 +18,20 @@ const SAMPLE_EVERY = 1_000;
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** The soak server runs with a test-only preload that collects garbage on SIGUSR2 (test/gc-on-signal.cjs). */
+const GC_PRELOAD = [
+  '--expose-gc',
+  '--require',
+  fileURLToPath(new URL('../test/gc-on-signal.cjs', import.meta.url)),
+];
+
+/** Resident memory after a full collection: what the server retains, not where V8's lazy heap growth stands. */
+async function retainedMb(pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  return rssMb(pid);
 }
 
 function rssMb(pid: number): number {
@@ -85,21 +100,25 @@ describe('sustained load through the reference server', () => {
           },
         }),
       );
-      server = await spawnServer(['--data-dir', dataDir, '--config', configFile], {
-        MCP_WARDEN_SESSIONS: sessions,
-        MCP_WARDEN_LOG_LEVEL: 'warn',
-      });
+      server = await spawnServer(
+        ['--data-dir', dataDir, '--config', configFile],
+        {
+          MCP_WARDEN_SESSIONS: sessions,
+          MCP_WARDEN_LOG_LEVEL: 'warn',
+        },
+        GC_PRELOAD,
+      );
       const key = /\n\s+(mcpw_\S+)\n/.exec(server.stderr())![1]!;
       const headers = await initialize(server.url, { authorization: `Bearer ${key}` });
       expect(Boolean(headers['mcp-session-id'])).toBe(sessions === 'stateful');
       await drive(server.url, headers, 1, WARM_UP);
-      // One reading of RSS is at the mercy of where the GC sawtooth happens to be: sample every 1,000 calls and
-      // compare the medians of the first and the last ten samples. A leak of the SDK's kind (~5 KB per request)
-      // would still show as ~175 MB between them.
+      // Sample resident memory after a full collection every 1,000 calls and compare the medians of the first and
+      // the last ten samples (one reading can still land on allocator noise). A leak of the SDK's kind (~5 KB per
+      // request) would show as ~175 MB between them.
       const samples: number[] = [];
       for (let from = WARM_UP; from < TOTAL; from += SAMPLE_EVERY) {
         await drive(server.url, headers, from, Math.min(from + SAMPLE_EVERY, TOTAL));
-        samples.push(rssMb(server.child.pid!));
+        samples.push(await retainedMb(server.child.pid!));
       }
       const before = median(samples.slice(0, 10));
       const after = median(samples.slice(-10));

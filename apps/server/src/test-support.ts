@@ -20,8 +20,12 @@ export interface SpawnedServer {
 }
 
 /** Starts `mcp-warden serve` on a free port and waits for its "serving MCP at" line. */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+export async function spawnServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--port', '0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -8,9 +8,9 @@
  *   single way to match each prefix. Each start position therefore costs at most a constant (the sum of the
  *   bounds), and a scan O(n · k) with a fixed k. `linear-time.test.ts` checks the sources for unbounded
  *   quantifiers and feeds each rule 100 KB of near-matches built for it.
- * - all literal anchors of all active rules are found in one scan per case mode (`anchor-index.ts`); a rule
- *   whose anchors are absent costs nothing, and most rules are sticky regexes (`at`) tried only at their anchor
- *   positions, never a scan of the whole text;
+ * - all literal anchors of all active rules are found in one pass (an Aho-Corasick automaton, `anchor-index.ts`);
+ *   a rule whose anchors are absent costs nothing, and most rules are sticky regexes (`at`) tried only at their
+ *   anchor positions, never a scan of the whole text;
  * - rules that start with a left-boundary look-behind enter a long run of token characters once, not at each of
  *   its positions;
  * - rules that would need an unbounded search (PEM blocks, HTML comments, e-mail local parts) use `find`, a
