@@ -157,34 +157,24 @@ export class PatternSet {
     let changed = false;
     for (const match of matches) {
       const action = match.rule.action;
+      // One redaction per span: a match overlapping an earlier (more specific or longer) one is the same secret.
       if (action === 'redact') {
-        // One redaction per span: a match overlapping an earlier (more specific or longer) one is the same secret.
         if (match.start < covered) continue;
         covered = match.end;
-        sink?.add(
-          match.rule.id,
-          match.rule.category,
-          action,
-          match.enforced,
-          match.start,
-          match.end,
-          match.kind,
-        );
-        if (!match.enforced) continue;
-        out += `${text.slice(copied, match.start)}[REDACTED:${match.rule.id}]`;
-        copied = match.end;
-        changed = true;
-      } else {
-        sink?.add(
-          match.rule.id,
-          match.rule.category,
-          action,
-          match.enforced,
-          match.start,
-          match.end,
-          match.kind,
-        );
       }
+      sink?.add(
+        match.rule.id,
+        match.rule.category,
+        action,
+        match.enforced,
+        match.start,
+        match.end,
+        match.kind,
+      );
+      if (action !== 'redact' || !match.enforced) continue;
+      out += `${text.slice(copied, match.start)}[REDACTED:${match.rule.id}]`;
+      copied = match.end;
+      changed = true;
     }
     if (!changed) return text;
     return out + text.slice(copied);

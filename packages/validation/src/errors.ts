@@ -66,12 +66,8 @@ export interface TypedValidationErrorOptions {
   details?: Record<string, unknown>;
 }
 
-/**
- * A path was refused by {@link safePath} / {@link openSafe}. It is an `ArgumentValidationError`, so thrown from a
- * plugin or tool it becomes JSON-RPC invalid params (-32602). It is the only error type `safePath` throws for
- * any input.
- */
-export class PathValidationError extends ArgumentValidationError {
+/** The one constructor of the typed refusals below: one issue, a reason for the event (never the value). */
+abstract class TypedArgumentError extends ArgumentValidationError {
   constructor(options: TypedValidationErrorOptions) {
     super({
       code: options.code,
@@ -80,7 +76,14 @@ export class PathValidationError extends ArgumentValidationError {
       details: options.details,
     });
   }
+}
 
+/**
+ * A path was refused by {@link safePath} / {@link openSafe}. It is an `ArgumentValidationError`, so thrown from a
+ * plugin or tool it becomes JSON-RPC invalid params (-32602). It is the only error type `safePath` throws for
+ * any input.
+ */
+export class PathValidationError extends TypedArgumentError {
   /** True for a `PathValidationError`, also one from another copy of this package. */
   static is(value: unknown): value is PathValidationError {
     return ArgumentValidationError.isInstance(value) && value.code.startsWith('PATH_');
@@ -88,16 +91,7 @@ export class PathValidationError extends ArgumentValidationError {
 }
 
 /** A URL was refused by {@link safeUrl}. The only error type `safeUrl` throws for any input. */
-export class UrlValidationError extends ArgumentValidationError {
-  constructor(options: TypedValidationErrorOptions) {
-    super({
-      code: options.code,
-      issues: [{ pointer: options.pointer ?? '', message: options.message }],
-      reason: options.reason ?? `${options.code}: ${options.message}`,
-      details: options.details,
-    });
-  }
-
+export class UrlValidationError extends TypedArgumentError {
   /** True for a `UrlValidationError`, also one from another copy of this package. */
   static is(value: unknown): value is UrlValidationError {
     return ArgumentValidationError.isInstance(value) && value.code.startsWith('URL_');
