@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrincipal } from '@mcp-warden/core';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VerifiedKeyCache } from './cache.js';
@@ -11,7 +12,7 @@ import { RedisApiKeyStore } from './stores/redis.js';
 import { SqliteApiKeyStore } from './stores/sqlite.js';
 import { makeRecord } from './stores/store-contract.js';
 import { fakeClock, PEPPER_1 } from './test-helpers.js';
-import type { ApiKeyStore } from './types.js';
+import type { ApiKeyRecord, ApiKeyStore } from './types.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const runPrefix = `mcp-warden-test:apikey-cache:${randomBytes(6).toString('hex')}:`;
@@ -28,24 +29,30 @@ function nextInvalidation(store: ApiKeyStore, id: string): Promise<void> {
   });
 }
 
+const P = createPrincipal({ id: 'p', kind: 'apikey' });
+const verified = (record: ApiKeyRecord) => ({
+  record,
+  result: { ok: true as const, record, principal: P },
+  cidrs: null,
+  touchedAt: 0,
+});
+
 describe('VerifiedKeyCache', () => {
   it('keeps frequently used keys when full instead of churning', () => {
     const cache = new VerifiedKeyCache(1, 1000, Number.POSITIVE_INFINITY);
-    const P = createPrincipal({ id: 'p', kind: 'apikey' });
     const [a, b] = [makeRecord(), makeRecord()];
-    cache.set('ha', { ok: true, record: a, principal: P }, 0, cache.generation);
-    cache.set('hb', { ok: true, record: b, principal: P }, 0, cache.generation);
+    cache.set('ha', verified(a), 0, cache.generation);
+    cache.set('hb', verified(b), 0, cache.generation);
     expect(cache.get('ha', 1)?.record).toBe(a);
     expect(cache.get('hb', 1)).toBeUndefined();
   });
 
   it('is bounded, expires entries and refuses a write that raced an invalidation', () => {
     const cache = new VerifiedKeyCache(2, 1000, 1);
-    const P = createPrincipal({ id: 'p', kind: 'apikey' });
     const [a, b, c] = [makeRecord(), makeRecord(), makeRecord()];
-    cache.set('ha', { ok: true, record: a, principal: P }, 0, cache.generation);
-    cache.set('hb', { ok: true, record: b, principal: P }, 0, cache.generation);
-    cache.set('hc', { ok: true, record: c, principal: P }, 0, cache.generation);
+    cache.set('ha', verified(a), 0, cache.generation);
+    cache.set('hb', verified(b), 0, cache.generation);
+    cache.set('hc', verified(c), 0, cache.generation);
     expect(cache.size).toBe(2);
     expect(cache.get('ha', 1)).toBeUndefined();
     expect(cache.get('hb', 1)?.record).toBe(b);
@@ -53,11 +60,50 @@ describe('VerifiedKeyCache', () => {
     const generation = cache.generation;
     cache.invalidate(c.id);
     expect(cache.get('hc', 1)).toBeUndefined();
-    cache.set('hc', { ok: true, record: c, principal: P }, 1, generation);
+    cache.set('hc', verified(c), 1, generation);
     expect(cache.get('hc', 2)).toBeUndefined();
-    cache.set('hc', { ok: true, record: c, principal: P }, 1, cache.generation);
+    cache.set('hc', verified(c), 1, cache.generation);
     cache.invalidate(null);
     expect(cache.size).toBe(0);
+  });
+  it('evicts in insertion order, skipping what was invalidated, whatever the mix of operations', () => {
+    // Model: the cache (admitting every newcomer) holds the last `max` keys set, minus invalidated ones.
+    const max = 4;
+    const records = Array.from({ length: 8 }, () => makeRecord());
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), index: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({ kind: fc.constant('invalidate' as const), index: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({ kind: fc.constant('clear' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const cache = new VerifiedKeyCache(max, 1000, 1);
+        let model: number[] = []; // record indexes, oldest first
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            cache.set(`h${o.index}`, verified(records[o.index]!), 0, cache.generation);
+            model = model.filter((i) => i !== o.index);
+            if (model.length >= max) model.shift();
+            model.push(o.index);
+          } else if (o.kind === 'invalidate') {
+            cache.invalidate(records[o.index]!.id);
+            model = model.filter((i) => i !== o.index);
+          } else {
+            cache.invalidate(null);
+            model = [];
+          }
+          expect(cache.size).toBe(model.length);
+          for (let i = 0; i < records.length; i++)
+            expect(cache.get(`h${i}`, 1)?.record).toBe(model.includes(i) ? records[i] : undefined);
+        }
+      }),
+    );
+  });
+
+  it('has no bound with maxEntries Infinity', () => {
+    const cache = new VerifiedKeyCache(Number.POSITIVE_INFINITY, 1000);
+    for (let i = 0; i < 20_000; i++) cache.set(`h${i}`, verified(makeRecord()), 0, cache.generation);
+    expect(cache.size).toBe(20_000);
   });
 });
 

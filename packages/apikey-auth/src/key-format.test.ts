@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -6,11 +7,36 @@ import {
   apiKeyLength,
   apiKeyPattern,
   BASE62_ALPHABET,
+  checksumOf,
+  crc32Ascii,
   generateApiKey,
   isWellFormedApiKey,
   parseApiKey,
   randomBase62,
 } from './key-format.js';
+
+describe('CRC-32', () => {
+  it('equals zlib.crc32 for any ASCII text, whole or a leading part', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary-ascii', maxLength: 100 }), fc.nat(), (text, cut) => {
+        const end = text.length === 0 ? 0 : cut % (text.length + 1);
+        expect(crc32Ascii(text)).toBe(crc32(text));
+        expect(crc32Ascii(text, end)).toBe(crc32(text.slice(0, end)));
+      }),
+    );
+    expect(crc32Ascii('123456789')).toBe(0xcbf43926); // the standard check value
+  });
+
+  it('is what the checksum of a key encodes', () => {
+    const key = generateApiKey();
+    const head = key.slice(0, -6);
+    let n = crc32(head);
+    let expected = '';
+    for (let i = 0; i < 6; i++, n = Math.floor(n / 62)) expected = BASE62_ALPHABET[n % 62] + expected;
+    expect(checksumOf(head)).toBe(expected);
+    expect(key.slice(-6)).toBe(expected);
+  });
+});
 
 describe('key format', () => {
   it('issues prefixed base62 keys of a fixed length that parse', () => {

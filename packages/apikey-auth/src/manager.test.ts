@@ -5,7 +5,7 @@ import { BASE62_ALPHABET, generateApiKey } from './key-format.js';
 import { ApiKeyManager } from './manager.js';
 import { MemoryApiKeyStore } from './stores/memory.js';
 import { fakeClock, PEPPER_1, PEPPER_2 } from './test-helpers.js';
-import type { ApiKeyLifecycleEvent } from './types.js';
+import type { ApiKeyLifecycleEvent, ApiKeyStore } from './types.js';
 
 function setup(options: Partial<ConstructorParameters<typeof ApiKeyManager>[0]> = {}) {
   const clock = fakeClock();
@@ -70,19 +70,97 @@ describe('ApiKeyManager', () => {
     expect(record?.pepperId).toBe('p1');
   });
 
-  it('refuses malformed, unknown, revoked and expired keys with the real reason and the key id', async () => {
-    const { manager, clock } = setup();
-    expect(await manager.verify('mcpw_nope')).toEqual({ ok: false, failure: 'malformed' });
-    expect(await manager.verify(generateApiKey())).toEqual({ ok: false, failure: 'unknown' });
-    const a = await manager.create({ name: 'a', expiresIn: '1h' });
-    expect((await manager.verify(a.key)).ok).toBe(true);
-    clock.advance(3600_000);
-    expect(await manager.verify(a.key)).toEqual({ ok: false, failure: 'expired', keyId: a.info.id });
-    const b = await manager.create({ name: 'b' });
-    expect((await manager.verify(b.key)).ok).toBe(true); // now cached
-    await manager.revoke(b.info.id);
-    expect(await manager.verify(b.key)).toEqual({ ok: false, failure: 'revoked', keyId: b.info.id });
-    expect((await manager.get(b.info.id))?.state).toBe('revoked');
+  it.each([
+    ['the verified-key cache in front (the default)', undefined],
+    ['no cache', false as const],
+  ])(
+    'refuses malformed, unknown, revoked and expired keys with the real reason and the key id: %s',
+    async (_, cache) => {
+      const { manager, clock } = setup(cache === undefined ? {} : { cache });
+      expect(await manager.verify('mcpw_nope')).toEqual({ ok: false, failure: 'malformed' });
+      expect(await manager.verify(generateApiKey())).toEqual({ ok: false, failure: 'unknown' });
+      const a = await manager.create({ name: 'a', expiresIn: '1h' });
+      expect((await manager.verify(a.key)).ok).toBe(true);
+      clock.advance(3600_000);
+      expect(await manager.verify(a.key)).toEqual({ ok: false, failure: 'expired', keyId: a.info.id });
+      const b = await manager.create({ name: 'b' });
+      expect((await manager.verify(b.key)).ok).toBe(true); // cached, when there is a cache
+      await manager.revoke(b.info.id);
+      expect(await manager.verify(b.key)).toEqual({ ok: false, failure: 'revoked', keyId: b.info.id });
+      expect((await manager.get(b.info.id))?.state).toBe('revoked');
+    },
+  );
+
+  it('answers repeated verifications from the cache, for every kind of store, unless told not to', async () => {
+    let lookups = 0;
+    /** A memory store that counts lookups, seen through its async interface only (as SQLite and Redis are). */
+    const countingAsyncStore = (): ApiKeyStore => {
+      const memory = new MemoryApiKeyStore();
+      return {
+        kind: 'async-only',
+        insert: (r) => memory.insert(r),
+        getById: (id) => memory.getById(id),
+        getByHash: (h) => {
+          lookups++;
+          return memory.getByHash(h);
+        },
+        list: (f) => memory.list(f),
+        update: (id, p) => memory.update(id, p),
+        consumeUse: (id, at) => memory.consumeUse(id, at),
+        touch: (id, at) => memory.touch(id, at),
+        delete: (id) => memory.delete(id),
+        close: () => memory.close(),
+      };
+    };
+    class CountingMemoryStore extends MemoryApiKeyStore {
+      override getByHashSync(keyHash: string) {
+        lookups++;
+        return super.getByHashSync(keyHash);
+      }
+    }
+    const lookupsFor = async (store: ApiKeyStore, cache?: false) => {
+      const manager = new ApiKeyManager({
+        store,
+        peppers: [PEPPER_1],
+        ...(cache === false ? { cache } : {}),
+      });
+      const { key } = await manager.create({ name: 'k' });
+      lookups = 0;
+      for (let i = 0; i < 3; i++) expect((await manager.verify(key)).ok).toBe(true);
+      return lookups;
+    };
+    expect(await lookupsFor(countingAsyncStore())).toBe(1);
+    expect(await lookupsFor(countingAsyncStore(), false)).toBe(3);
+    expect(await lookupsFor(new CountingMemoryStore())).toBe(1);
+    expect(await lookupsFor(new CountingMemoryStore(), false)).toBe(3);
+  });
+
+  it('has no cache bound in front of the memory store, and sees changes made behind its back at once', async () => {
+    class CountingMemoryStore extends MemoryApiKeyStore {
+      lookups = 0;
+      override getByHashSync(keyHash: string) {
+        this.lookups++;
+        return super.getByHashSync(keyHash);
+      }
+    }
+    const store = new CountingMemoryStore();
+    const manager = new ApiKeyManager({ store, peppers: [PEPPER_1] });
+    const keys = await Promise.all(
+      Array.from({ length: 10_050 }, (_, i) => manager.create({ name: `k${i}` })),
+    );
+    for (const { key } of keys) expect((await manager.verify(key)).ok).toBe(true);
+    store.lookups = 0;
+    for (const { key } of keys) expect((await manager.verify(key)).ok).toBe(true);
+    expect(store.lookups).toBe(0); // more keys than the 10,000 bound of other stores, all still cached
+
+    // A second manager on the same store object revokes; the first one's cache hears of it.
+    const other = new ApiKeyManager({ store, peppers: [PEPPER_1] });
+    const [first, second] = keys;
+    await other.revoke(first!.info.id);
+    expect(await manager.verify(first!.key)).toMatchObject({ ok: false, failure: 'revoked' });
+    // So does a change made on the store itself.
+    await store.update(second!.info.id, { revokedAt: Date.now() });
+    expect(await manager.verify(second!.key)).toMatchObject({ ok: false, failure: 'revoked' });
   });
 
   it('counts down limited-use keys and refuses when exhausted', async () => {

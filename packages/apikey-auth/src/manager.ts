@@ -1,7 +1,6 @@
-import { hash } from 'node:crypto';
 import type { Principal } from '@mcp-warden/core';
 import { z } from 'zod';
-import { VerifiedKeyCache, type VerifiedKeyEntry } from './cache.js';
+import { VerifiedKeyCache, type VerifiedRecord } from './cache.js';
 import { CidrMatcher, parseCidr } from './cidr.js';
 import { parseDuration } from './duration.js';
 import { APIKEY_AUTH_ERROR_CODES, ApiKeyManagerError } from './errors.js';
@@ -28,6 +27,7 @@ import type {
 const frozenList = (list: readonly string[]): readonly string[] =>
   Object.isFrozen(list) ? list : Object.freeze([...list]);
 
+const NO_OPTIONS: VerifyOptions = Object.freeze({});
 const MALFORMED: ApiKeyVerification = Object.freeze({ ok: false, failure: 'malformed' });
 const UNKNOWN: ApiKeyVerification = Object.freeze({ ok: false, failure: 'unknown' });
 
@@ -44,8 +44,11 @@ export interface ApiKeyManagerOptions {
   /** Key prefix. @default 'mcpw' */
   prefix?: string;
   /**
-   * Verified-key cache: keys verified once are recognised by their SHA-256 fingerprint until revoked, changed,
-   * evicted or `ttlMs` old, skipping the HMAC and the store. `false` turns it off. @default { maxEntries: 10000, ttlMs: 60000 }
+   * Verified-key cache: a key verified once is found by its HMAC without asking the store (and without the format
+   * check and digest comparison it already passed) until it is revoked, changed, evicted or `ttlMs` old. `false`
+   * turns it off. `maxEntries` defaults to 10,000, and to no limit for stores that keep every record in memory
+   * (`getByHashSync`, the memory store): only keys that verified get in, and their records are in memory anyway.
+   * @default { maxEntries: 10000 (in-memory stores: Infinity), ttlMs: 60000 }
    */
   cache?: { maxEntries?: number; ttlMs?: number } | false;
   /** A key's `lastUsedAt` is written at most this often (ms) per key and instance. @default 60000 */
@@ -175,11 +178,11 @@ export class ApiKeyManager {
   readonly #peppers: PepperRing;
   readonly #cache: VerifiedKeyCache | undefined;
   readonly #lastUsedResolutionMs: number;
+  /** Last recorded use per key id, for stores that hand out a new record object on every read. */
   readonly #touched = new Map<string, number>();
   /** Key ids whose hash is being moved to the current pepper (one write per key, however many requests). */
   readonly #rehashing = new Set<string>();
-  readonly #results = new WeakMap<ApiKeyRecord, VerifiedKeyEntry['result']>();
-  readonly #cidrs = new WeakMap<ApiKeyRecord, CidrMatcher>();
+  readonly #verified = new WeakMap<ApiKeyRecord, VerifiedRecord>();
   /** The store's synchronous lookup, used when there is no cache in front of it. */
   readonly #getSync: ((hash: string) => ApiKeyRecord | undefined) | undefined;
   readonly #listeners = new Set<(event: ApiKeyLifecycleEvent) => void>();
@@ -194,7 +197,13 @@ export class ApiKeyManager {
     this.store = options.store;
     this.#peppers = new PepperRing(options.peppers, options.currentPepperId);
     const cache = options.cache === false ? undefined : (options.cache ?? {});
-    this.#cache = cache ? new VerifiedKeyCache(cache.maxEntries ?? 10_000, cache.ttlMs ?? 60_000) : undefined;
+    const inMemory = options.store.getByHashSync !== undefined;
+    this.#cache = cache
+      ? new VerifiedKeyCache(
+          cache.maxEntries ?? (inMemory ? Number.POSITIVE_INFINITY : 10_000),
+          cache.ttlMs ?? 60_000,
+        )
+      : undefined;
     this.#getSync = options.store.getByHashSync ? options.store.getByHashSync.bind(options.store) : undefined;
     this.#lastUsedResolutionMs = options.lastUsedResolutionMs ?? 60_000;
     if (options.onEvent) this.#listeners.add(options.onEvent);
@@ -381,94 +390,124 @@ export class ApiKeyManager {
    * looked up (cache first), compared in constant time, and its revocation, expiry, address ranges and remaining
    * uses checked. Never throws for a bad key; store failures do throw.
    */
-  verify(key: string, options: VerifyOptions = {}): Promise<ApiKeyVerification> {
+  verify(key: string, options: VerifyOptions = NO_OPTIONS): Promise<ApiKeyVerification> {
     if (typeof key !== 'string' || key.length !== this.#keyLength) return Promise.resolve(MALFORMED);
     const now = this.#now();
+    const keyHash = this.#peppers.hash(key);
     const cache = this.#cache;
-    if (cache === undefined) return this.#verifyUncached(key, options, now, '');
-    const fingerprint = hash('sha256', key, 'base64url');
-    // A hit is a key that already passed the format check and the HMAC lookup (see #verifyUncached).
-    const entry = cache.get(fingerprint, now);
-    if (entry === undefined || entry.record.remainingUses !== null)
-      return this.#verifyUncached(key, options, now, fingerprint);
-    // The hot path: synchronous, no allocation when the key is good.
-    const refused = this.#refusal(entry.record, options, now);
-    if (refused !== undefined) return Promise.resolve(refused);
-    if (now - entry.touchedAt >= this.#lastUsedResolutionMs) {
-      entry.touchedAt = now;
-      this.store.touch(entry.record.id, now).catch(this.#onBackgroundError);
+    // A cache hit is a key that already passed the format check and the store lookup (see #verifyUncached).
+    const entry = cache?.get(keyHash, now);
+    if (entry === undefined || entry.record.remainingUses !== null) {
+      const outcome = this.#verifyUncached(key, keyHash, options, now);
+      return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
     }
+    // The cached path: synchronous, no allocation when the key is good.
+    const refused = this.#refusal(entry, options, now);
+    if (refused !== undefined) return Promise.resolve(refused);
+    if (now - entry.touchedAt >= this.#lastUsedResolutionMs) this.#touch(entry, now);
     if (entry.record.pepperId !== this.#peppers.currentId) this.#rehash(entry.record, key);
     return Promise.resolve(entry.result);
   }
 
-  /** The full check: format, HMAC lookup, constant-time compare, then the record's state; fills the cache. */
-  async #verifyUncached(
+  /**
+   * The full check: format, HMAC lookup, constant-time compare, then the record's state; fills the cache. Stays
+   * synchronous as long as the store does (an in-process store, an unlimited key): an async function here would
+   * cost a promise and a microtask per verification, a large share of the whole.
+   */
+  #verifyUncached(
     key: string,
+    keyHash: string,
     options: VerifyOptions,
     now: number,
-    fingerprint: string,
-  ): Promise<ApiKeyVerification> {
+  ): ApiKeyVerification | Promise<ApiKeyVerification> {
     // Offline format + checksum check before anything touches the store.
     if (formatProblem(key, this.prefix) !== undefined) return MALFORMED;
     const generation = this.#cache?.generation ?? 0;
-    const found = this.#find(key);
-    const record = found instanceof Promise ? await found : found;
-    if (record === undefined) return UNKNOWN;
-    const result = this.#resultOf(record);
-    this.#cache?.set(fingerprint, result, now, generation);
-    const refused = this.#refusal(record, options, now);
-    if (refused !== undefined) return refused;
-    if (record.remainingUses !== null) {
-      const left = await this.store.consumeUse(record.id, now);
-      if (left === undefined) return { ok: false, failure: 'exhausted', keyId: record.id };
-    } else {
-      this.#touch(record.id, now);
-    }
-    if (record.pepperId !== this.#peppers.currentId) this.#rehash(record, key);
-    return result;
+    const found = this.#find(key, keyHash);
+    return found instanceof Promise
+      ? found.then((record) => this.#accept(record, key, keyHash, options, now, generation))
+      : this.#accept(found, key, keyHash, options, now, generation);
   }
 
-  /** The frozen success result for a record, made once per record object (records are immutable). */
-  #resultOf(record: ApiKeyRecord): VerifiedKeyEntry['result'] {
-    let result = this.#results.get(record);
-    if (result === undefined) {
-      result = Object.freeze({ ok: true as const, record, principal: this.#principalOf(record) });
-      this.#results.set(record, result);
+  /** The verdict on the record a key's HMAC found (or `undefined`: unknown key). */
+  #accept(
+    record: ApiKeyRecord | undefined,
+    key: string,
+    keyHash: string,
+    options: VerifyOptions,
+    now: number,
+    generation: number,
+  ): ApiKeyVerification | Promise<ApiKeyVerification> {
+    if (record === undefined) return UNKNOWN;
+    const verified = this.#verifiedOf(record);
+    this.#cache?.set(keyHash, verified, now, generation);
+    const refused = this.#refusal(verified, options, now);
+    if (refused !== undefined) return refused;
+    if (record.remainingUses !== null) return this.#consumeUse(verified, key, now);
+    if (now - verified.touchedAt >= this.#lastUsedResolutionMs) this.#touch(verified, now);
+    if (record.pepperId !== this.#peppers.currentId) this.#rehash(record, key);
+    return verified.result;
+  }
+
+  /** Takes one use of a limited-use key (atomically, in the store). */
+  async #consumeUse(verified: VerifiedRecord, key: string, now: number): Promise<ApiKeyVerification> {
+    const record = verified.record;
+    const left = await this.store.consumeUse(record.id, now);
+    if (left === undefined) return { ok: false, failure: 'exhausted', keyId: record.id };
+    if (record.pepperId !== this.#peppers.currentId) this.#rehash(record, key);
+    return verified.result;
+  }
+
+  /**
+   * The record with its success result and address matcher, made once per record object: records are immutable,
+   * and an in-process store hands out the same object every time, so the steady state is one WeakMap lookup.
+   */
+  #verifiedOf(record: ApiKeyRecord): VerifiedRecord {
+    let verified = this.#verified.get(record);
+    if (verified === undefined) {
+      verified = {
+        record,
+        result: Object.freeze({ ok: true as const, record, principal: this.#principalOf(record) }),
+        cidrs: record.allowedCidrs.length > 0 ? new CidrMatcher(record.allowedCidrs) : null,
+        // A store that reads a new object each time (no cache in front) still writes at most once per period.
+        touchedAt: this.#touched.get(record.id) ?? Number.NEGATIVE_INFINITY,
+      };
+      this.#verified.set(record, verified);
     }
-    return result;
+    return verified;
   }
 
   /** Why a found record may not be used now (revoked, expired, wrong address), or `undefined`. */
-  #refusal(record: ApiKeyRecord, options: VerifyOptions, now: number): ApiKeyVerification | undefined {
+  #refusal(verified: VerifiedRecord, options: VerifyOptions, now: number): ApiKeyVerification | undefined {
+    const record = verified.record;
     if (record.revokedAt !== null) return { ok: false, failure: 'revoked', keyId: record.id };
     if (record.expiresAt !== null && now >= record.expiresAt)
       return { ok: false, failure: 'expired', keyId: record.id };
-    if (record.allowedCidrs.length > 0 && !this.#cidrsOf(record).matches(options.remoteAddress)) {
+    if (verified.cidrs !== null && !verified.cidrs.matches(options.remoteAddress)) {
       return { ok: false, failure: 'address_not_allowed', keyId: record.id };
     }
     return undefined;
   }
 
   /**
-   * The record whose stored HMAC matches `key` (current pepper first, then older ones), compared in constant
-   * time, or `undefined`.
+   * The record whose stored HMAC matches `key` (current pepper first, whose HMAC is `currentHash`, then older
+   * ones), compared in constant time, or `undefined`.
    */
-  #find(key: string): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined> {
+  #find(key: string, currentHash: string): ApiKeyRecord | undefined | Promise<ApiKeyRecord | undefined> {
     const getSync = this.#getSync;
-    if (getSync === undefined) return this.#findAsync(key);
+    if (getSync === undefined) return this.#findAsync(key, currentHash);
     // In-process stores answer synchronously: no promise on this path.
     for (const pepperId of this.#peppers.ids) {
-      const keyHash = this.#peppers.hash(key, pepperId);
+      const keyHash = pepperId === this.#peppers.currentId ? currentHash : this.#peppers.hash(key, pepperId);
       const record = getSync(keyHash);
       if (record !== undefined) return digestsEqual(record.keyHash, keyHash) ? record : undefined;
     }
     return undefined;
   }
 
-  async #findAsync(key: string): Promise<ApiKeyRecord | undefined> {
+  async #findAsync(key: string, currentHash: string): Promise<ApiKeyRecord | undefined> {
     for (const pepperId of this.#peppers.ids) {
-      const keyHash = this.#peppers.hash(key, pepperId);
+      const keyHash = pepperId === this.#peppers.currentId ? currentHash : this.#peppers.hash(key, pepperId);
       const record = await this.store.getByHash(keyHash);
       if (record !== undefined) return digestsEqual(record.keyHash, keyHash) ? record : undefined;
     }
@@ -492,9 +531,10 @@ export class ApiKeyManager {
     await this.store.close();
   }
 
-  #touch(id: string, now: number): void {
-    const last = this.#touched.get(id);
-    if (last !== undefined && now - last < this.#lastUsedResolutionMs) return;
+  /** Records a use (the caller checked that the last one is a period old). */
+  #touch(verified: VerifiedRecord, now: number): void {
+    const id = verified.record.id;
+    verified.touchedAt = now;
     // Bounded: forgetting only costs one extra (coalesced) write per key.
     if (this.#touched.size >= 250_000) this.#touched.clear();
     this.#touched.set(id, now);
@@ -538,15 +578,6 @@ export class ApiKeyManager {
             expiresAt: Math.floor(record.expiresAt / 1000),
           },
     );
-  }
-
-  #cidrsOf(record: ApiKeyRecord): CidrMatcher {
-    let matcher = this.#cidrs.get(record);
-    if (matcher === undefined) {
-      matcher = new CidrMatcher(record.allowedCidrs);
-      this.#cidrs.set(record, matcher);
-    }
-    return matcher;
   }
 
   async #require(id: string): Promise<ApiKeyRecord> {

@@ -81,7 +81,10 @@ export const apiKeyAuthOptionsSchema = z.strictObject({
     .string()
     .regex(/^[\x20\x21\x23-\x5B\x5D-\x7E]{1,100}$/, 'must be printable ASCII without quotes or backslashes')
     .default('mcp-warden'),
-  /** Verified-key cache (see ApiKeyManagerOptions.cache). @default { maxEntries: 10000, ttlMs: 60000 } */
+  /**
+   * Verified-key cache (see ApiKeyManagerOptions.cache).
+   * @default { maxEntries: 10000 (memory store: no limit), ttlMs: 60000 }
+   */
   cache: z
     .union([
       z.literal(false),

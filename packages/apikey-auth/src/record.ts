@@ -15,12 +15,25 @@ function isDeepFrozen(value: unknown): boolean {
   return true;
 }
 
+const EMPTY_LIST: readonly never[] = Object.freeze([]);
+const EMPTY_OBJECT: Record<string, never> = Object.freeze({});
+
+function isEmptyPlainObject(value: object): boolean {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const _ in value) return false;
+  return true;
+}
+
 /**
  * `value` itself when it is already deeply frozen (shared, e.g. between records read from one row), else a
  * deeply frozen copy (or, when `owned`, `value` frozen in place). No marker sets: a WeakSet with a million
  * entries would slow every garbage collection down.
  */
 function frozenCopy<T extends object>(value: T, owned: boolean): T {
+  // Empty lists and metadata (the common case) share one frozen instance: a verification reads
+  // `allowedCidrs.length` on every request, and a shared empty array stays in the CPU cache.
+  if (Array.isArray(value) && value.length === 0) return EMPTY_LIST as unknown as T;
+  if (isEmptyPlainObject(value)) return EMPTY_OBJECT as T;
   if (isDeepFrozen(value)) return value;
   return deepFreeze(owned ? value : (structuredClone(value) as T));
 }
@@ -31,12 +44,28 @@ function frozenCopy<T extends object>(value: T, owned: boolean): T {
  * they are frozen in place instead of copied. Deeply frozen parts are shared, not copied.
  */
 export function freezeRecord(record: ApiKeyRecord, owned = false): ApiKeyRecord {
+  // Every field named, in one order, rather than `{ ...record }`: all records share one object shape with the
+  // fields stored in the object itself (a spread plus overrides can leave some in a separate backing store, one
+  // more memory access per field on the verification path), and stray properties are dropped. The fields every
+  // verification reads come first, so they share the object's first cache line.
   return Object.freeze({
-    ...record,
+    keyHash: record.keyHash,
+    revokedAt: record.revokedAt,
+    expiresAt: record.expiresAt,
+    remainingUses: record.remainingUses,
+    pepperId: record.pepperId,
+    id: record.id,
+    allowedCidrs: frozenCopy(record.allowedCidrs, owned),
+    displayPrefix: record.displayPrefix,
+    name: record.name,
+    owner: record.owner,
     scopes: frozenCopy(record.scopes, owned),
     roles: frozenCopy(record.roles, owned),
-    allowedCidrs: frozenCopy(record.allowedCidrs, owned),
+    createdAt: record.createdAt,
+    lastUsedAt: record.lastUsedAt,
     metadata: frozenCopy(record.metadata, owned),
+    rotatedFrom: record.rotatedFrom,
+    replacedBy: record.replacedBy,
   });
 }
 

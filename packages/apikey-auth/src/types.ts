@@ -83,8 +83,9 @@ export interface ApiKeyStore {
   /** Deletes a record for good (revocation keeps it; this is for clean-up). Returns whether it existed. */
   delete(id: string): Promise<boolean>;
   /**
-   * Subscribes to changes made by OTHER instances sharing this store (Redis pub/sub; SQLite `data_version`), so
-   * their caches can drop entries. Returns the unsubscribe function. Absent for stores only one process sees.
+   * Subscribes to changes made by OTHER instances sharing this store (Redis pub/sub; SQLite `data_version`; the
+   * memory store tells every manager sharing the store object), so their caches can drop entries. Returns the
+   * unsubscribe function.
    */
   onInvalidate?(listener: (invalidation: ApiKeyInvalidation) => void): () => void;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import { applyPatch, freezeRecord } from '../record.js';
-import type { ApiKeyRecord, ApiKeyRecordPatch, ApiKeyStore } from '../types.js';
+import type { ApiKeyInvalidation, ApiKeyRecord, ApiKeyRecordPatch, ApiKeyStore } from '../types.js';
 
 /**
  * In-process store: two maps (by id, by hash). For tests, single-process servers and stdio. Nothing survives a
@@ -13,6 +13,7 @@ export class MemoryApiKeyStore implements ApiKeyStore {
   readonly #byHash = new Map<string, ApiKeyRecord>();
   /** Kept apart from the frozen records so recording a use is one `Map.set`, not a record copy. */
   readonly #lastUsed = new Map<string, number>();
+  readonly #listeners = new Set<(invalidation: ApiKeyInvalidation) => void>();
 
   async insert(record: ApiKeyRecord): Promise<void> {
     this.insertSync(record);
@@ -47,7 +48,7 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     const lastUsedAt = this.#lastUsed.get(record.id);
     return lastUsedAt === undefined || lastUsedAt === record.lastUsedAt
       ? record
-      : Object.freeze({ ...record, lastUsedAt });
+      : freezeRecord({ ...record, lastUsedAt });
   }
 
   async list(filter: { owner?: string } = {}): Promise<ApiKeyRecord[]> {
@@ -68,6 +69,7 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     else this.#lastUsed.set(id, next.lastUsedAt);
     this.#byId.set(id, next);
     this.#byHash.set(next.keyHash, next);
+    this.#changed(id);
     return this.#withLastUsed(next);
   }
 
@@ -88,7 +90,21 @@ export class MemoryApiKeyStore implements ApiKeyStore {
     this.#byId.delete(id);
     this.#byHash.delete(current.keyHash);
     this.#lastUsed.delete(id);
+    this.#changed(id);
     return true;
+  }
+
+  /**
+   * Every manager sharing this store object hears of every change to a record (the one that made it too), so
+   * none of their caches keeps a stale copy, whoever changed it.
+   */
+  onInvalidate(listener: (invalidation: ApiKeyInvalidation) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(id: string): void {
+    for (const listener of this.#listeners) listener(id);
   }
 
   /** Number of records. */
