@@ -13,6 +13,6 @@ writeResult(
   table(
     'core: tools/call over Streamable HTTP',
     rows,
-    'node:http, stateless, JSON responses, 16 connections, 3 × 5 s rounds, medians',
+    'node:http, stateless, JSON responses, 16 connections; paired rounds (3 × 5 s each, back to back), median of ratios',
   ),
 );

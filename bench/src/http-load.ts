@@ -1,14 +1,15 @@
-// Shared helpers for the HTTP benchmarks: start a server in a child process (so load generator and server each
-// get a core), drive it with autocannon, and alternate contenders over several rounds.
+// Shared helpers for the HTTP benchmarks: start the servers in one child process (so load generator and servers each
+// get a core, and every contender runs on the same core placement and memory), drive them with autocannon, and
+// measure each contender against the baseline in back-to-back pairs.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 
 export interface Contender {
   name: string;
-  /** argv for `tsx` (script and arguments); the script prints {"url": …} once listening. */
-  script: string[];
+  /** Server script and the configuration (mode) it serves; every contender of one comparison uses one script. */
+  script: [file: string, mode: string];
   headers?: Record<string, string>;
 }
 
@@ -17,26 +18,54 @@ export interface Measured {
   rps: number;
   p50: number;
   p99: number;
+  /** Median over rounds of this contender's req/s divided by the baseline's in the same pair (1 for the baseline). */
+  ratio: number;
+  /** Server CPU time per request (µs, median over runs), or NaN where /proc is not available. */
+  cpuUs: number;
+  /**
+   * Median over rounds of the baseline's CPU time per request divided by this contender's in the same pair: the
+   * throughput ratio a CPU-bound server would reach, and much less sensitive to other jobs on the machine than
+   * req/s (1 for the baseline).
+   */
+  cpuRatio: number;
 }
 
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** User + system CPU time of a process in µs, from /proc (Linux); NaN elsewhere. */
+function cpuTimeUs(pid: number | undefined): number {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat (counted from 1; after the parenthesised name) are utime and stime.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Starts a server script with the given arguments; it prints {"servers": [{url, headers?}, …]} once listening. */
 export async function startChild(
   script: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ url: string; child: ChildProcess }> {
+): Promise<{ servers: { url: string; headers: Record<string, string> }[]; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
-  const started = await new Promise<{ url: string; headers?: Record<string, string> }>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.once('exit', (code) => reject(new Error(`${script.join(' ')} exited with ${code}`)));
-  });
-  return { url: started.url, headers: started.headers ?? {}, child };
+  const started = await new Promise<{ servers: { url: string; headers?: Record<string, string> }[] }>(
+    (resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) resolve(JSON.parse(line));
+      });
+      child.once('exit', (code) => reject(new Error(`${script.join(' ')} exited with ${code}`)));
+    },
+  );
+  return { servers: started.servers.map((s) => ({ url: s.url, headers: s.headers ?? {} })), child };
 }
 
 const CALL = JSON.stringify({
@@ -50,7 +79,7 @@ export async function load(
   url: string,
   headers: Record<string, string> = {},
   seconds = 5,
-): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+): Promise<{ rps: number; p50: number; p99: number; errors: number; requests: number }> {
   const result = await autocannon({
     url,
     method: 'POST',
@@ -68,6 +97,7 @@ export async function load(
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
+    requests: result.requests.total,
   };
 }
 
@@ -76,20 +106,47 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Runs every contender `rounds` times, interleaved, and returns medians. The first contender is the baseline. */
+/**
+ * Measures every contender against the first one (the baseline) in pairs: in each round the baseline and the
+ * contender are loaded back to back (in alternating order), and the ratio of the two is that round's figure. On a
+ * shared machine whose speed drifts over seconds, the two halves of a pair see nearly the same machine, so the
+ * median of paired ratios is much steadier than a ratio of medians measured a minute apart.
+ */
 export async function compare(contenders: Contender[], rounds = 3, seconds = 5): Promise<Measured[]> {
-  const started = await Promise.all(contenders.map((c) => startChild(c.script)));
+  const file = contenders[0]!.script[0];
+  if (contenders.some((c) => c.script[0] !== file))
+    throw new Error('compare: one server script for all contenders');
+  const { servers, child } = await startChild([file, ...contenders.map((c) => c.script[1])]);
   try {
-    const headersOf = (i: number) => ({ ...started[i]!.headers, ...contenders[i]!.headers });
-    for (const [i] of contenders.entries()) await load(started[i]!.url, headersOf(i), 1); // warm-up
-    const samples = contenders.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[] }));
+    const headersOf = (i: number) => ({ ...servers[i]!.headers, ...contenders[i]!.headers });
+    for (const [i] of contenders.entries()) await load(servers[i]!.url, headersOf(i), 1); // warm-up
+    const samples = contenders.map(() => ({
+      rps: [] as number[],
+      p50: [] as number[],
+      p99: [] as number[],
+      cpuUs: [] as number[],
+      ratio: [] as number[],
+      cpuRatio: [] as number[],
+    }));
+    const measure = async (i: number) => {
+      const cpuBefore = cpuTimeUs(child.pid);
+      const r = await load(servers[i]!.url, headersOf(i), seconds);
+      const cpuUs = (cpuTimeUs(child.pid) - cpuBefore) / r.requests;
+      if (r.errors > 0) throw new Error(`${contenders[i]!.name}: ${r.errors} failed requests`);
+      samples[i]!.rps.push(r.rps);
+      samples[i]!.p50.push(r.p50);
+      samples[i]!.p99.push(r.p99);
+      samples[i]!.cpuUs.push(cpuUs);
+      return { rps: r.rps, cpuUs };
+    };
     for (let round = 0; round < rounds; round++) {
-      for (const [i, c] of contenders.entries()) {
-        const r = await load(started[i]!.url, headersOf(i), seconds);
-        if (r.errors > 0) throw new Error(`${c.name}: ${r.errors} failed requests`);
-        samples[i]!.rps.push(r.rps);
-        samples[i]!.p50.push(r.p50);
-        samples[i]!.p99.push(r.p99);
+      for (let i = 1; i < contenders.length; i++) {
+        const baselineFirst = round % 2 === 0;
+        const first = await measure(baselineFirst ? 0 : i);
+        const second = await measure(baselineFirst ? i : 0);
+        const [base, contender] = baselineFirst ? [first, second] : [second, first];
+        samples[i]!.ratio.push(contender.rps / base.rps);
+        samples[i]!.cpuRatio.push(base.cpuUs / contender.cpuUs);
       }
     }
     return contenders.map((c, i) => ({
@@ -97,24 +154,32 @@ export async function compare(contenders: Contender[], rounds = 3, seconds = 5):
       rps: median(samples[i]!.rps),
       p50: median(samples[i]!.p50),
       p99: median(samples[i]!.p99),
+      cpuUs: median(samples[i]!.cpuUs),
+      ratio: i === 0 ? 1 : median(samples[i]!.ratio),
+      cpuRatio: i === 0 ? 1 : median(samples[i]!.cpuRatio),
     }));
   } finally {
-    for (const s of started) s.child.kill();
+    child.kill();
   }
 }
 
 export function table(title: string, rows: Measured[], note: string): string {
-  const base = rows[0]!.rps;
   const lines = [
     `## ${title}`,
     '',
     `${new Date().toISOString().slice(0, 10)} · ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length} · Node ${process.version} · ${note}`,
     '',
-    '| Server | req/s (median) | p50 ms | p99 ms | vs baseline |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| Server | req/s (median) | p50 ms | p99 ms | req/s vs baseline | server CPU µs per request | throughput vs baseline by CPU cost |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
-      (r) => `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${(r.rps / base).toFixed(3)}× |`,
+      (r) =>
+        `| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.ratio.toFixed(3)}× | ${Math.round(r.cpuUs)} | ${r.cpuRatio.toFixed(3)}× |`,
     ),
+    '',
+    'Both ratios are medians over rounds of pairs measured back to back (baseline and contender, alternating order).',
+    '"By CPU cost" is the baseline server\'s CPU time per request divided by the contender\'s: the share of its',
+    'throughput a CPU-bound server keeps. On this shared machine it is the steadier of the two; req/s ratios swing',
+    'by 5–8 % between identical servers.',
     '',
   ];
   return lines.join('\n');

@@ -7,14 +7,14 @@ const server = new URL('./servers/plugin-http-server.ts', import.meta.url).pathn
 const configurations = ['empty', 'apikey', 'apikey+acl', 'validation', 'sanitize', 'ratelimit', 'all'];
 const rows = await compare(
   configurations.map((c) => ({ name: c === 'empty' ? 'empty pipeline' : c, script: [server, c] })),
-  3,
   4,
+  3,
 );
 writeResult(
   'plugins-http.md',
   table(
     'plugins: tools/call over Streamable HTTP, each plugin vs the empty pipeline',
     rows,
-    'node:http, stateless, JSON responses, 16 connections, 3 × 4 s rounds, medians',
+    'node:http, stateless, JSON responses, 16 connections; each plugin paired with the empty pipeline, 4 rounds of 3 s each back to back',
   ),
 );

@@ -1,5 +1,6 @@
-// A tools/call target for the HTTP benchmarks: the same McpServer served either bare (the SDK's transport on
-// node:http) or behind MCP Warden core with the given plugins. Prints {"url": …} when listening.
+// A tools/call target for the HTTP benchmarks: the same McpServer served bare (the SDK's transport on node:http)
+// and/or behind MCP Warden core, one port per mode given on the command line, all in this one process. Prints
+// {"servers": [{"url": …}, …]} (in argument order) when listening.
 import { createServer } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -48,7 +49,8 @@ export async function serveWarden(plugins: WardenPlugin[] = [], allowAnonymous =
 }
 
 if (process.argv[1]?.endsWith('core-http-server.ts')) {
-  const mode = process.argv[2];
-  const url = mode === 'bare' ? await serveBare() : await serveWarden();
-  process.stdout.write(`${JSON.stringify({ url })}\n`);
+  const servers = [];
+  for (const mode of process.argv.slice(2))
+    servers.push({ url: mode === 'bare' ? await serveBare() : await serveWarden() });
+  process.stdout.write(`${JSON.stringify({ servers })}\n`);
 }

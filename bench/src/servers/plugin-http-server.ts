@@ -1,5 +1,7 @@
-// The bench McpServer behind MCP Warden with one plugin configuration (argv[2]), stateless, JSON responses.
-// Prints {"url", "headers"} once listening; "headers" carries the credential when the configuration needs one.
+// The bench McpServer behind MCP Warden, one port per plugin configuration named on the command line, all in this
+// one process (so every configuration runs on the same core placement and memory), stateless, JSON responses.
+// Prints {"servers": [{"url", "headers"}, …]} (in argument order) once listening; "headers" carries the credential
+// when the configuration needs one.
 import { randomBytes } from 'node:crypto';
 import { acl } from '../../../packages/acl/src/index.ts';
 import { ApiKeyManager, apiKeyAuth, MemoryApiKeyStore } from '../../../packages/apikey-auth/src/index.ts';
@@ -9,7 +11,6 @@ import { sanitize } from '../../../packages/sanitize/src/index.ts';
 import { validation } from '../../../packages/validation/src/index.ts';
 import { serveWarden } from './core-http-server.ts';
 
-const mode = process.argv[2] ?? 'empty';
 const manager = new ApiKeyManager({
   store: new MemoryApiKeyStore(),
   peppers: [{ id: 'p1', secret: randomBytes(32) }],
@@ -56,13 +57,15 @@ const configurations: Record<string, () => WardenPlugin[]> = {
   ratelimit: () => [generous()],
   all: () => [generous(), auth(), policy(), validation({}), sanitize()],
 };
-const build = configurations[mode];
-if (!build) throw new Error(`unknown configuration ${mode}`);
-const url = await serveWarden(
-  build(),
-  mode === 'empty' || mode === 'validation' || mode === 'sanitize' || mode === 'ratelimit',
-);
-const needsKey = mode.includes('apikey') || mode === 'all';
-process.stdout.write(
-  `${JSON.stringify({ url, headers: needsKey ? { authorization: `Bearer ${issued.key}` } : {} })}\n`,
-);
+const servers = [];
+for (const mode of process.argv.slice(2)) {
+  const build = configurations[mode];
+  if (!build) throw new Error(`unknown configuration ${mode}`);
+  const url = await serveWarden(
+    build(),
+    mode === 'empty' || mode === 'validation' || mode === 'sanitize' || mode === 'ratelimit',
+  );
+  const needsKey = mode.includes('apikey') || mode === 'all';
+  servers.push({ url, headers: needsKey ? { authorization: `Bearer ${issued.key}` } : {} });
+}
+process.stdout.write(`${JSON.stringify({ servers })}\n`);

@@ -94,7 +94,8 @@ export class Pipeline {
     for (const plugin of options.plugins) {
       this.#edgeContexts.set(plugin, {
         services: this.#services,
-        emit: (event) => this.#events.emit({ ...event, plugin: plugin.name, mode: modeOf(plugin) }),
+        emit: (event) =>
+          this.#events.emit(Object.assign({}, event, { plugin: plugin.name, mode: modeOf(plugin) })),
       });
     }
   }
@@ -303,11 +304,12 @@ export class Pipeline {
     mode: PluginMode,
     eventBase: EventBase,
   ): RequestContext {
-    return {
-      ...base,
+    // Object.assign, not a spread with added properties: per plugin and request (see SecurityEventBus.emit).
+    return Object.assign({}, base, {
       mode,
-      emit: (event) => this.#events.emit({ ...eventBase, ...event, plugin: plugin.name, mode }),
-    };
+      emit: (event: SecurityEventInput) =>
+        this.#events.emit(Object.assign({}, eventBase, event, { plugin: plugin.name, mode })),
+    });
   }
 
   /** Records a refusal; rethrows it in enforce mode (non-WardenErrors become a fail-closed PluginFailureError). */

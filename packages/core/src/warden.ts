@@ -217,7 +217,7 @@ export async function createWarden(options: WardenOptions = {}): Promise<Warden>
         services,
         plugins: pluginList,
         resourceUrl,
-        emit: (event) => events.emit({ ...event, plugin: plugin.name }),
+        emit: (event) => events.emit(Object.assign({}, event, { plugin: plugin.name })),
       });
       setUp.push(plugin);
     } catch (error) {

@@ -312,7 +312,8 @@ export class WardenTransport implements Transport {
 
   #extra(extra: MessageExtraInfo | undefined): MessageExtraInfo | undefined {
     if (extra?.authInfo || !this.#authInfo) return extra;
-    return { ...extra, authInfo: this.#authInfo };
+    // Object.assign, not a spread with an added property: per message (see SecurityEventBus.emit).
+    return Object.assign({}, extra, { authInfo: this.#authInfo });
   }
 
   #abortAll(reason: string): void {
