@@ -119,7 +119,7 @@ export async function compare(contenders: Contender[], rounds = 3, seconds = 5):
   const { servers, child } = await startChild([file, ...contenders.map((c) => c.script[1])]);
   try {
     const headersOf = (i: number) => ({ ...servers[i]!.headers, ...contenders[i]!.headers });
-    for (const [i] of contenders.entries()) await load(servers[i]!.url, headersOf(i), 1); // warm-up
+    for (const [i] of contenders.entries()) await load(servers[i]!.url, headersOf(i), 2); // warm-up
     const samples = contenders.map(() => ({
       rps: [] as number[],
       p50: [] as number[],
@@ -139,9 +139,12 @@ export async function compare(contenders: Contender[], rounds = 3, seconds = 5):
       samples[i]!.cpuUs.push(cpuUs);
       return { rps: r.rps, cpuUs };
     };
+    const others = contenders.length - 1;
     for (let round = 0; round < rounds; round++) {
-      for (let i = 1; i < contenders.length; i++) {
-        const baselineFirst = round % 2 === 0;
+      // Each round starts at a different contender, so none is always the first pair after the warm-up.
+      for (let step = 0; step < others; step++) {
+        const i = 1 + ((round + step) % others);
+        const baselineFirst = round % 2 === 0; // each contender alternates its order over rounds
         const first = await measure(baselineFirst ? 0 : i);
         const second = await measure(baselineFirst ? i : 0);
         const [base, contender] = baselineFirst ? [first, second] : [second, first];

@@ -1,10 +1,20 @@
 // What each plugin costs on tools/call over Streamable HTTP, next to the empty pipeline in the same run (stateless,
-// JSON responses, 16 connections). Targets from the issues: API-key auth ≥ 0.95×, validation ≥ 0.95×, the memory
-// rate limiter ≤ 5% loss — all relative to the empty pipeline.
+// JSON responses, 16 connections). Targets from the issues: API-key auth ≥ 0.95×, OAuth with its token cache
+// ≥ 0.95×, validation ≥ 0.95×, the memory rate limiter ≤ 5% loss — all relative to the empty pipeline.
 import { compare, table, writeResult } from './http-load.ts';
 
 const server = new URL('./servers/plugin-http-server.ts', import.meta.url).pathname;
-const configurations = ['empty', 'apikey', 'apikey+acl', 'validation', 'sanitize', 'ratelimit', 'all'];
+const configurations = [
+  'empty',
+  'apikey',
+  'apikey+acl',
+  'oauth',
+  'oauth, cache off',
+  'validation',
+  'sanitize',
+  'ratelimit',
+  'all',
+];
 const rows = await compare(
   configurations.map((c) => ({ name: c === 'empty' ? 'empty pipeline' : c, script: [server, c] })),
   4,

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { acl } from '../../../packages/acl/src/index.ts';
 import { ApiKeyManager, apiKeyAuth, MemoryApiKeyStore } from '../../../packages/apikey-auth/src/index.ts';
 import type { WardenPlugin } from '../../../packages/core/src/index.ts';
+import { oauth } from '../../../packages/oauth/src/index.ts';
+import { exportJWK, generateKeyPair, SignJWT } from '../../../packages/oauth/src/testing/bench-support.ts';
 import { rateLimit } from '../../../packages/ratelimit/src/index.ts';
 import { sanitize } from '../../../packages/sanitize/src/index.ts';
 import { validation } from '../../../packages/validation/src/index.ts';
@@ -33,12 +35,34 @@ const policy = () =>
       ],
     },
   });
+// OAuth: an ES256 access token for this resource from a static key (what a JWKS would serve).
+const RESOURCE = 'http://127.0.0.1/mcp';
+const ISSUER = 'https://as.example.com';
+const signing = await generateKeyPair('ES256', { extractable: true });
+const jwk = { ...(await exportJWK(signing.publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
+const accessToken = await new SignJWT({ sub: 'bench-user', client_id: 'bench', scope: 'notes:read' })
+  .setProtectedHeader({ alg: 'ES256', kid: 'bench', typ: 'at+jwt' })
+  .setIssuer(ISSUER)
+  .setAudience(RESOURCE)
+  .setIssuedAt()
+  .setExpirationTime('2h')
+  .sign(signing.privateKey);
+const bearer = (tokenCache: boolean) =>
+  oauth({
+    resource: RESOURCE,
+    issuer: ISSUER,
+    keys: [jwk as typeof jwk & { kty: string }],
+    ...(tokenCache ? {} : { tokenCache: false as const }),
+  });
+
 const generous = () =>
   rateLimit({ rules: [{ name: 'bench', key: ['identity'], points: 1_000_000_000, duration: 60 }] });
 
 const configurations: Record<string, () => WardenPlugin[]> = {
   empty: () => [],
   apikey: () => [auth()],
+  oauth: () => [bearer(true)],
+  'oauth, cache off': () => [bearer(false)],
   'apikey+acl': () => [auth(), policy()],
   validation: () => [
     validation({
@@ -65,7 +89,11 @@ for (const mode of process.argv.slice(2)) {
     build(),
     mode === 'empty' || mode === 'validation' || mode === 'sanitize' || mode === 'ratelimit',
   );
-  const needsKey = mode.includes('apikey') || mode === 'all';
-  servers.push({ url, headers: needsKey ? { authorization: `Bearer ${issued.key}` } : {} });
+  const credential = mode.startsWith('oauth')
+    ? accessToken
+    : mode.includes('apikey') || mode === 'all'
+      ? issued.key
+      : undefined;
+  servers.push({ url, headers: credential === undefined ? {} : { authorization: `Bearer ${credential}` } });
 }
 process.stdout.write(`${JSON.stringify({ servers })}\n`);
