@@ -163,6 +163,27 @@ describe('ApiKeyManager', () => {
     expect(await manager.verify(second!.key)).toMatchObject({ ok: false, failure: 'revoked' });
   });
 
+  it('turns a failing store into a rejected promise, sync and async stores alike', async () => {
+    class BrokenMemoryStore extends MemoryApiKeyStore {
+      override getByHashSync(): never {
+        throw new Error('disk on fire');
+      }
+      override async getByHash(): Promise<never> {
+        throw new Error('disk on fire');
+      }
+    }
+    for (const cache of [false as const, undefined]) {
+      const manager = new ApiKeyManager({
+        store: new BrokenMemoryStore(),
+        peppers: [PEPPER_1],
+        ...(cache === false ? { cache } : {}),
+      });
+      const { key } = await manager.create({ name: 'k' });
+      const pending = manager.verify(key); // must not throw here
+      await expect(pending).rejects.toThrow('disk on fire');
+    }
+  });
+
   it('counts down limited-use keys and refuses when exhausted', async () => {
     const { manager } = setup();
     const { key, info } = await manager.create({ name: 'once', remainingUses: 2 });

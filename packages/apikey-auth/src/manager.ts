@@ -398,8 +398,13 @@ export class ApiKeyManager {
     // A cache hit is a key that already passed the format check and the store lookup (see #verifyUncached).
     const entry = cache?.get(keyHash, now);
     if (entry === undefined || entry.record.remainingUses !== null) {
-      const outcome = this.#verifyUncached(key, keyHash, options, now);
-      return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+      try {
+        const outcome = this.#verifyUncached(key, keyHash, options, now);
+        return outcome instanceof Promise ? outcome : Promise.resolve(outcome);
+      } catch (error) {
+        // A synchronous store that throws still fails the promise, never the caller's stack.
+        return Promise.reject(error);
+      }
     }
     // The cached path: synchronous, no allocation when the key is good.
     const refused = this.#refusal(entry, options, now);
