@@ -183,7 +183,7 @@ export class ApiKeyManager {
   /** Key ids whose hash is being moved to the current pepper (one write per key, however many requests). */
   readonly #rehashing = new Set<string>();
   readonly #verified = new WeakMap<ApiKeyRecord, VerifiedRecord>();
-  /** The store's synchronous lookup, used when there is no cache in front of it. */
+  /** The store's synchronous lookup (in-process stores), used on a cache miss instead of `getByHash`. */
   readonly #getSync: ((hash: string) => ApiKeyRecord | undefined) | undefined;
   readonly #listeners = new Set<(event: ApiKeyLifecycleEvent) => void>();
   readonly #onBackgroundError: (error: unknown) => void;

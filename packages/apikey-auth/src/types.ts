@@ -64,7 +64,10 @@ export interface ApiKeyStore {
   insert(record: ApiKeyRecord): Promise<void>;
   getById(id: string): Promise<ApiKeyRecord | undefined>;
   getByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
-  /** Optional synchronous `getByHash` for in-process stores: spares the hot path a promise. */
+  /**
+   * Optional synchronous `getByHash` for stores that keep every record in memory: spares the hot path a promise,
+   * and tells the manager its cache needs no entry limit in front of this store.
+   */
   getByHashSync?(keyHash: string): ApiKeyRecord | undefined;
   /** All records (optionally of one owner), oldest first. */
   list(filter?: { owner?: string }): Promise<ApiKeyRecord[]>;
