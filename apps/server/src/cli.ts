@@ -121,7 +121,10 @@ const keys = program.command('keys').description('manage API keys');
 
 common(keys.command('create').description('create an API key (printed once)'))
   .requiredOption('--name <name>', 'a name for the key')
-  .option('--owner <id>', 'principal id the key acts for')
+  .option(
+    '--owner <id>',
+    'principal the key acts for; keys with one owner share its notes (default: the key itself)',
+  )
   .option('--scopes <list>', 'comma-separated scopes', list, [])
   .option('--roles <list>', 'comma-separated roles (reader, writer, admin in the default policy)', list, [])
   .option('--expires <duration>', 'lifetime, e.g. 30d or 12h')

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { getPrincipal } from '@mcp-warden/core';
+import { APIKEY_AUTH_PLUGIN_NAME } from '@mcp-warden/apikey-auth';
+import { getPrincipal, isAnonymous, type Principal } from '@mcp-warden/core';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { NotesStore } from './notes-store.js';
@@ -28,14 +29,37 @@ function text(value: string) {
 }
 
 /**
- * Whose notes these are: the authenticator plus the owner it vouches for (an API key's owner, so a rotated key
- * keeps its notes; an OAuth subject), so ids from different authenticators can never collide.
+ * Whose notes these are, derived only from what the authenticator vouched for: an API key's owner (the key itself
+ * unless it was issued for a named owner, so a rotated key keeps its notes), an OAuth token's issuer and subject,
+ * otherwise the principal id. Prefixed with the authenticator, so ids from different authenticators never
+ * collide. A claim named `owner` from any other authenticator (e.g. a token claim) is never trusted.
  */
-function ownerOf(extra: Parameters<typeof getPrincipal>[0]): string {
-  const principal = getPrincipal(extra);
-  if (!principal) return 'anonymous';
-  const owner = typeof principal.claims.owner === 'string' ? principal.claims.owner : principal.id;
-  return `${principal.authenticatedBy ?? principal.kind}:${owner}`;
+/**
+ * Owners that earlier releases set by default (the issuing actor, or `system`): every key issued that way shared
+ * them. Such a key now acts for itself; what was stored under the shared owner stays unreachable.
+ */
+const SHARED_DEFAULT_OWNERS: ReadonlySet<string> = new Set([
+  'mcp-warden keys create',
+  'mcp-warden serve',
+  'system',
+]);
+
+export function ownerOf(principal: Principal | undefined): string {
+  if (!principal || isAnonymous(principal)) return 'anonymous';
+  const by = principal.authenticatedBy ?? principal.kind;
+  if (by === APIKEY_AUTH_PLUGIN_NAME && principal.kind === 'apikey') {
+    const owner = principal.claims.owner;
+    const own = typeof owner === 'string' && owner.length > 0 && !SHARED_DEFAULT_OWNERS.has(owner);
+    return `${by}:${own ? owner : principal.id}`;
+  }
+  if (principal.kind === 'oauth' && typeof principal.claims.iss === 'string') {
+    return `${by}:${JSON.stringify([principal.claims.iss, principal.id])}`;
+  }
+  return `${by}:${principal.id}`;
+}
+
+function ownerOfRequest(extra: Parameters<typeof getPrincipal>[0]): string {
+  return ownerOf(getPrincipal(extra));
 }
 
 async function listDir(dir: string, prefix: string) {
@@ -82,7 +106,7 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
       inputSchema: { name: NOTE_NAME, body: z.string().max(100_000) },
     },
     async ({ name, body }, extra) => {
-      const note = await deps.notes.write(ownerOf(extra), name, body);
+      const note = await deps.notes.write(ownerOfRequest(extra), name, body);
       return text(`Saved note "${note.name}" (${body.length} characters).`);
     },
   );
@@ -91,14 +115,14 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
     'read_note',
     { description: "Reads one of the caller's notes.", inputSchema: { name: NOTE_NAME } },
     async ({ name }, extra) => {
-      const note = await deps.notes.read(ownerOf(extra), name);
+      const note = await deps.notes.read(ownerOfRequest(extra), name);
       if (!note) return { ...text(`No note named "${name}".`), isError: true };
       return text(note.body);
     },
   );
 
   server.registerTool('list_notes', { description: "Lists the caller's notes." }, async (extra) => {
-    const notes = deps.notes.list(ownerOf(extra));
+    const notes = deps.notes.list(ownerOfRequest(extra));
     return { ...text(notes.map((n) => n.name).join('\n') || '(no notes)'), structuredContent: { notes } };
   });
 
@@ -135,7 +159,7 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
       argsSchema: { topic: z.string().max(200) },
     },
     ({ topic }, extra) => {
-      const names = deps.notes.list(ownerOf(extra)).map((n) => n.name);
+      const names = deps.notes.list(ownerOfRequest(extra)).map((n) => n.name);
       return {
         messages: [
           {

@@ -58,6 +58,28 @@ describe('ApiKeyManager', () => {
     expect(JSON.stringify(events)).not.toContain(key.slice(9));
   });
 
+  it('a key issued without an owner acts for itself, never for the actor that issued it', async () => {
+    const { manager } = setup();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.option(fc.string({ minLength: 1, maxLength: 40 }), { nil: undefined }),
+        async (actor) => {
+          const options = actor === undefined ? {} : { actor };
+          const a = await manager.create({ name: 'a' }, options);
+          const b = await manager.create({ name: 'b' }, options);
+          expect(a.info.owner).toBe(a.info.id);
+          expect(b.info.owner).toBe(b.info.id);
+          const verified = await manager.verify(a.key);
+          expect(verified.ok && verified.principal.claims.owner).toBe(a.info.id);
+          // Rotation keeps the owner: the successor acts for the same principal as the key it replaces.
+          const rotated = await manager.rotate(a.info.id, { graceSeconds: 60, ...options });
+          expect(rotated.info.owner).toBe(a.info.id);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
   it('never stores or lists the key, only its HMAC', async () => {
     const { manager, store } = setup();
     const { key, info } = await manager.create({ name: 'x' });

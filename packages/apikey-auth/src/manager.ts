@@ -105,7 +105,7 @@ const createInputSchema = z.strictObject({
 export interface CreateApiKeyInput {
   /** Human-readable name (1–200 characters). */
   name: string;
-  /** Owner / principal id the key acts for. @default the `actor`, else `'system'` */
+  /** Owner / principal id the key acts for. Keys with the same owner share what is stored per owner. @default the key's own id */
   owner?: string;
   /** OAuth-style scope tokens. @default [] */
   scopes?: string[];
@@ -245,13 +245,16 @@ export class ApiKeyManager {
     const now = this.#now();
     const expiresAt = this.#expiry(data.expiresAt, data.expiresIn, now);
     const key = generateApiKey(this.prefix);
+    const id = `key_${randomBase62(16)}`;
     const record: ApiKeyRecord = {
-      id: `key_${randomBase62(16)}`,
+      id,
       keyHash: this.#peppers.hash(key),
       pepperId: this.#peppers.currentId,
       displayPrefix: key.slice(0, this.prefix.length + 5),
       name: data.name,
-      owner: data.owner ?? options.actor ?? 'system',
+      // A key without an owner acts for itself. Never the actor: that is who issued it, and every key one actor
+      // issued would share one owner (and everything stored per owner).
+      owner: data.owner ?? id,
       scopes: [...new Set(data.scopes ?? [])],
       roles: [...new Set(data.roles ?? [])],
       createdAt: now,
