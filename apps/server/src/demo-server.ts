@@ -1,8 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APIKEY_AUTH_PLUGIN_NAME } from '@mcp-warden/apikey-auth';
 import { getPrincipal, isAnonymous, type Principal } from '@mcp-warden/core';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { NotesStore } from './notes-store.js';
 
@@ -17,6 +18,9 @@ export interface DemoServerDeps {
   startedAt: number;
   stats: () => Record<string, number>;
 }
+
+/** MCP's error code for an unknown resource (the specification's "Resource not found"). */
+const RESOURCE_NOT_FOUND = -32002;
 
 const NOTE_NAME = z
   .string()
@@ -62,13 +66,64 @@ function ownerOfRequest(extra: Parameters<typeof getPrincipal>[0]): string {
   return ownerOf(getPrincipal(extra));
 }
 
-async function listDir(dir: string, prefix: string) {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return {
-    resources: names
-      .sort()
-      .map((name) => ({ uri: `${prefix}${encodeURIComponent(name)}`, name, mimeType: 'text/plain' })),
-  };
+/** Most files a resource list offers, and how deep it looks: a list is a convenience, not an index. */
+const LIST_LIMIT = 500;
+const LIST_DEPTH = 4;
+
+/** The regular files below `dir` (never directories), as resource URIs under `prefix`, each segment encoded. */
+async function listFiles(dir: string, prefix: string) {
+  const resources: Array<{ uri: string; name: string; mimeType: string }> = [];
+  async function walk(current: string, segments: string[]): Promise<void> {
+    const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (resources.length >= LIST_LIMIT) return;
+      const path = [...segments, entry.name];
+      if (entry.isFile()) {
+        resources.push({
+          uri: prefix + path.map(encodeURIComponent).join('/'),
+          name: path.join('/'),
+          mimeType: 'text/plain',
+        });
+      } else if (entry.isDirectory() && path.length < LIST_DEPTH) {
+        await walk(join(current, entry.name), path);
+      }
+    }
+  }
+  await walk(dir, []);
+  return { resources };
+}
+
+/**
+ * The file a resource URI names below `dir`, or a resource-not-found error. The file is taken from the URI's path
+ * alone, segment by segment, never from a template variable: a query or fragment (which such a variable would
+ * capture, `x?%2F..%2Fkeys`) is refused, so what the ACL decided on is what is read. Every refusal, whatever its
+ * cause (outside the root, missing, a directory), is the same -32002 answer.
+ */
+async function readResourceFile(
+  uri: URL,
+  kind: string,
+  dir: string,
+  resolveInSandbox: SandboxResolver,
+): Promise<string> {
+  const notFound = () => new McpError(RESOURCE_NOT_FOUND, 'Resource not found', { uri: uri.href });
+  const base = `/${kind}/`;
+  if (uri.search !== '' || uri.hash !== '' || uri.href.includes('#') || !uri.pathname.startsWith(base))
+    throw notFound();
+  let relative: string;
+  try {
+    relative = uri.pathname.slice(base.length).split('/').map(decodeURIComponent).join('/');
+  } catch {
+    throw notFound();
+  }
+  if (relative === '') throw notFound();
+  try {
+    const file = await resolveInSandbox(dir, relative);
+    if (!(await stat(file)).isFile()) throw notFound();
+    return await readFile(file, 'utf8');
+  } catch {
+    throw notFound();
+  }
 }
 
 /**
@@ -143,12 +198,18 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
     const dir = join(deps.filesDir, kind);
     server.registerResource(
       `${kind}-files`,
-      new ResourceTemplate(`file:///${kind}/{name}`, { list: () => listDir(dir, `file:///${kind}/`) }),
+      // `{+path}`: nested files are reachable too; the handler reads the URI's path, not the captured variable.
+      new ResourceTemplate(`file:///${kind}/{+path}`, { list: () => listFiles(dir, `file:///${kind}/`) }),
       { description: `${kind === 'public' ? 'Public' : 'Private'} documents`, mimeType: 'text/plain' },
-      async (uri, { name }) => {
-        const file = await deps.resolveInSandbox(dir, decodeURIComponent(String(name)));
-        return { contents: [{ uri: uri.href, mimeType: 'text/plain', text: await readFile(file, 'utf8') }] };
-      },
+      async (uri) => ({
+        contents: [
+          {
+            uri: uri.href,
+            mimeType: 'text/plain',
+            text: await readResourceFile(uri, kind, dir, deps.resolveInSandbox),
+          },
+        ],
+      }),
     );
   }
 

@@ -13,6 +13,7 @@ import {
   type CanonicalResult,
   canonicalizeName,
   canonicalizeUri,
+  readingsResolvedBeforeDecoding,
   resolvePathSegments,
 } from './canonical-uri.js';
 import { ACL_DECISION_REASONS, type AclDecisionReason, PolicyError, type PolicyIssue } from './errors.js';
@@ -527,16 +528,37 @@ export class AccessPolicy {
     if (!bucket) return undefined;
     const index = refUri ? bucket.refUris : bucket.index;
     this.#scanTarget(bucket, index, canonical.value, keys, args, optimistic);
-    if (canonical.alias !== undefined) {
-      // A second reading of the same URI (see `CanonicalResult.alias`): denied if either reading is denied,
-      // allowed only if both are allowed.
+    const aliases = canonical.aliases ?? (canonical.alias === undefined ? undefined : [canonical.alias]);
+    if (aliases !== undefined) {
+      // Other readings of the same URI (see `CanonicalResult.alias`): denied if any reading is denied, allowed
+      // only if every reading is allowed.
+      for (const alias of aliases) {
+        const deny = this.#deny;
+        const allow = this.#allow;
+        this.#deny = NO_MATCH;
+        this.#allow = NO_MATCH;
+        this.#scanTarget(bucket, index, alias, keys, args, optimistic);
+        this.#deny = Math.min(deny, this.#deny);
+        this.#allow = allow !== NO_MATCH && this.#allow !== NO_MATCH ? allow : NO_MATCH;
+      }
+    }
+    const denyOnly =
+      text !== undefined && text.includes('%')
+        ? [...(canonical.denyOnly ?? []), ...readingsResolvedBeforeDecoding(text, canonical.value)]
+        : canonical.denyOnly;
+    if (denyOnly !== undefined && denyOnly.length > 0) {
+      // Readings without the query or fragment, or run on into them: a deny of one still wins
+      // (`file:///private/keys?x` is `file:///private/keys` to a handler that ignores the query); never an allow.
       const deny = this.#deny;
       const allow = this.#allow;
-      this.#deny = NO_MATCH;
-      this.#allow = NO_MATCH;
-      this.#scanTarget(bucket, index, canonical.alias, keys, args, optimistic);
-      this.#deny = Math.min(deny, this.#deny);
-      this.#allow = allow !== NO_MATCH && this.#allow !== NO_MATCH ? allow : NO_MATCH;
+      let denied = deny;
+      for (const reading of denyOnly) {
+        this.#deny = NO_MATCH;
+        this.#scanTarget(bucket, index, reading, keys, args, optimistic);
+        denied = Math.min(denied, this.#deny);
+      }
+      this.#deny = denied;
+      this.#allow = allow;
     }
     return undefined;
   }

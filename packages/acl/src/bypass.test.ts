@@ -52,26 +52,54 @@ function decodeLoosely(s: string): string {
   }
 }
 
-/** Paths a careless server might read for `uri`. */
+/** What a lenient component makes of look-alike separators and of `;parameters` (servlet containers). */
+const LOOKALIKES: Record<string, string> = {
+  '\u2215': '/',
+  '\u2044': '/',
+  '\u29f8': '/',
+  '\u2571': '/',
+  '\u1735': '/',
+  '\u27cb': '/',
+  '\u2216': '/',
+  '\u29f5': '/',
+  '\u00b7': '.',
+  '\u2027': '.',
+  '\u2219': '.',
+  '\u3002': '.',
+};
+const lenient = (path: string): string =>
+  [...path]
+    .map((ch) => LOOKALIKES[ch] ?? ch)
+    .join('')
+    .split('/')
+    .map((seg) => seg.replace(/;.*$/, ''))
+    .join('/');
+
+/**
+ * Paths a careless server might read for `uri`: the path alone, or (as a template variable that captures the rest
+ * of the URI does) path, query and fragment together, decoded up to four times.
+ */
 function readings(uri: string): string[] {
   const out = new Set<string>();
   const afterScheme = uri.replace(/^[a-z][a-z0-9+.-]*:/i, '');
-  const rawPath = afterScheme.startsWith('//') ? afterScheme.replace(/^\/\/[^/\\]*/, '') : afterScheme;
-  let decoded = rawPath;
-  for (let round = 0; round < 4; round++) {
-    for (const v of [decoded, decoded.replaceAll('\\', '/')]) {
-      for (const w of [v, v.normalize('NFKC')]) {
-        const normal = posix.normalize(`/${w.split('\u0000')[0]}`);
-        out.add(normal);
-        out.add(
-          normal
-            .split('/')
-            .map((seg) => seg.replace(/[. ]+$/, ''))
-            .join('/'),
-        );
+  const rest = afterScheme.startsWith('//') ? afterScheme.replace(/^\/\/[^/\\?#]*/, '') : afterScheme;
+  for (const rawPath of [rest.replace(/[?#].*$/, ''), rest]) {
+    let decoded = rawPath;
+    for (let round = 0; round < 4; round++) {
+      for (const v of [decoded, decoded.replaceAll('\\', '/')]) {
+        for (const w of [v, v.normalize('NFKC'), lenient(v)]) {
+          const normal = posix.normalize(`/${w.split('\u0000')[0]}`);
+          out.add(normal);
+          out.add(
+            normal
+              .split('/')
+              .map((seg) => seg.replace(/[. ]+$/, ''))
+              .join('/'),
+          );
+        }
       }
+      decoded = decodeLoosely(decoded);
     }
-    decoded = decodeLoosely(decoded);
   }
   return [...out];
 }
@@ -186,6 +214,16 @@ describe('encoding and traversal bypasses never reach a denied resource', () => 
       '%00',
       ' ',
       '%20',
+      '?',
+      '#',
+      '%3f',
+      ';',
+      '..;',
+      ';x',
+      '\u2215',
+      '\u2044',
+      '\u00b7',
+      '\u2027',
     );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 10 }), (pieces) => {
@@ -227,5 +265,118 @@ describe('encoding and traversal bypasses never reach a denied resource', () => 
     }
     // A Cyrillic "а" is a different tool name (the server has no such tool); it is simply not `admin_*`.
     expect(denyList.explain(principal, 'tools:call', '\u0430dmin_stats').rule?.id).toBe('all');
+  });
+});
+
+describe('queries, fragments, path parameters and look-alike separators (the reference policy)', () => {
+  const policy = AccessPolicy.compile({
+    version: 1,
+    roles: { reader: {}, admin: { inherits: ['reader'] } },
+    rules: [
+      {
+        id: 'public',
+        effect: 'allow',
+        subjects: 'role:reader',
+        actions: 'resources:read',
+        targets: 'file:///public/**',
+      },
+      {
+        id: 'private',
+        effect: 'allow',
+        subjects: 'role:admin',
+        actions: 'resources:read',
+        targets: 'file:///private/**',
+      },
+      {
+        id: 'no-keys',
+        effect: 'deny',
+        subjects: '*',
+        actions: 'resources:read',
+        targets: 'file:///private/keys/**',
+      },
+      {
+        id: 'no-drafts',
+        effect: 'deny',
+        subjects: '*',
+        actions: 'resources:read',
+        targets: 'file:///public/drafts/**',
+      },
+    ],
+  });
+  const admin = createPrincipal({ id: 'root', kind: 'apikey', roles: ['admin'] });
+  const reader = createPrincipal({ id: 'rita', kind: 'apikey', roles: ['reader'] });
+  const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+
+  /** Refused unless every reading a careless handler could make stays where the principal may read. */
+  function assertSafe(uri: string): void {
+    const paths = readings(uri);
+    if (paths.some((p) => under(p, '/private/keys')))
+      expect(policy.check(admin, 'resources:read', uri), `admin: ${JSON.stringify(uri)}`).toBe(false);
+    if (paths.some((p) => !under(p, '/public') || under(p, '/public/drafts')))
+      expect(policy.check(reader, 'resources:read', uri), `reader: ${JSON.stringify(uri)}`).toBe(false);
+  }
+
+  it.each([
+    ['file:///private/x?%2F..%2Fkeys%2Fsecret.txt', 'admin'],
+    ['file:///private/x#%2F..%2Fkeys%2Fsecret.txt', 'admin'],
+    ['file:///private/.?%2F..%2Fkeys%2Fsecret.txt', 'admin'],
+    ['file:///private/x?/../keys/secret.txt', 'admin'],
+    ['file:///private/keys?x', 'admin'],
+    ['file:///private/keys#x', 'admin'],
+    ['file:///private/keys;x/secret.txt', 'admin'],
+    ['file:///private/x/..;/keys/secret.txt', 'admin'],
+    ['file:///public/x?%2F..%2F..%2Fprivate%2Fnotes.txt', 'reader'],
+    ['file:///public/x#/../../private/notes.txt', 'reader'],
+    ['file:///public/..;/private/notes.txt', 'reader'],
+    ['file:///public/.;/../private/notes.txt', 'reader'],
+    ['file:///public/..\u2215private/notes.txt', 'reader'],
+    ['file:///public/..\u2044private/notes.txt', 'reader'],
+    ['file:///public/x/\u00b7\u00b7/\u00b7\u00b7/private/notes.txt', 'reader'],
+    ['file:///public/drafts?x', 'reader'],
+    ['file:///public/drafts;x/plan.txt', 'reader'],
+  ] as const)('%s is refused to the %s', (uri, who) => {
+    expect(policy.check(who === 'admin' ? admin : reader, 'resources:read', uri)).toBe(false);
+    assertSafe(uri);
+  });
+
+  it('generated: traversal hidden in a query, a fragment, a path parameter or behind look-alikes', () => {
+    const slash = fc.constantFrom('/', '%2F', '%2f', '\u2215', '\u2044', '\u29f8');
+    const dots = fc.constantFrom('..', '%2e%2e', '.%2E', '\u00b7\u00b7', '..;', '..;x');
+    const tail = fc.constantFrom('keys/secret.txt', 'private/keys/a', 'private/notes.txt', 'public/drafts/d');
+    const head = fc.constantFrom(
+      'file:///private/x',
+      'file:///private/.',
+      'file:///private',
+      'file:///public/x',
+      'file:///public/.',
+      'file:///public/a/b',
+    );
+    const sep = fc.constantFrom('?', '#', '?a=', '?a=1&b=', '#!', ';', '/', '');
+    fc.assert(
+      fc.property(
+        head,
+        sep,
+        fc.array(fc.tuple(slash, dots), { minLength: 1, maxLength: 4 }),
+        slash,
+        tail,
+        (h, s, ups, last, t) => {
+          const uri = `${h}${s}${ups.map(([sl, d]) => sl + d).join('')}${last}${t.replaceAll('/', last)}`;
+          assertSafe(uri);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('benign queries and fragments still reach what the policy allows', () => {
+    for (const uri of [
+      'file:///public/a.txt?version=2',
+      'file:///public/a.txt#section-1',
+      'file:///public/1..5.txt?range=1..5',
+    ]) {
+      expect(policy.check(reader, 'resources:read', uri), uri).toBe(true);
+    }
+    // A benign middle dot in a name (Catalan) is not a separator to the ACL; its other reading stays in /public.
+    expect(policy.check(reader, 'resources:read', 'file:///public/col\u00b7lecci\u00f3.txt')).toBe(true);
   });
 });

@@ -19,8 +19,17 @@
  *   encoded), NUL and other control characters, invalid or overlong UTF-8, invisible / bidi format characters,
  *   characters whose NFKC form differs (full-width `．` `／`, ligatures), user info in the authority, percent
  *   signs or malformed hosts, `file:` URIs with a host (UNC paths), and path segments made only of dots/spaces.
- * - a path with segments ending in a dot or space also gets an `alias` without them (Windows reads `private.` as
- *   `private`); the policy must allow both readings.
+ * - refused: a dot segment (`.`, `..`) anywhere in the query or fragment, where a handler that takes a template
+ *   variable or a query parameter as a path would climb (`x?%2F..%2Fkeys` is read as `x?/../keys` by such a
+ *   handler); look-alike separators (see {@link LOOKALIKE_SEPARATORS}) and path parameters (`..;`) are read as
+ *   the characters they imitate for this check.
+ * - a path that another component could read as another path gets an `alias`: the reading of a backend that drops
+ *   trailing dots and spaces of segments (Windows reads `private.` as `private`), drops `;parameters` from segments
+ *   (servlet containers read `/a/..;/b` as `/b`), takes a look-alike slash or dot for the real one, or resolves
+ *   dot segments before decoding (`/a/%2e%2e/b` as `/a/%2e%2e/b`'s literal segment). The policy must allow every
+ *   reading (`alias`, `aliases`), and a deny of any wins.
+ * - a URI with a query or fragment also has `denyOnly` readings, which deny rules are checked against: the path
+ *   alone (a handler that ignores the query reads that) and the path run on into the query and fragment.
  */
 
 /** Longest URI or name the ACL will consider (longer ones are refused). */
@@ -32,8 +41,65 @@ export const MAX_TARGET_LENGTH = 4096;
  * denies when either reading is denied and allows only when both are allowed.
  */
 export type CanonicalResult =
-  | { readonly ok: true; readonly value: string; readonly alias?: string }
+  | {
+      readonly ok: true;
+      readonly value: string;
+      readonly alias?: string;
+      /** Every other reading, when there is more than one (`alias` is the first): each must be allowed. */
+      readonly aliases?: readonly string[];
+      /**
+       * Readings of a URI with a query or fragment that are checked for denies only: the path without them, and the
+       * path run on into them (as a template variable capturing the last segment reads it).
+       */
+      readonly denyOnly?: readonly string[];
+    }
   | { readonly ok: false; readonly reason: string };
+
+/**
+ * Characters that imitate `/`, `\` or `.` without being them, mapped to what they imitate, for the alternate reading
+ * of a path. Taken from Unicode's confusables.txt (UTS #39), entries whose prototype is U+002F SOLIDUS,
+ * U+005C REVERSE SOLIDUS or U+002E FULL STOP, keeping symbols and punctuation and leaving out letters (e.g. Katakana
+ * ノ) that legitimate names use; plus MIDDLE DOT, HYPHENATION POINT, BULLET OPERATOR and KATAKANA MIDDLE DOT, which
+ * file-name "best-fit" conversions are known to turn into a dot. Compatibility forms (full-width `／` `．` `＼`, ONE
+ * DOT LEADER) are refused earlier by the NFKC check.
+ */
+export const LOOKALIKE_SEPARATORS: ReadonlyMap<string, '/' | '.'> = new Map<string, '/' | '.'>([
+  // → "/"
+  ...(
+    [
+      '\u1735',
+      '\u2041',
+      '\u2044',
+      '\u2215',
+      '\u2571',
+      '\u27cb',
+      '\u29f8',
+      '\u31d3',
+      '\u3033',
+      '\u{1d23a}',
+    ] as const
+  ).map((c) => [c, '/'] as [string, '/']),
+  // "\" look-alikes are separators too for a Windows backend
+  ...(['\u2216', '\u27cd', '\u29f5', '\u29f9', '\u31d4', '\u{1d20f}', '\u{1d23b}'] as const).map(
+    (c) => [c, '/'] as [string, '/'],
+  ),
+  // → "."
+  ...(
+    [
+      '\u00b7',
+      '\u0701',
+      '\u0702',
+      '\u2027',
+      '\u2219',
+      '\u2e31',
+      '\u30fb',
+      '\u3002',
+      '\ua60e',
+      '\u{10a50}',
+      '\u{1d16d}',
+    ] as const
+  ).map((c) => [c, '.'] as [string, '.']),
+]);
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 const HEX = /^[0-9A-Fa-f]{2}$/;
@@ -167,7 +233,7 @@ export function canonicalizeUri(raw: string): CanonicalResult {
 
 /**
  * Fast path: true when `raw` is already canonical by construction, so the full algorithm would return it
- * unchanged: printable ASCII without `%`, `\`, `?`, `#` or spaces; a lower-case scheme and authority; `file:` with
+ * unchanged: printable ASCII without `%`, `\`, `?`, `#`, `;` or spaces; a lower-case scheme and authority; `file:` with
  * an empty host; no empty segment after the authority, no segment starting with a dot and none ending with one.
  * (Anything else takes the full path; a property test checks both agree.)
  */
@@ -211,10 +277,11 @@ export function isPlainCanonicalUri(raw: string): boolean {
   } else if (raw.charCodeAt(i) === 0x2f && raw.charCodeAt(i + 1) === 0x2e) {
     return false;
   }
-  // Path: printable ASCII except space % \ ? # ; no '//', no segment starting or ending with '.'.
+  // Path: printable ASCII except space % \ ? # ; (path parameters); no '//', no segment starting or ending with '.'.
   for (; i < n; i++) {
     c = raw.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c === 0x25 || c === 0x5c || c === 0x3f || c === 0x23) return false;
+    if (c <= 0x20 || c >= 0x7f || c === 0x25 || c === 0x5c || c === 0x3f || c === 0x23 || c === 0x3b)
+      return false;
     if (c === 0x2f) {
       const next = raw.charCodeAt(i + 1);
       if (next === 0x2f || next === 0x2e) return false;
@@ -227,6 +294,26 @@ export function isPlainCanonicalUri(raw: string): boolean {
 
 /** The full canonicalisation (see the module comment). */
 export function canonicalizeUriSlow(raw: string): CanonicalResult {
+  return canonicalize(raw, false);
+}
+
+/**
+ * The readings of a server that resolves dot segments before it decodes percent-encoding (`/private/%2e/../x` is
+ * `/private/x` to it and `/x` to the canonical form), other than the canonical form itself. For deny rules
+ * only; kept out of `CanonicalResult`, whose value and aliases never depend on how a URI was percent-encoded.
+ */
+export function readingsResolvedBeforeDecoding(raw: string, canonical: string): readonly string[] {
+  if (!raw.includes('%')) return [];
+  const result = canonicalize(raw, true);
+  if (!result.ok) return [];
+  return [
+    result.value,
+    ...(result.aliases ?? (result.alias === undefined ? [] : [result.alias])),
+    ...(result.denyOnly ?? []),
+  ].filter((reading) => reading !== canonical);
+}
+
+function canonicalize(raw: string, resolveBeforeDecoding: boolean): CanonicalResult {
   if (typeof raw !== 'string' || raw.length === 0) return fail('empty URI');
   if (raw.length > MAX_TARGET_LENGTH) return fail('URI too long');
   const rawProblem = checkCharacters(raw);
@@ -282,13 +369,27 @@ export function canonicalizeUriSlow(raw: string): CanonicalResult {
   }
   if (authority !== undefined && canonicalPath !== '' && !canonicalPath.startsWith('/'))
     return fail('relative path after an authority');
-  let aliasPath: string | undefined;
   if (/[. ](\/|$)/.test(canonicalPath)) {
-    const stripped = canonicalPath.split('/').map((segment) => segment.replace(/[. ]+$/, ''));
     // A segment of only dots and spaces (`...`) means different things to different systems.
-    if (stripped.some((segment, i) => segment === '' && canonicalPath.split('/')[i] !== ''))
+    const segments = canonicalPath.split('/');
+    if (segments.some((segment) => segment !== '' && segment.replace(/[. ]+$/, '') === ''))
       return fail('path segment of only dots or spaces');
-    aliasPath = stripped.join('/');
+  }
+  // The readings of components that decode and then read leniently (see `alternatePaths`).
+  const lenient = alternatePaths(decodedPath.value);
+  if (lenient === undefined) return fail('path climbs above its root when read by another component');
+  let aliasPaths = lenient.filter((reading) => reading !== canonicalPath);
+  if (resolveBeforeDecoding) {
+    // A server that resolves dot segments before it decodes reads `/private/%2e/../x` as `/private/x`.
+    const readings: string[] = [];
+    for (const reading of [resolvePathSegments(path), ...(alternatePaths(path) ?? [undefined])]) {
+      const decoded = reading === undefined ? undefined : percentDecodeOnce(reading, '\u0000');
+      if (decoded === undefined || !decoded.ok)
+        return fail('path climbs above its root when read by another component');
+      readings.push(decoded.value);
+    }
+    canonicalPath = readings[0] as string;
+    aliasPaths = [...new Set(readings.slice(1))].filter((reading) => reading !== canonicalPath);
   }
 
   let prefix = `${schemeName}:`;
@@ -306,9 +407,98 @@ export function canonicalizeUriSlow(raw: string): CanonicalResult {
     suffix += sep + decoded.value;
   }
   const value = prefix + canonicalPath + suffix;
-  return aliasPath === undefined
-    ? { ok: true, value }
-    : { ok: true, value, alias: prefix + aliasPath + suffix };
+  const aliases = aliasPaths.map((p) => prefix + p + suffix);
+  const result: {
+    ok: true;
+    value: string;
+    alias?: string;
+    aliases?: readonly string[];
+    denyOnly?: readonly string[];
+  } = { ok: true, value };
+  if (aliases.length > 0) result.alias = aliases[0];
+  if (aliases.length > 1) result.aliases = aliases;
+  if (suffix === '') return result;
+
+  // A template variable that captures the last segment may run on into the query and fragment (`x?/../keys`).
+  const lastSegment = decodedPath.value.slice(decodedPath.value.lastIndexOf('/') + 1);
+  if (hasDotSegment(lastSegment + suffix)) return fail('dot segment in the query or fragment');
+  const runOn = alternatePaths(decodedPath.value + suffix);
+  if (runOn === undefined) return fail('path climbs above its root when read by another component');
+  // Deny rules also see the path without the query and fragment (a handler that ignores them reads that), and
+  // the path run on into them.
+  result.denyOnly = [...new Set([canonicalPath, ...aliasPaths, ...runOn].map((p) => prefix + p))].filter(
+    (reading) => reading !== value,
+  );
+  return result;
+}
+
+const LOOKALIKES = 1;
+const PARAMETERS = 2;
+const TRAILING_DOTS = 4;
+
+/**
+ * The path as more lenient components read it, one reading per combination of their habits: look-alike separators
+ * taken for the real ones, `;parameters` dropped from each segment, trailing dots and spaces of segments dropped
+ * (after dot segments are resolved). `undefined` when any reading climbs above the root or has a segment of only
+ * dots and spaces.
+ */
+function alternatePaths(input: string): string[] | undefined {
+  const out = new Set<string>();
+  for (let habits = LOOKALIKES; habits <= (LOOKALIKES | PARAMETERS | TRAILING_DOTS); habits++) {
+    const reading = alternatePath(input, habits);
+    if (reading === undefined) return undefined;
+    out.add(reading);
+  }
+  return [...out];
+}
+
+function alternatePath(input: string, habits: number): string | undefined {
+  let path = input;
+  if (habits & LOOKALIKES && NON_ASCII.test(path)) {
+    let mapped = '';
+    for (const ch of path) mapped += LOOKALIKE_SEPARATORS.get(ch) ?? ch;
+    path = mapped;
+  }
+  if (habits & PARAMETERS && path.includes(';')) {
+    path = path
+      .split('/')
+      .map((segment) => {
+        const semicolon = segment.indexOf(';');
+        return semicolon === -1 ? segment : segment.slice(0, semicolon);
+      })
+      .join('/');
+  }
+  if (path.includes('/')) {
+    const resolved = resolvePathSegments(path);
+    if (resolved === undefined) return undefined;
+    path = resolved;
+  }
+  if (habits & TRAILING_DOTS && /[. ](\/|$)/.test(path)) {
+    const segments = path.split('/');
+    const stripped = segments.map((segment) => segment.replace(/[. ]+$/, ''));
+    // A segment of only dots and spaces in this reading (`··` read as `..`, `...`): refused, as in the path itself.
+    if (stripped.some((segment, i) => segment === '' && segments[i] !== '')) return undefined;
+    path = stripped.join('/');
+  }
+  return path;
+}
+
+/** Separators a handler may split a query or fragment on before it reads a part as a path. */
+const QUERY_SEPARATORS = /[/?#&=;]/;
+
+/** Whether a decoded query or fragment holds a `.` or `..` part (look-alike dots and slashes counted as real). */
+function hasDotSegment(decoded: string): boolean {
+  let text = decoded;
+  if (NON_ASCII.test(text)) {
+    let mapped = '';
+    for (const ch of text) mapped += LOOKALIKE_SEPARATORS.get(ch) ?? ch;
+    text = mapped;
+  }
+  if (!text.includes('.')) return false;
+  return text.split(QUERY_SEPARATORS).some((part) => {
+    const trimmed = part.trim();
+    return trimmed === '.' || trimmed === '..';
+  });
 }
 
 /**
