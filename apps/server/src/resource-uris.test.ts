@@ -34,7 +34,9 @@ describe('resources/read: what the ACL authorised is what the handler reads', ()
     const config = loadConfig({ dataDir, port: 0 }, {});
     config.logging.level = 'error';
     // Hundreds of reads from two keys: a budget the default per-principal limit would spend.
-    config.plugins.ratelimit = { rules: [{ name: 'test', key: ['identity'], points: 100_000, duration: 60 }] };
+    config.plugins.ratelimit = {
+      rules: [{ name: 'test', key: ['identity'], points: 100_000, duration: 60 }],
+    };
     server = await ReferenceServer.create({ config, log: (line) => logs.push(line) });
     const url = await server.listen();
     const files = join(dataDir, 'files');

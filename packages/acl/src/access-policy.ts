@@ -542,10 +542,9 @@ export class AccessPolicy {
         this.#allow = allow !== NO_MATCH && this.#allow !== NO_MATCH ? allow : NO_MATCH;
       }
     }
-    const denyOnly =
-      text !== undefined && text.includes('%')
-        ? [...(canonical.denyOnly ?? []), ...readingsResolvedBeforeDecoding(text, canonical.value)]
-        : canonical.denyOnly;
+    const denyOnly = text?.includes('%')
+      ? [...(canonical.denyOnly ?? []), ...readingsResolvedBeforeDecoding(text, canonical.value)]
+      : canonical.denyOnly;
     if (denyOnly !== undefined && denyOnly.length > 0) {
       // Readings without the query or fragment, or run on into them: a deny of one still wins
       // (`file:///private/keys?x` is `file:///private/keys` to a handler that ignores the query); never an allow.
