@@ -21,7 +21,7 @@ import type { RuleMode } from './types.js';
 
 /** Modes of the six rules this scanner implements. */
 export interface ControlScanModes {
-  /** `unicode-tags`: U+E0000–U+E007F (except inside an emoji flag tag sequence). */
+  /** `unicode-tags`: U+E0000–U+E007F (except inside an RGI emoji tag sequence: the flags of England, Scotland, Wales). */
   readonly tags: RuleMode;
   /** `bidi-controls`: U+202A–U+202E embeddings/overrides, U+2066–U+2069 isolates. */
   readonly bidi: RuleMode;
@@ -347,21 +347,39 @@ function astral(scan: Scan, i: number): number {
 }
 
 /**
- * A valid emoji tag sequence (UTS #51 §2.8): U+1F3F4 WAVING BLACK FLAG, 2–7 tag digits / lower-case tag
- * letters, U+E007F CANCEL TAG (e.g. the flag of England, 🏴 + "gbeng" + cancel). Returns its end, or -1.
+ * The tag specs (the tag letters between U+1F3F4 and U+E007F CANCEL TAG) of every RGI emoji tag sequence, i.e.
+ * every emoji tag sequence Unicode recommends for general interchange. Source: emoji-sequences.txt, section
+ * `RGI_Emoji_Tag_Sequence` ("# Total elements: 3"), https://www.unicode.org/Public/emoji/16.0/emoji-sequences.txt
+ * (unchanged since Emoji 5.0; UTS #51 Annex C): England `gbeng`, Scotland `gbsct`, Wales `gbwls`. A test checks the
+ * list against the runtime's `\p{RGI_Emoji_Tag_Sequence}`. Any other tag sequence, however well formed, renders as
+ * a plain black flag and carries invisible text (up to 32 tag characters per UTS #51's limit, more in practice).
+ */
+export const RGI_TAG_SPECS: readonly string[] = ['gbeng', 'gbsct', 'gbwls'];
+/** The same, as the UTF-16 low surrogates of the tag characters (all tags share the high surrogate U+DB40). */
+const RGI_TAG_LOWS: readonly (readonly number[])[] = RGI_TAG_SPECS.map((spec) =>
+  [...spec, '\u{7f}'].map((ch) => 0xdc00 + (ch.charCodeAt(0) & 0x7f)),
+);
+const RGI_TAG_LENGTH = 2 * (5 + 1); // five tag letters and the cancel tag, two code units each
+
+/**
+ * An RGI emoji tag sequence (UTS #51 §2.8, restricted to {@link RGI_TAG_SPECS}): U+1F3F4 WAVING BLACK FLAG
+ * immediately followed by the tag letters of England, Scotland or Wales and U+E007F CANCEL TAG. Returns its end,
+ * or -1 (then every tag character of the sequence is removed one by one and reported as `unicode-tags`).
  */
 function flagTagSequence(scan: Scan, i: number): number {
   const text = scan.text;
   // The flag must be immediately before the tags in the input, not merely the last character kept.
   if (scan.lastKept !== i - 2 || text.codePointAt(scan.lastKept) !== 0x1f3f4) return -1;
-  let j = i;
-  let n = 0;
-  while (n <= 7 && text.charCodeAt(j) === 0xdb40) {
-    const low = text.charCodeAt(j + 1);
-    if (low === 0xdc7f) return n >= 2 ? j + 2 : -1;
-    if (!((low >= 0xdc30 && low <= 0xdc39) || (low >= 0xdc61 && low <= 0xdc7a))) return -1;
-    j += 2;
-    n++;
+  if (i + RGI_TAG_LENGTH > text.length) return -1;
+  for (const lows of RGI_TAG_LOWS) {
+    let k = 0;
+    while (
+      k < lows.length &&
+      text.charCodeAt(i + 2 * k) === 0xdb40 &&
+      text.charCodeAt(i + 2 * k + 1) === lows[k]
+    )
+      k++;
+    if (k === lows.length) return i + RGI_TAG_LENGTH;
   }
   return -1;
 }

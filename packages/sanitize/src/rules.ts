@@ -35,7 +35,7 @@ const CONTROL_INFO: readonly RuleInfo[] = [
     id: CONTROL_RULE_IDS.tags,
     category: 'invisible',
     action: 'remove',
-    title: 'Unicode tag characters U+E0000–U+E007F (outside emoji flag sequences)',
+    title: 'Unicode tag characters U+E0000–U+E007F (outside the RGI flags of England, Scotland and Wales)',
     defaultOutput: 'enforce',
     defaultInput: 'enforce',
   },
