@@ -19,7 +19,7 @@
 import type { FindingCollector } from './findings.js';
 import type { RuleMode } from './types.js';
 
-/** Modes of the six rules this scanner implements. */
+/** Modes of the seven rules this scanner implements. */
 export interface ControlScanModes {
   /** `unicode-tags`: U+E0000–U+E007F (except inside an RGI emoji tag sequence: the flags of England, Scotland, Wales). */
   readonly tags: RuleMode;
@@ -33,6 +33,12 @@ export interface ControlScanModes {
   readonly escapes: RuleMode;
   /** `control-chars`: other C0 controls (except TAB, LF, CR), DEL and C1 controls. */
   readonly controls: RuleMode;
+  /**
+   * `terminal-overwrite`: a carriage return that is not part of CRLF (replaced by LF) and BS U+0008 (removed), which
+   * let a line redraw itself on a terminal. {@link compileRules} always sets it. Absent (a modes object written
+   * before this rule existed), bare CRs are kept and BS counts as `control-chars`, as they did then.
+   */
+  readonly overwrite?: RuleMode;
 }
 
 export const CONTROL_RULE_IDS = {
@@ -42,6 +48,7 @@ export const CONTROL_RULE_IDS = {
   variation: 'variation-selectors',
   escapes: 'terminal-escapes',
   controls: 'control-chars',
+  overwrite: 'terminal-overwrite',
 } as const satisfies Record<keyof ControlScanModes, string>;
 
 type ModeKey = keyof ControlScanModes;
@@ -53,21 +60,21 @@ const CATEGORY: Record<ModeKey, 'invisible' | 'terminal'> = {
   variation: 'invisible',
   escapes: 'terminal',
   controls: 'terminal',
+  overwrite: 'terminal',
 };
 
 // BMP code units that need a decision. (Surrogates are kept out of this class: with them V8 falls back to a slow
 // path on two-byte strings, ~35 MB/s instead of several hundred; they are found with `indexOf` instead.)
 const CANDIDATE_BMP =
   // biome-ignore lint/suspicious/noMisleadingCharacterClass: matches single code units on purpose (joiners and selectors are decided one by one).
-  /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200D\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]/g;
+  /[\x00-\x08\x0B-\x1F\x7F-\x9F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200D\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]/g;
 /** High surrogates of the astral candidates: U+1BCA0 block, U+1D173 block, U+E0000–U+E0FFF (tags, VS17+). */
 const CANDIDATE_HIGH = ['\uD82F', '\uD834', '\uDB40', '\uDB41', '\uDB42', '\uDB43'] as const;
 /** The same set as a table, for "is the code unit at i a candidate" checks. */
 const IS_CANDIDATE = new Uint8Array(65536);
 for (const [from, to] of [
   [0x00, 0x08],
-  [0x0b, 0x0c],
-  [0x0e, 0x1f],
+  [0x0b, 0x1f],
   [0x7f, 0x9f],
   [0x115f, 0x1160],
   [0x17b4, 0x17b5],
@@ -150,15 +157,25 @@ class Scan {
     readonly sink: FindingCollector | undefined,
   ) {}
 
-  /** Records a finding for [start, end) and removes it from the output when enforced. Returns false when off. */
-  hit(key: ModeKey, start: number, end: number, kind?: string): boolean {
+  /**
+   * Records a finding for [start, end) and removes it from the output when enforced (writing `replacement` in its
+   * place when given). Returns false when off.
+   */
+  hit(key: ModeKey, start: number, end: number, kind?: string, replacement?: string): boolean {
     const mode = this.modes[key];
-    if (mode === 'off') return false;
+    if (mode === undefined || mode === 'off') return false;
     const enforced = mode === 'enforce';
     this.sink?.add(CONTROL_RULE_IDS[key], CATEGORY[key], 'remove', enforced, start, end, kind);
     if (enforced) {
       if (start > this.copied) this.out += this.text.slice(this.copied, start);
       this.copied = end;
+      if (replacement !== undefined) {
+        this.out += replacement;
+        // The replacement (LF for a bare CR) is now the left neighbour of what follows. The input character at
+        // `start` stands in for it: every neighbour test of this scanner answers the same for CR as for LF (both are
+        // Cc: no emoji, script letter, variation base or flag), so a second pass decides exactly as this one.
+        this.lastKept = start;
+      }
     } else {
       this.keep(end);
     }
@@ -388,6 +405,17 @@ function flagTagSequence(scan: Scan, i: number): number {
 
 function control(scan: Scan, i: number, c: number): number {
   const text = scan.text;
+  if (c === 0x0d) {
+    // CR LF is a line break; any other CR returns the cursor to the start of the line, so the text after it can
+    // overwrite what came before ("Transfer approved: NO\rTransfer approved: YES"). It becomes a line break.
+    if (scan.modes.overwrite === undefined || text.charCodeAt(i + 1) === 0x0a) return keepAt(scan, i, i + 1);
+    if (!scan.hit('overwrite', i, i + 1, 'cr', '\n')) scan.keep(i + 1);
+    return i + 1;
+  }
+  if (c === 0x08 && scan.modes.overwrite !== undefined) {
+    // Backspace moves the cursor left: a run of them rewrites the characters before it. Removed.
+    return removeOrKeep(scan, 'overwrite', i, i + 1, 'bs');
+  }
   if (c === 0x1b) {
     if (scan.modes.escapes === 'off') return removeOrKeep(scan, 'controls', i, i + 1);
     const n = text.charCodeAt(i + 1);

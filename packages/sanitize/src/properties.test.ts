@@ -135,11 +135,12 @@ describe('sanitizeText properties', () => {
     );
   });
 
-  it('never leaves a tag (outside a flag sequence), bidi control, escape or C0/C1 control behind', () => {
+  it('never leaves a tag (outside an RGI flag), bidi control, escape, bare CR or C0/C1 control behind', () => {
     fc.assert(
       fc.property(text, (input) => {
         const out = sanitizeText(input, rules).text;
         expect(FORBIDDEN.test(out)).toBe(false);
+        expect(/\r(?!\n)/.test(out)).toBe(false); // terminal-overwrite: no bare CR
         expect(TAG.test(out.replace(FLAG_SEQUENCE, ''))).toBe(false);
       }),
       { numRuns: 1000 },
