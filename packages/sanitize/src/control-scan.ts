@@ -124,9 +124,32 @@ class CandidateFinder {
 const EMOJI = /\p{Emoji}/uy;
 const EXT_PICT = /\p{Extended_Pictographic}/uy;
 const EMOJI_MODIFIER = /\p{Emoji_Modifier}/uy;
-/** Scripts in which ZWJ/ZWNJ are part of correct spelling (Unicode §23.2, cursive joining and Indic conjuncts). */
-const JOINING_SCRIPT =
-  /[\p{sc=Arabic}\p{sc=Syriac}\p{sc=Nko}\p{sc=Mandaic}\p{sc=Mongolian}\p{sc=Thaana}\p{sc=Devanagari}\p{sc=Bengali}\p{sc=Gurmukhi}\p{sc=Gujarati}\p{sc=Oriya}\p{sc=Tamil}\p{sc=Telugu}\p{sc=Kannada}\p{sc=Malayalam}\p{sc=Sinhala}\p{sc=Myanmar}\p{sc=Khmer}\p{sc=Tibetan}\p{sc=Balinese}\p{sc=Javanese}]/uy;
+/**
+ * Cursive-joining scripts, in which ZWNJ/ZWJ between two letters select joining forms (Unicode §23.2; UAX #31 R1a
+ * A1). Brahmic scripts are not here: their joiners are legitimate next to a virama only (see {@link VIRAMA}).
+ */
+const JOINING_SCRIPT = /[\p{sc=Arabic}\p{sc=Syriac}\p{sc=Nko}\p{sc=Mandaic}\p{sc=Mongolian}\p{sc=Thaana}]/uy;
+const LETTER = /\p{L}/uy;
+/**
+ * Every character with Canonical_Combining_Class=9 (Virama): the viramas, halants, pullis, al-lakuna, chandrakkala,
+ * coeng, asat, pangkon, adeg-adeg, … of Devanagari, Bengali, Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada,
+ * Malayalam (incl. the vertical-bar and circular viramas), Sinhala, Thai, Lao, Tibetan, Myanmar, Tagalog, Hanunoo,
+ * Khmer, Tai Tham, Balinese, Sundanese, Batak, Tifinagh, Syloti Nagri, Saurashtra, Rejang, Javanese, Meetei Mayek,
+ * Kharoshthi, Brahmi, Kaithi, Chakma, Sharada, Khojki, Khudawadi, Grantha, Tulu-Tigalari, Newa, Tirhuta, Siddham,
+ * Modi, Takri, Ahom, Dogra, Dives Akuru, Nandinagari, Zanabazar Square, Soyombo, Bhaiksuki, Masaram Gondi, Gunjala
+ * Gondi, Kawi and Gurung Khema. Source: the Unicode Character Database, DerivedCombiningClass.txt, section
+ * `Canonical_Combining_Class=Virama` (https://www.unicode.org/Public/16.0.0/ucd/extracted/DerivedCombiningClass.txt;
+ * 69 code points, unchanged in 17.0). JavaScript has no `\p{ccc=…}`; a test derives the same set from the runtime's
+ * own normalization data (NFD reorders marks by combining class) and compares.
+ */
+export const VIRAMA: ReadonlySet<number> = new Set([
+  0x094d, 0x09cd, 0x0a4d, 0x0acd, 0x0b4d, 0x0bcd, 0x0c4d, 0x0ccd, 0x0d3b, 0x0d3c, 0x0d4d, 0x0dca, 0x0e3a,
+  0x0eba, 0x0f84, 0x1039, 0x103a, 0x1714, 0x1715, 0x1734, 0x17d2, 0x1a60, 0x1b44, 0x1baa, 0x1bab, 0x1bf2,
+  0x1bf3, 0x2d7f, 0xa806, 0xa82c, 0xa8c4, 0xa953, 0xa9c0, 0xaaf6, 0xabed, 0x10a3f, 0x11046, 0x11070, 0x1107f,
+  0x110b9, 0x11133, 0x11134, 0x111c0, 0x11235, 0x112ea, 0x1134d, 0x113ce, 0x113cf, 0x113d0, 0x11442, 0x114c2,
+  0x115bf, 0x1163f, 0x116b6, 0x1172b, 0x11839, 0x1193d, 0x1193e, 0x119e0, 0x11a34, 0x11a47, 0x11a99, 0x11c3f,
+  0x11d44, 0x11d45, 0x11d97, 0x11f41, 0x11f42, 0x1612f,
+]);
 /** Bases of standardized variation sequences with VS1–VS14 (StandardizedVariants.txt: math, CJK, Myanmar, …). */
 const SVS_BASE =
   /[0\p{Sm}\p{So}\p{sc=Han}\p{sc=Myanmar}\p{sc=Phags_Pa}\p{sc=Egyptian_Hieroglyphs}\p{sc=Manichaean}\p{sc=Mongolian}]/uy;
@@ -302,12 +325,57 @@ function removeOrKeep(scan: Scan, key: ModeKey, start: number, end: number, kind
   return end;
 }
 
+/** True when the code point at `index` has Canonical_Combining_Class=Virama. */
+function isViramaAt(text: string, index: number): boolean {
+  const c = text.codePointAt(index);
+  return c !== undefined && VIRAMA.has(c);
+}
+
+/**
+ * True when the code point at `letter` is a letter in the same 128-code-point block as the virama at `virama`: the
+ * Brahmic blocks are 128-aligned (Devanagari U+0900–U+097F, Bengali U+0980–U+09FF, …, Sinhala U+0D80–U+0DFF), so a
+ * Bengali RA before a Bengali virama qualifies and a Latin letter before it does not.
+ */
+function sameBlockLetter(text: string, letter: number, virama: number): boolean {
+  const l = text.codePointAt(letter) ?? 0;
+  const v = text.codePointAt(virama) ?? 0;
+  return l >>> 7 === v >>> 7 && testAt(LETTER, text, letter);
+}
+
+/**
+ * True when the character at `k` is one this pass never removes (so a second pass sees the same right neighbour):
+ * the end of the text, a non-candidate, or the CR of a CRLF.
+ */
+function isStableAt(text: string, k: number): boolean {
+  if (k >= text.length) return true;
+  const c = text.charCodeAt(k);
+  return IS_CANDIDATE[c] !== 1 || (c === 0x0d && text.charCodeAt(k + 1) === 0x0a);
+}
+
+/**
+ * ZWJ / ZWNJ. Kept where Unicode gives them a meaning, removed (and reported) everywhere else:
+ *
+ * - **after a virama** (Canonical_Combining_Class=9), ZWJ or ZWNJ: half forms and explicit viramas (Devanagari क्‍ष,
+ *   क्‌ष), chillus (Malayalam ന്‍, also at the end of a word or text), Sinhala rakaaranshaya and yansaya (ශ්‍රී),
+ *   Myanmar kinzi, … (Unicode §12.1–12.2 and §13.2; UAX #31 R1a A2 and B, which allow them in identifiers too).
+ *   The right neighbour only has to be stable (never removed by this pass), so a chillu before a space, a line
+ *   break or the end of the text stays;
+ * - **ZWJ between a letter and a virama of the same block**: Bengali ya-phalaa after RA (র‍্য), Sinhala touching letters (ක‍්ව), the
+ *   non-repha RA of Kannada and Telugu (Unicode §12.2, §13.2);
+ * - ZWNJ/ZWJ **between two letters of a cursive-joining script** (Persian می‌خواهم; UAX #31 R1a A1);
+ * - ZWJ **inside an emoji ZWJ sequence** (UTS #51 ED-16).
+ *
+ * Between Latin (or any other) letters, doubled, at the edges, or after a removed character, they carry nothing a
+ * reader sees, and runs of them spell binary messages: removed. After a virama a run collapses to its last joiner.
+ */
 function joiner(scan: Scan, i: number, zwj: boolean): number {
   const text = scan.text;
   const prev = scan.lastKept;
   const next = i + 1;
-  if (prev !== -1 && next < text.length) {
-    if (IS_CANDIDATE[text.charCodeAt(next)] !== 1) {
+  if (prev !== -1) {
+    if (isViramaAt(text, prev) && isStableAt(text, next)) return keepAt(scan, i, next);
+    if (next < text.length && IS_CANDIDATE[text.charCodeAt(next)] !== 1) {
+      if (zwj && isViramaAt(text, next) && sameBlockLetter(text, prev, next)) return keepAt(scan, i, next);
       if (testAt(JOINING_SCRIPT, text, prev) && testAt(JOINING_SCRIPT, text, next))
         return keepAt(scan, i, next);
       if (
