@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ControlScanModes, scanControls } from './control-scan.js';
+import { type ControlScanModes, RGI_TAG_SPECS, scanControls } from './control-scan.js';
 import { sanitizeText } from './engine.js';
 import { FindingCollector } from './findings.js';
 import { compileRules } from './rules.js';
+import { sharedCorpusFile } from './test-helpers.js';
 
 const ENFORCE: ControlScanModes = {
   tags: 'enforce',
@@ -38,7 +39,7 @@ const tags = (s: string) =>
 const vsBytes = (bytes: number[]) =>
   bytes.map((b) => String.fromCodePoint(b < 16 ? 0xfe00 + b : 0xe0100 + b - 16)).join('');
 
-const corpusPath = fileURLToPath(new URL('../../../../shared/corpus/benign/text.txt', import.meta.url));
+const corpusPath = sharedCorpusFile('benign/text.txt');
 
 describe('benign corpus', () => {
   const lines = readFileSync(corpusPath, 'utf8').split('\n');
@@ -88,6 +89,109 @@ describe('unicode-tags', () => {
   });
   it('removes the language tag U+E0001', () => {
     expect(scan('a\u{E0001}b').out).toBe('ab');
+  });
+});
+
+describe('unicode-tags: only RGI emoji tag sequences survive', () => {
+  const BLACK_FLAG = '\u{1F3F4}';
+  const CANCEL = '\u{E007F}';
+  const RGI = ['gbeng', 'gbsct', 'gbwls'].map((spec) => `${BLACK_FLAG}${tags(spec)}${CANCEL}`);
+  /** Any tag character but CANCEL TAG: letters, digits, upper case, punctuation, space, U+E0000/E0001. */
+  const tagChar = fc.integer({ min: 0xe0000, max: 0xe007e }).map((cp) => String.fromCodePoint(cp));
+  const tagRun = fc.array(tagChar, { minLength: 1, maxLength: 40 }).map((a) => a.join(''));
+  /** Tag letters/digits only: what a "well-formed" flag tag spec is made of. */
+  const specRun = fc
+    .stringMatching(/^[a-z0-9]{1,12}$/)
+    .filter((spec) => !RGI_TAG_SPECS.includes(spec))
+    .map(tags);
+  const base = fc.constantFrom(
+    BLACK_FLAG,
+    '\u{1F3F3}',
+    '😀',
+    '👍🏽',
+    '#',
+    'a',
+    ' ',
+    '',
+    '\u{1F3F4}\uFE0F',
+    '🏴'.repeat(2),
+  );
+  const context = fc.constantFrom('', 'Weather: sunny. ', 'x', '\n', '🏴');
+
+  it('keeps the three RGI flags byte for byte, with no finding, and the list matches \\p{RGI_Emoji_Tag_Sequence}', () => {
+    // The v flag is ES2024 (Node 20+); built at run time because the package targets an older ECMAScript.
+    const flags = 'v';
+    const rgi = new RegExp('^\\p{RGI_Emoji_Tag_Sequence}$', flags);
+    expect(RGI_TAG_SPECS).toHaveLength(3);
+    for (const flag of RGI) {
+      expect(rgi.test(flag)).toBe(true);
+      const text = `Flags: ${flag}, ${flag}${flag} end`;
+      const sink = new FindingCollector();
+      const out = scanControls(text, ENFORCE, sink);
+      expect(Buffer.from(out).equals(Buffer.from(text))).toBe(true);
+      expect(sink.counts()).toEqual([]);
+      expect(sanitizeText(text).counts).toEqual([]);
+    }
+    expect(scan(RGI.join('')).out).toBe(RGI.join(''));
+  });
+
+  it('strips every other tag sequence after any base, with or without cancel tag, and reports each character', () => {
+    fc.assert(
+      fc.property(
+        context,
+        base,
+        fc.oneof(tagRun, specRun),
+        fc.boolean(),
+        context,
+        (pre, b, run, cancel, post) => {
+          const hidden = `${run}${cancel ? CANCEL : ''}`;
+          const text = `${pre}${b}${hidden}${post}`;
+          const r = scan(text);
+          expect(r.out).toBe(`${pre}${b}${post}`);
+          expect(r.counts['unicode-tags']).toBe([...hidden].length);
+          expect(/[\u{E0000}-\u{E007F}]/u.test(r.out)).toBe(false);
+          // The plugin-level result says so too.
+          const result = sanitizeText(text);
+          expect(result.text).toBe(`${pre}${b}${post}`);
+          expect(result.counts.find((c) => c.rule === 'unicode-tags')?.count).toBe([...hidden].length);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('strips near misses of the RGI flags: one letter changed, added or dropped, upper case, no cancel tag', () => {
+    const variants: string[] = [];
+    for (const spec of RGI_TAG_SPECS) {
+      variants.push(`${BLACK_FLAG}${tags(spec)}`); // no cancel tag
+      variants.push(`${BLACK_FLAG}${tags(spec.toUpperCase())}${CANCEL}`);
+      variants.push(`${BLACK_FLAG}${tags(spec)}${tags('x')}${CANCEL}`);
+      variants.push(`${BLACK_FLAG}${tags(spec.slice(0, -1))}${CANCEL}`);
+      variants.push(`${BLACK_FLAG}${tags(spec)}${CANCEL}`.replace(CANCEL, `${CANCEL}${CANCEL}`).slice(2)); // flag dropped
+      variants.push(`\u{1F3F3}${tags(spec)}${CANCEL}`); // white flag
+      variants.push(`${BLACK_FLAG}\uFE0F${tags(spec)}${CANCEL}`); // not immediately after the flag
+      for (let k = 0; k < spec.length; k++) {
+        const changed = `${spec.slice(0, k)}${spec[k] === 'z' ? 'a' : 'z'}${spec.slice(k + 1)}`;
+        variants.push(`${BLACK_FLAG}${tags(changed)}${CANCEL}`);
+      }
+    }
+    for (const v of ['usca', 'ustx', 'gbnir', 'frbre', 'esct', 'ignoreall'])
+      variants.push(`${BLACK_FLAG}${tags(v)}${CANCEL}`);
+    for (const v of variants) {
+      const r = scan(`a${v}b`);
+      expect(/[\u{E0000}-\u{E007F}]/u.test(r.out), v).toBe(false);
+      expect(r.counts['unicode-tags'], v).toBeGreaterThan(0);
+    }
+    // A valid flag followed by more tags keeps the flag and strips the rest.
+    const england = RGI[0] as string;
+    expect(scan(`${england}${tags('hi')}${CANCEL}`).out).toBe(england);
+  });
+
+  it('reports in audit mode and keeps the text', () => {
+    const text = `${BLACK_FLAG}${tags('usca')}${CANCEL}`;
+    const r = scan(text, AUDIT);
+    expect(r.out).toBe(text);
+    expect(r.counts['unicode-tags']).toBe(5);
   });
 });
 

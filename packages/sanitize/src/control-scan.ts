@@ -19,9 +19,9 @@
 import type { FindingCollector } from './findings.js';
 import type { RuleMode } from './types.js';
 
-/** Modes of the six rules this scanner implements. */
+/** Modes of the seven rules this scanner implements. */
 export interface ControlScanModes {
-  /** `unicode-tags`: U+E0000–U+E007F (except inside an emoji flag tag sequence). */
+  /** `unicode-tags`: U+E0000–U+E007F (except inside an RGI emoji tag sequence: the flags of England, Scotland, Wales). */
   readonly tags: RuleMode;
   /** `bidi-controls`: U+202A–U+202E embeddings/overrides, U+2066–U+2069 isolates. */
   readonly bidi: RuleMode;
@@ -33,6 +33,12 @@ export interface ControlScanModes {
   readonly escapes: RuleMode;
   /** `control-chars`: other C0 controls (except TAB, LF, CR), DEL and C1 controls. */
   readonly controls: RuleMode;
+  /**
+   * `terminal-overwrite`: a carriage return that is not part of CRLF (replaced by LF) and BS U+0008 (removed), which
+   * let a line redraw itself on a terminal. {@link compileRules} always sets it. Absent (a modes object written
+   * before this rule existed), bare CRs are kept and BS counts as `control-chars`, as they did then.
+   */
+  readonly overwrite?: RuleMode;
 }
 
 export const CONTROL_RULE_IDS = {
@@ -42,6 +48,7 @@ export const CONTROL_RULE_IDS = {
   variation: 'variation-selectors',
   escapes: 'terminal-escapes',
   controls: 'control-chars',
+  overwrite: 'terminal-overwrite',
 } as const satisfies Record<keyof ControlScanModes, string>;
 
 type ModeKey = keyof ControlScanModes;
@@ -53,21 +60,21 @@ const CATEGORY: Record<ModeKey, 'invisible' | 'terminal'> = {
   variation: 'invisible',
   escapes: 'terminal',
   controls: 'terminal',
+  overwrite: 'terminal',
 };
 
 // BMP code units that need a decision. (Surrogates are kept out of this class: with them V8 falls back to a slow
 // path on two-byte strings, ~35 MB/s instead of several hundred; they are found with `indexOf` instead.)
 const CANDIDATE_BMP =
   // biome-ignore lint/suspicious/noMisleadingCharacterClass: matches single code units on purpose (joiners and selectors are decided one by one).
-  /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200D\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]/g;
+  /[\x00-\x08\x0B-\x1F\x7F-\x9F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200D\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]/g;
 /** High surrogates of the astral candidates: U+1BCA0 block, U+1D173 block, U+E0000–U+E0FFF (tags, VS17+). */
 const CANDIDATE_HIGH = ['\uD82F', '\uD834', '\uDB40', '\uDB41', '\uDB42', '\uDB43'] as const;
 /** The same set as a table, for "is the code unit at i a candidate" checks. */
 const IS_CANDIDATE = new Uint8Array(65536);
 for (const [from, to] of [
   [0x00, 0x08],
-  [0x0b, 0x0c],
-  [0x0e, 0x1f],
+  [0x0b, 0x1f],
   [0x7f, 0x9f],
   [0x115f, 0x1160],
   [0x17b4, 0x17b5],
@@ -117,9 +124,32 @@ class CandidateFinder {
 const EMOJI = /\p{Emoji}/uy;
 const EXT_PICT = /\p{Extended_Pictographic}/uy;
 const EMOJI_MODIFIER = /\p{Emoji_Modifier}/uy;
-/** Scripts in which ZWJ/ZWNJ are part of correct spelling (Unicode §23.2, cursive joining and Indic conjuncts). */
-const JOINING_SCRIPT =
-  /[\p{sc=Arabic}\p{sc=Syriac}\p{sc=Nko}\p{sc=Mandaic}\p{sc=Mongolian}\p{sc=Thaana}\p{sc=Devanagari}\p{sc=Bengali}\p{sc=Gurmukhi}\p{sc=Gujarati}\p{sc=Oriya}\p{sc=Tamil}\p{sc=Telugu}\p{sc=Kannada}\p{sc=Malayalam}\p{sc=Sinhala}\p{sc=Myanmar}\p{sc=Khmer}\p{sc=Tibetan}\p{sc=Balinese}\p{sc=Javanese}]/uy;
+/**
+ * Cursive-joining scripts, in which ZWNJ/ZWJ between two letters select joining forms (Unicode §23.2; UAX #31 R1a
+ * A1). Brahmic scripts are not here: their joiners are legitimate next to a virama only (see {@link VIRAMA}).
+ */
+const JOINING_SCRIPT = /[\p{sc=Arabic}\p{sc=Syriac}\p{sc=Nko}\p{sc=Mandaic}\p{sc=Mongolian}\p{sc=Thaana}]/uy;
+const LETTER = /\p{L}/uy;
+/**
+ * Every character with Canonical_Combining_Class=9 (Virama): the viramas, halants, pullis, al-lakuna, chandrakkala,
+ * coeng, asat, pangkon, adeg-adeg, … of Devanagari, Bengali, Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada,
+ * Malayalam (incl. the vertical-bar and circular viramas), Sinhala, Thai, Lao, Tibetan, Myanmar, Tagalog, Hanunoo,
+ * Khmer, Tai Tham, Balinese, Sundanese, Batak, Tifinagh, Syloti Nagri, Saurashtra, Rejang, Javanese, Meetei Mayek,
+ * Kharoshthi, Brahmi, Kaithi, Chakma, Sharada, Khojki, Khudawadi, Grantha, Tulu-Tigalari, Newa, Tirhuta, Siddham,
+ * Modi, Takri, Ahom, Dogra, Dives Akuru, Nandinagari, Zanabazar Square, Soyombo, Bhaiksuki, Masaram Gondi, Gunjala
+ * Gondi, Kawi and Gurung Khema. Source: the Unicode Character Database, DerivedCombiningClass.txt, section
+ * `Canonical_Combining_Class=Virama` (https://www.unicode.org/Public/16.0.0/ucd/extracted/DerivedCombiningClass.txt;
+ * 69 code points, unchanged in 17.0). JavaScript has no `\p{ccc=…}`; a test derives the same set from the runtime's
+ * own normalization data (NFD reorders marks by combining class) and compares.
+ */
+export const VIRAMA: ReadonlySet<number> = new Set([
+  0x094d, 0x09cd, 0x0a4d, 0x0acd, 0x0b4d, 0x0bcd, 0x0c4d, 0x0ccd, 0x0d3b, 0x0d3c, 0x0d4d, 0x0dca, 0x0e3a,
+  0x0eba, 0x0f84, 0x1039, 0x103a, 0x1714, 0x1715, 0x1734, 0x17d2, 0x1a60, 0x1b44, 0x1baa, 0x1bab, 0x1bf2,
+  0x1bf3, 0x2d7f, 0xa806, 0xa82c, 0xa8c4, 0xa953, 0xa9c0, 0xaaf6, 0xabed, 0x10a3f, 0x11046, 0x11070, 0x1107f,
+  0x110b9, 0x11133, 0x11134, 0x111c0, 0x11235, 0x112ea, 0x1134d, 0x113ce, 0x113cf, 0x113d0, 0x11442, 0x114c2,
+  0x115bf, 0x1163f, 0x116b6, 0x1172b, 0x11839, 0x1193d, 0x1193e, 0x119e0, 0x11a34, 0x11a47, 0x11a99, 0x11c3f,
+  0x11d44, 0x11d45, 0x11d97, 0x11f41, 0x11f42, 0x1612f,
+]);
 /** Bases of standardized variation sequences with VS1–VS14 (StandardizedVariants.txt: math, CJK, Myanmar, …). */
 const SVS_BASE =
   /[0\p{Sm}\p{So}\p{sc=Han}\p{sc=Myanmar}\p{sc=Phags_Pa}\p{sc=Egyptian_Hieroglyphs}\p{sc=Manichaean}\p{sc=Mongolian}]/uy;
@@ -150,15 +180,25 @@ class Scan {
     readonly sink: FindingCollector | undefined,
   ) {}
 
-  /** Records a finding for [start, end) and removes it from the output when enforced. Returns false when off. */
-  hit(key: ModeKey, start: number, end: number, kind?: string): boolean {
+  /**
+   * Records a finding for [start, end) and removes it from the output when enforced (writing `replacement` in its
+   * place when given). Returns false when off.
+   */
+  hit(key: ModeKey, start: number, end: number, kind?: string, replacement?: string): boolean {
     const mode = this.modes[key];
-    if (mode === 'off') return false;
+    if (mode === undefined || mode === 'off') return false;
     const enforced = mode === 'enforce';
     this.sink?.add(CONTROL_RULE_IDS[key], CATEGORY[key], 'remove', enforced, start, end, kind);
     if (enforced) {
       if (start > this.copied) this.out += this.text.slice(this.copied, start);
       this.copied = end;
+      if (replacement !== undefined) {
+        this.out += replacement;
+        // The replacement (LF for a bare CR) is now the left neighbour of what follows. The input character at
+        // `start` stands in for it: every neighbour test of this scanner answers the same for CR as for LF (both are
+        // Cc: no emoji, script letter, variation base or flag), so a second pass decides exactly as this one.
+        this.lastKept = start;
+      }
     } else {
       this.keep(end);
     }
@@ -285,12 +325,57 @@ function removeOrKeep(scan: Scan, key: ModeKey, start: number, end: number, kind
   return end;
 }
 
+/** True when the code point at `index` has Canonical_Combining_Class=Virama. */
+function isViramaAt(text: string, index: number): boolean {
+  const c = text.codePointAt(index);
+  return c !== undefined && VIRAMA.has(c);
+}
+
+/**
+ * True when the code point at `letter` is a letter in the same 128-code-point block as the virama at `virama`: the
+ * Brahmic blocks are 128-aligned (Devanagari U+0900–U+097F, Bengali U+0980–U+09FF, …, Sinhala U+0D80–U+0DFF), so a
+ * Bengali RA before a Bengali virama qualifies and a Latin letter before it does not.
+ */
+function sameBlockLetter(text: string, letter: number, virama: number): boolean {
+  const l = text.codePointAt(letter) ?? 0;
+  const v = text.codePointAt(virama) ?? 0;
+  return l >>> 7 === v >>> 7 && testAt(LETTER, text, letter);
+}
+
+/**
+ * True when the character at `k` is one this pass never removes (so a second pass sees the same right neighbour):
+ * the end of the text, a non-candidate, or the CR of a CRLF.
+ */
+function isStableAt(text: string, k: number): boolean {
+  if (k >= text.length) return true;
+  const c = text.charCodeAt(k);
+  return IS_CANDIDATE[c] !== 1 || (c === 0x0d && text.charCodeAt(k + 1) === 0x0a);
+}
+
+/**
+ * ZWJ / ZWNJ. Kept where Unicode gives them a meaning, removed (and reported) everywhere else:
+ *
+ * - **after a virama** (Canonical_Combining_Class=9), ZWJ or ZWNJ: half forms and explicit viramas (Devanagari क्‍ष,
+ *   क्‌ष), chillus (Malayalam ന്‍, also at the end of a word or text), Sinhala rakaaranshaya and yansaya (ශ්‍රී),
+ *   Myanmar kinzi, … (Unicode §12.1–12.2 and §13.2; UAX #31 R1a A2 and B, which allow them in identifiers too).
+ *   The right neighbour only has to be stable (never removed by this pass), so a chillu before a space, a line
+ *   break or the end of the text stays;
+ * - **ZWJ between a letter and a virama of the same block**: Bengali ya-phalaa after RA (র‍্য), Sinhala touching letters (ක‍්ව), the
+ *   non-repha RA of Kannada and Telugu (Unicode §12.2, §13.2);
+ * - ZWNJ/ZWJ **between two letters of a cursive-joining script** (Persian می‌خواهم; UAX #31 R1a A1);
+ * - ZWJ **inside an emoji ZWJ sequence** (UTS #51 ED-16).
+ *
+ * Between Latin (or any other) letters, doubled, at the edges, or after a removed character, they carry nothing a
+ * reader sees, and runs of them spell binary messages: removed. After a virama a run collapses to its last joiner.
+ */
 function joiner(scan: Scan, i: number, zwj: boolean): number {
   const text = scan.text;
   const prev = scan.lastKept;
   const next = i + 1;
-  if (prev !== -1 && next < text.length) {
-    if (IS_CANDIDATE[text.charCodeAt(next)] !== 1) {
+  if (prev !== -1) {
+    if (isViramaAt(text, prev) && isStableAt(text, next)) return keepAt(scan, i, next);
+    if (next < text.length && IS_CANDIDATE[text.charCodeAt(next)] !== 1) {
+      if (zwj && isViramaAt(text, next) && sameBlockLetter(text, prev, next)) return keepAt(scan, i, next);
       if (testAt(JOINING_SCRIPT, text, prev) && testAt(JOINING_SCRIPT, text, next))
         return keepAt(scan, i, next);
       if (
@@ -347,21 +432,39 @@ function astral(scan: Scan, i: number): number {
 }
 
 /**
- * A valid emoji tag sequence (UTS #51 §2.8): U+1F3F4 WAVING BLACK FLAG, 2–7 tag digits / lower-case tag
- * letters, U+E007F CANCEL TAG (e.g. the flag of England, 🏴 + "gbeng" + cancel). Returns its end, or -1.
+ * The tag specs (the tag letters between U+1F3F4 and U+E007F CANCEL TAG) of every RGI emoji tag sequence, i.e.
+ * every emoji tag sequence Unicode recommends for general interchange. Source: emoji-sequences.txt, section
+ * `RGI_Emoji_Tag_Sequence` ("# Total elements: 3"), https://www.unicode.org/Public/emoji/16.0/emoji-sequences.txt
+ * (unchanged since Emoji 5.0; UTS #51 Annex C): England `gbeng`, Scotland `gbsct`, Wales `gbwls`. A test checks the
+ * list against the runtime's `\p{RGI_Emoji_Tag_Sequence}`. Any other tag sequence, however well formed, renders as
+ * a plain black flag and carries invisible text (up to 32 tag characters per UTS #51's limit, more in practice).
+ */
+export const RGI_TAG_SPECS: readonly string[] = ['gbeng', 'gbsct', 'gbwls'];
+/** The same, as the UTF-16 low surrogates of the tag characters (all tags share the high surrogate U+DB40). */
+const RGI_TAG_LOWS: readonly (readonly number[])[] = RGI_TAG_SPECS.map((spec) =>
+  [...spec, '\u{7f}'].map((ch) => 0xdc00 + (ch.charCodeAt(0) & 0x7f)),
+);
+const RGI_TAG_LENGTH = 2 * (5 + 1); // five tag letters and the cancel tag, two code units each
+
+/**
+ * An RGI emoji tag sequence (UTS #51 §2.8, restricted to {@link RGI_TAG_SPECS}): U+1F3F4 WAVING BLACK FLAG
+ * immediately followed by the tag letters of England, Scotland or Wales and U+E007F CANCEL TAG. Returns its end,
+ * or -1 (then every tag character of the sequence is removed one by one and reported as `unicode-tags`).
  */
 function flagTagSequence(scan: Scan, i: number): number {
   const text = scan.text;
   // The flag must be immediately before the tags in the input, not merely the last character kept.
   if (scan.lastKept !== i - 2 || text.codePointAt(scan.lastKept) !== 0x1f3f4) return -1;
-  let j = i;
-  let n = 0;
-  while (n <= 7 && text.charCodeAt(j) === 0xdb40) {
-    const low = text.charCodeAt(j + 1);
-    if (low === 0xdc7f) return n >= 2 ? j + 2 : -1;
-    if (!((low >= 0xdc30 && low <= 0xdc39) || (low >= 0xdc61 && low <= 0xdc7a))) return -1;
-    j += 2;
-    n++;
+  if (i + RGI_TAG_LENGTH > text.length) return -1;
+  for (const lows of RGI_TAG_LOWS) {
+    let k = 0;
+    while (
+      k < lows.length &&
+      text.charCodeAt(i + 2 * k) === 0xdb40 &&
+      text.charCodeAt(i + 2 * k + 1) === lows[k]
+    )
+      k++;
+    if (k === lows.length) return i + RGI_TAG_LENGTH;
   }
   return -1;
 }
@@ -370,6 +473,17 @@ function flagTagSequence(scan: Scan, i: number): number {
 
 function control(scan: Scan, i: number, c: number): number {
   const text = scan.text;
+  if (c === 0x0d) {
+    // CR LF is a line break; any other CR returns the cursor to the start of the line, so the text after it can
+    // overwrite what came before ("Transfer approved: NO\rTransfer approved: YES"). It becomes a line break.
+    if (scan.modes.overwrite === undefined || text.charCodeAt(i + 1) === 0x0a) return keepAt(scan, i, i + 1);
+    if (!scan.hit('overwrite', i, i + 1, 'cr', '\n')) scan.keep(i + 1);
+    return i + 1;
+  }
+  if (c === 0x08 && scan.modes.overwrite !== undefined) {
+    // Backspace moves the cursor left: a run of them rewrites the characters before it. Removed.
+    return removeOrKeep(scan, 'overwrite', i, i + 1, 'bs');
+  }
   if (c === 0x1b) {
     if (scan.modes.escapes === 'off') return removeOrKeep(scan, 'controls', i, i + 1);
     const n = text.charCodeAt(i + 1);

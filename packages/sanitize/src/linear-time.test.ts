@@ -102,6 +102,7 @@ describe('linear time', () => {
       variation: 'enforce',
       escapes: 'enforce',
       controls: 'enforce',
+      overwrite: 'enforce',
     };
     const inputs = [
       fill('\x1b]'),
@@ -118,6 +119,11 @@ describe('linear time', () => {
       fill('a\uFE0F'),
       fill('葛\u{E0100}'),
       fill('\u0627\u200C'),
+      fill('\r'),
+      fill('\b\r'),
+      fill('\u094D\u200D'),
+      fill('\u09B0\u200D\u09CD'),
+      fill('\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}'),
     ];
     for (const input of inputs) expect(typeof scanControls(input, modes)).toBe('string');
   });

@@ -27,6 +27,8 @@ const targetOptions = z.strictObject({
   output: rulesConfig.optional(),
   /** The result is rendered into HTML: enforce `html-escape` on it. */
   html: z.boolean().optional(),
+  /** The result is raw terminal output: keep bare CR and BS (`terminal-overwrite` off). */
+  keepOverwrites: z.boolean().optional(),
 });
 
 /** The options schema (zod 4), for hosts that embed it in their own configuration. */
@@ -50,6 +52,16 @@ export interface SanitizeTargetOptions {
   output?: RulesConfig;
   /** The result is rendered into HTML: enforce `html-escape` on its text. @default false */
   html?: boolean;
+  /**
+   * The result is meant to be raw terminal output (progress bars, captured sessions): keep carriage returns outside
+   * CRLF and backspaces in it, i.e. turn `terminal-overwrite` off for this target's results. Escape sequences and
+   * every other rule still apply.
+   *
+   * **Security:** a bare CR or a run of BS lets a later part of a line overwrite an earlier one on a terminal
+   * ("approved: NO\rapproved: YES"); enable this only for tools whose output is displayed raw on purpose.
+   * @default false
+   */
+  keepOverwrites?: boolean;
 }
 
 /** Options of {@link sanitize}. */
@@ -138,12 +150,17 @@ function compileOptions(raw: SanitizeOptions): Compiled {
     targets.set(type, table);
     for (const [key, target] of Object.entries(entries ?? {})) {
       const html: RulesConfig | undefined = target.html ? { 'html-escape': 'enforce' } : undefined;
+      const raw: RulesConfig | undefined = target.keepOverwrites
+        ? { 'terminal-overwrite': 'off' }
+        : undefined;
       const targetInput = 'input' in target ? (target.input as RulesConfig | undefined) : undefined;
       const entry: TargetEntry = {
         key,
         prefix: key.endsWith('*') ? key.slice(0, -1) : undefined,
         input: wrap(`${type}s.${key}.input`, () => layer('input', options.input, targetInput)),
-        output: wrap(`${type}s.${key}.output`, () => layer('output', options.output, target.output, html)),
+        output: wrap(`${type}s.${key}.output`, () =>
+          layer('output', options.output, target.output, html, raw),
+        ),
       };
       if (entry.prefix === undefined) table.exact.set(key, entry);
       else table.patterns.push(entry);

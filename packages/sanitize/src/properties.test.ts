@@ -100,8 +100,9 @@ const text = fc.oneof(
 );
 
 const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u202A-\u202E\u2066-\u2069]/;
-/** A valid emoji flag tag sequence is the only place tag characters may remain. */
-const FLAG_SEQUENCE = /\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{2,7}\u{E007F}/gu;
+/** An RGI emoji tag sequence (England, Scotland, Wales) is the only place tag characters may remain. */
+const FLAG_SEQUENCE =
+  /\u{1F3F4}(?:\u{E0067}\u{E0062}(?:\u{E0065}\u{E006E}\u{E0067}|\u{E0073}\u{E0063}\u{E0074}|\u{E0077}\u{E006C}\u{E0073}))\u{E007F}/gu;
 const TAG = /[\u{E0000}-\u{E007F}]/u;
 const MARKER = /\[REDACTED:[a-z0-9-]{1,40}\]/g;
 
@@ -134,11 +135,12 @@ describe('sanitizeText properties', () => {
     );
   });
 
-  it('never leaves a tag (outside a flag sequence), bidi control, escape or C0/C1 control behind', () => {
+  it('never leaves a tag (outside an RGI flag), bidi control, escape, bare CR or C0/C1 control behind', () => {
     fc.assert(
       fc.property(text, (input) => {
         const out = sanitizeText(input, rules).text;
         expect(FORBIDDEN.test(out)).toBe(false);
+        expect(/\r(?!\n)/.test(out)).toBe(false); // terminal-overwrite: no bare CR
         expect(TAG.test(out.replace(FLAG_SEQUENCE, ''))).toBe(false);
       }),
       { numRuns: 1000 },

@@ -35,7 +35,7 @@ const CONTROL_INFO: readonly RuleInfo[] = [
     id: CONTROL_RULE_IDS.tags,
     category: 'invisible',
     action: 'remove',
-    title: 'Unicode tag characters U+E0000–U+E007F (outside emoji flag sequences)',
+    title: 'Unicode tag characters U+E0000–U+E007F (outside the RGI flags of England, Scotland and Wales)',
     defaultOutput: 'enforce',
     defaultInput: 'enforce',
   },
@@ -77,7 +77,16 @@ const CONTROL_INFO: readonly RuleInfo[] = [
     id: CONTROL_RULE_IDS.controls,
     category: 'terminal',
     action: 'remove',
-    title: 'C0 controls except TAB/LF/CR, DEL, C1 controls',
+    title: 'C0 controls except TAB/LF/CR and BS, DEL, C1 controls',
+    defaultOutput: 'enforce',
+    defaultInput: 'enforce',
+  },
+  {
+    id: CONTROL_RULE_IDS.overwrite,
+    category: 'terminal',
+    action: 'remove',
+    title:
+      'Terminal overwrite tricks: a carriage return outside CRLF (becomes a line feed) and backspace (removed)',
     defaultOutput: 'enforce',
     defaultInput: 'enforce',
   },
@@ -199,6 +208,7 @@ export function compileRules(
     variation: mode(CONTROL_RULE_IDS.variation),
     escapes: mode(CONTROL_RULE_IDS.escapes),
     controls: mode(CONTROL_RULE_IDS.controls),
+    overwrite: mode(CONTROL_RULE_IDS.overwrite),
   };
   // Secrets, PII, injection flags and SQL keywords share one pattern set: one anchor scan per text.
   const patternRules = PATTERN_RULES.map((rule) => ({ rule, mode: mode(rule.id) }));

@@ -1,3 +1,23 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * Path of a file of the shared test corpora (`shared/corpus/<rel>`, beside the project root). Searched upwards from
+ * this package, so the tests find it from the main checkout (`../shared`) and from a git worktree nested one or more
+ * levels deeper alike. Throws when it is nowhere: a missing corpus is a failing test, never a skipped one.
+ */
+export function sharedCorpusFile(rel: string): string {
+  let dir = import.meta.dirname;
+  for (;;) {
+    const candidate = join(dir, 'shared', 'corpus', rel);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir)
+      throw new Error(`shared corpus file shared/corpus/${rel} not found above ${import.meta.dirname}`);
+    dir = parent;
+  }
+}
+
 /**
  * Deterministic fake credentials for tests. Prefixes are assembled at run time (`k('gh', 'p_', …)`) so no
  * complete token literal sits in the source for secret scanners to trip over; none of them is a real credential.
