@@ -10,7 +10,7 @@ import { rateLimit } from '@mcp-warden/ratelimit';
 import { sanitize } from '@mcp-warden/sanitize';
 import { createSafePath, validation } from '@mcp-warden/validation';
 import { z } from 'zod';
-import type { ServerConfig } from './config.js';
+import { type ServerConfig, ServerConfigError } from './config.js';
 import type { SandboxResolver } from './demo-server.js';
 import { apiKeySectionSchema, DATA_FILES, type DataDirServices, section } from './services.js';
 
@@ -102,13 +102,27 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
 
   const aclOptions = optionsOf(config, 'acl', true);
   if (aclOptions) {
-    const policyFile =
-      (aclOptions.policyFile as string | undefined) ?? join(config.dataDir, DATA_FILES.policy);
+    const configured = aclOptions.policyFile as string | undefined;
+    const policyFile = configured ?? join(config.dataDir, DATA_FILES.policy);
+    const installedMarker = join(config.dataDir, DATA_FILES.policyMarker);
     if (!aclOptions.policy && !existsSync(policyFile)) {
+      // Only a data directory that never had a policy gets the default one. A policy that was configured or
+      // installed and is now gone would otherwise come back as the default, silently granting what it denied.
+      if (configured !== undefined || existsSync(installedMarker)) {
+        throw new ServerConfigError(
+          `the access policy ${policyFile} is missing; refusing to start with no policy or the default one. ` +
+            `Restore it from a backup, or copy ${require.resolve('@mcp-warden/acl/examples/reference-policy.yaml')} ` +
+            'there to start over with the default policy.',
+        );
+      }
       copyFileSync(require.resolve('@mcp-warden/acl/examples/reference-policy.yaml'), policyFile);
+      writeFileSync(installedMarker, `${policyFile}\n`, { mode: 0o600 });
       ctx.log(
         `mcp-warden: wrote the default access policy to ${policyFile} (edit it; changes apply without a restart)`,
       );
+    } else if (!aclOptions.policy && configured === undefined && !existsSync(installedMarker)) {
+      // A data directory from before the marker existed: from now on its policy is known to be installed.
+      writeFileSync(installedMarker, `${policyFile}\n`, { mode: 0o600 });
     }
     plugins.push(
       acl({ ...(aclOptions.policy ? {} : { policyFile }), ...aclOptions } as Parameters<typeof acl>[0]),

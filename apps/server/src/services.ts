@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiKeyManager, SqliteApiKeyStore } from '@mcp-warden/apikey-auth';
 import type { SecurityEventInput } from '@mcp-warden/core';
@@ -12,6 +13,7 @@ import {
 } from '@mcp-warden/crypto';
 import { z } from 'zod';
 import type { ServerConfig } from './config.js';
+import { checkSqliteStores, DataDirIntegrityError, referenceStores } from './integrity.js';
 import type { NoteCodec } from './notes-store.js';
 
 /** The files the reference server keeps in its data directory. */
@@ -21,6 +23,8 @@ export const DATA_FILES = {
   policy: 'policy.yaml',
   files: 'files',
   bootstrapMarker: '.bootstrap-key-issued',
+  /** Written with the default policy: from then on a missing policy file refuses to start. */
+  policyMarker: '.policy-installed',
 } as const;
 
 export const cryptoSectionSchema = z
@@ -76,6 +80,18 @@ export async function openDataDir(
   const dataDir = config.dataDir;
   const cryptoConfig = section(cryptoSectionSchema, config, 'crypto');
   const apiKeyConfig = section(apiKeySectionSchema, config, 'apikeyAuth');
+  checkSqliteStores(dataDir, referenceStores(DATA_FILES));
+  if (
+    apiKeyConfig.enabled &&
+    existsSync(join(dataDir, DATA_FILES.bootstrapMarker)) &&
+    !existsSync(join(dataDir, DATA_FILES.keys))
+  ) {
+    throw new DataDirIntegrityError(
+      `${join(dataDir, DATA_FILES.keys)} is missing although keys were issued from this data directory; refusing ` +
+        `to start with no keys. Restore it from a backup, or delete ${join(dataDir, DATA_FILES.bootstrapMarker)} ` +
+        'to start afresh and print a new admin key.',
+    );
+  }
   let emit: (event: SecurityEventInput) => void = () => undefined;
 
   let keyRing: KeyRing | undefined;
