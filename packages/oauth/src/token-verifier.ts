@@ -52,7 +52,11 @@ export interface TokenVerifierOptions {
   algorithms?: SupportedAlgorithm[];
   /** Require the JWT header `typ: at+jwt` (RFC 9068 §4). Turn on when your authorization server sets it. @default false */
   requireTyp?: boolean;
-  /** Allowed clock skew for `exp`, `nbf` and `iat`. @default 5 */
+  /**
+   * Allowed clock skew for `exp`, `nbf` and `iat`. A token whose `iat` lies further ahead than this is refused
+   * (`OAUTH_TOKEN_ISSUED_IN_FUTURE`), whether or not `maxTokenAgeSeconds` is set.
+   * @default 5
+   */
   clockToleranceSeconds?: number;
   /** Refuse tokens whose `iat` is older than this (and tokens without `iat`). Off when not set. */
   maxTokenAgeSeconds?: number;
@@ -229,6 +233,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch (error) {
       throw mapJoseError(error);
     }
+    checkTimeClaims(payload as Record<string, unknown>, clockTolerance, 'the token');
     return toVerified(payload as Record<string, unknown>, 'jwt');
   }
 
@@ -240,6 +245,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       );
     }
     const claims = await introspector.introspect(token);
+    checkTimeClaims(claims, clockTolerance, 'introspection');
     const now = Date.now() / 1000;
     if (typeof claims.exp === 'number' && claims.exp + clockTolerance <= now) {
       throw new TokenVerificationError(
@@ -306,6 +312,36 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
+const TIME_CLAIMS = ['exp', 'nbf', 'iat'] as const;
+
+/**
+ * Checks what `jose` leaves open: a time claim that is present must be a finite, non-negative number (JSON's
+ * `1e999` parses as `Infinity`, which jose takes for a number), and `iat` must not lie beyond the clock tolerance
+ * in the future. jose checks the latter only when `maxTokenAge` is set; a token "issued" a year ahead is a forged or
+ * mis-minted one, so it is refused always.
+ */
+function checkTimeClaims(claims: Record<string, unknown>, clockTolerance: number, source: string): void {
+  for (const claim of TIME_CLAIMS) {
+    const value = claims[claim];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new TokenVerificationError(
+        OAUTH_ERROR_CODES.CLAIM_INVALID,
+        `${source} carries a "${claim}" that is not a finite, non-negative number (${typeof value})`,
+      );
+    }
+  }
+  const iat = claims.iat;
+  // Whole seconds, as jose counts them, so that both checks agree on the boundary.
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof iat === 'number' && iat > now + clockTolerance) {
+    throw new TokenVerificationError(
+      OAUTH_ERROR_CODES.TOKEN_ISSUED_IN_FUTURE,
+      `${source} says it was issued ${Math.round(iat - now)} s in the future ("iat"), beyond the clock tolerance of ${clockTolerance} s`,
+    );
+  }
+}
+
 /** Maps a jose error onto a stable code and a reason without token contents. */
 function mapJoseError(error: unknown): TokenVerificationError {
   if (error instanceof TokenVerificationError) return error;
@@ -338,10 +374,11 @@ function mapJoseError(error: unknown): TokenVerificationError {
         OAUTH_ERROR_CODES.TOKEN_NOT_YET_VALID,
         'the token is not valid yet ("nbf" is in the future)',
       );
+    // jose raises JWTExpired for a too old token (handled above) and this one for an `iat` in the future.
     if (claim === 'iat' && error.reason === 'check_failed')
       return new TokenVerificationError(
-        OAUTH_ERROR_CODES.TOKEN_TOO_OLD,
-        'the token is older than maxTokenAgeSeconds',
+        OAUTH_ERROR_CODES.TOKEN_ISSUED_IN_FUTURE,
+        'the token says it was issued in the future ("iat"), beyond the clock tolerance',
       );
     if (claim === 'typ')
       return new TokenVerificationError(
