@@ -12,6 +12,8 @@ export const OAUTH_ERROR_CODES = {
   TYPE_MISMATCH: 'OAUTH_TYPE_MISMATCH',
   /** The signature does not verify with the key the header names. */
   SIGNATURE_INVALID: 'OAUTH_SIGNATURE_INVALID',
+  /** The JWT header names no `kid` while `requireKid` is on (the default). */
+  KID_MISSING: 'OAUTH_KID_MISSING',
   /** No key with the token's `kid` (after one bounded JWKS refresh). */
   KEY_NOT_FOUND: 'OAUTH_KEY_NOT_FOUND',
   /** The JWKS endpoint could not be reached and no cached key fits. Fails closed. */

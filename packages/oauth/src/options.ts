@@ -104,6 +104,7 @@ const verifierShape = {
     })
     .optional(),
   requireTyp: z.boolean().optional(),
+  requireKid: z.boolean().optional(),
   clockToleranceSeconds: z.number().nonnegative().max(300).optional(),
   maxTokenAgeSeconds: z.number().int().positive().optional(),
   additionalAudiences: z.array(z.string().min(1)).optional(),

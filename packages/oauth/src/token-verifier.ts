@@ -53,6 +53,13 @@ export interface TokenVerifierOptions {
   /** Require the JWT header `typ: at+jwt` (RFC 9068 §4). Turn on when your authorization server sets it. @default false */
   requireTyp?: boolean;
   /**
+   * Refuse a JWT whose header names no `kid` (`OAUTH_KID_MISSING`), even when only one configured key could match.
+   * Without it, a token without `kid` is checked against whichever key fits its `alg`, so which key signed it is
+   * never stated. Turn off only for an authorization server with a single key that does not set `kid`.
+   * @default true
+   */
+  requireKid?: boolean;
+  /**
    * Allowed clock skew for `exp`, `nbf` and `iat`. A token whose `iat` lies further ahead than this is refused
    * (`OAUTH_TOKEN_ISSUED_IN_FUTURE`), whether or not `maxTokenAgeSeconds` is set.
    * @default 5
@@ -149,6 +156,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   if (new URL(resource).pathname === '/') audiences.push(resource.slice(0, -1));
   const algorithms = [...(o.algorithms ?? DEFAULT_ALGORITHMS)];
   const clockTolerance = o.clockToleranceSeconds ?? 5;
+  const requireKid = o.requireKid ?? true;
   const maxTokenLength = o.maxTokenLength ?? 16_384;
   const issuers = o.issuer === undefined ? undefined : Array.isArray(o.issuer) ? o.issuer : [o.issuer];
   const mapping = { rolesClaim: o.rolesClaim ?? 'roles', authenticatedBy: authenticatedBy ?? 'oauth' };
@@ -217,6 +225,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           `JWT header "${name}" is refused: keys come only from the configured JWKS`,
         );
       }
+    }
+    const kid = header.kid;
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) {
+      throw new TokenVerificationError(
+        OAUTH_ERROR_CODES.TOKEN_MALFORMED,
+        'the JWT header "kid" is not a non-empty string',
+      );
+    }
+    if (kid === undefined && requireKid) {
+      throw new TokenVerificationError(
+        OAUTH_ERROR_CODES.KID_MISSING,
+        'the JWT header names no "kid" (requireKid is on): the token must say which key signed it',
+      );
     }
     let payload: JWTPayload;
     try {
