@@ -293,7 +293,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         OAUTH_ERROR_CODES.AUDIENCE_MISMATCH,
         aud === undefined
           ? 'introspection reports no "aud": the token is not bound to this resource'
-          : 'the token\'s "aud" does not contain this server\'s resource URI',
+          : 'introspection reports an "aud" that does not contain this server\'s resource URI',
       );
     }
     return toVerified(claims, 'opaque');
