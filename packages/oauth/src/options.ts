@@ -65,6 +65,8 @@ export const jwksSettingsSchema = z.strictObject({
   timeoutMs: z.number().int().positive().max(60_000).optional(),
   /** @default 86400 */
   maxStaleSeconds: z.number().int().positive().optional(),
+  /** @default 1000 */
+  unknownKidWaitMs: z.number().int().nonnegative().max(60_000).optional(),
 });
 
 export const introspectionOptionsSchema = z.strictObject({

@@ -42,8 +42,16 @@ export interface TokenVerifierOptions {
     cooldownSeconds?: number;
     /** @default 5000 */
     timeoutMs?: number;
-    /** How long cached keys keep working while the JWKS endpoint is down. @default 86400 */
+    /**
+     * How long cached keys keep working while the JWKS endpoint is down. Until then, keys older than
+     * `cacheMaxAgeSeconds` keep verifying while a refresh runs in the background. @default 86400
+     */
     maxStaleSeconds?: number;
+    /**
+     * Longest a request waits for a JWKS fetch, and only when no cached key can verify it (an unknown `kid`, or no
+     * usable keys yet); the fetch itself goes on, up to `timeoutMs`. @default 1000
+     */
+    unknownKidWaitMs?: number;
   };
   /**
    * Accepted JWS algorithms. `none` and HMAC (`HS*`) are never accepted.
@@ -169,6 +177,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       cooldownMs: (j.cooldownSeconds ?? 30) * 1000,
       timeoutMs: j.timeoutMs ?? 5000,
       maxStaleMs: (j.maxStaleSeconds ?? 86_400) * 1000,
+      unknownKidWaitMs: j.unknownKidWaitMs ?? 1000,
       onStatus: onJwksStatus,
     });
     getKey = remote.getKey;
