@@ -12,15 +12,22 @@ export const OAUTH_ERROR_CODES = {
   TYPE_MISMATCH: 'OAUTH_TYPE_MISMATCH',
   /** The signature does not verify with the key the header names. */
   SIGNATURE_INVALID: 'OAUTH_SIGNATURE_INVALID',
+  /** The JWT header names no `kid` while `requireKid` is on (the default). */
+  KID_MISSING: 'OAUTH_KID_MISSING',
   /** No key with the token's `kid` (after one bounded JWKS refresh). */
   KEY_NOT_FOUND: 'OAUTH_KEY_NOT_FOUND',
   /** The JWKS endpoint could not be reached and no cached key fits. Fails closed. */
   JWKS_UNAVAILABLE: 'OAUTH_JWKS_UNAVAILABLE',
   TOKEN_EXPIRED: 'OAUTH_TOKEN_EXPIRED',
   TOKEN_NOT_YET_VALID: 'OAUTH_TOKEN_NOT_YET_VALID',
+  /** `iat` lies further in the future than `clockToleranceSeconds` (always checked, with or without a maximum age). */
+  TOKEN_ISSUED_IN_FUTURE: 'OAUTH_TOKEN_ISSUED_IN_FUTURE',
   /** Older than `maxTokenAgeSeconds` (by `iat`). */
   TOKEN_TOO_OLD: 'OAUTH_TOKEN_TOO_OLD',
-  /** A required claim (`exp`, `iat` with a maximum age, `sub`/`client_id`) is missing or has the wrong type. */
+  /**
+   * A required claim (`exp`, `iat` with a maximum age, `sub`/`client_id`) is missing, or a time claim (`exp`, `nbf`,
+   * `iat`) is not a finite, non-negative number.
+   */
   CLAIM_INVALID: 'OAUTH_CLAIM_INVALID',
   ISSUER_MISMATCH: 'OAUTH_ISSUER_MISMATCH',
   /** `aud` does not contain this server's canonical resource URI (RFC 8707). */

@@ -15,7 +15,14 @@ export {
   type SupportedAlgorithm,
   tokenVerifierOptionsSchema,
 } from './options.js';
-export { bearerToken, createScopePolicy, type OAuthOptions, oauth, type ScopePolicy } from './plugin.js';
+export {
+  bearerToken,
+  createScopePolicy,
+  INVALID_TOKEN_MESSAGE,
+  type OAuthOptions,
+  oauth,
+  type ScopePolicy,
+} from './plugin.js';
 export { claimAtPath, type PrincipalMapping, principalFromClaims } from './principal-from-claims.js';
 export { RemoteKeySet, type RemoteKeySetOptions } from './remote-key-set.js';
 export { isScopeToken, ScopeHierarchy, type ScopeHierarchyOptions, scopesFromClaims } from './scopes.js';

@@ -65,6 +65,8 @@ export const jwksSettingsSchema = z.strictObject({
   timeoutMs: z.number().int().positive().max(60_000).optional(),
   /** @default 86400 */
   maxStaleSeconds: z.number().int().positive().optional(),
+  /** @default 1000 */
+  unknownKidWaitMs: z.number().int().nonnegative().max(60_000).optional(),
 });
 
 export const introspectionOptionsSchema = z.strictObject({
@@ -104,6 +106,7 @@ const verifierShape = {
     })
     .optional(),
   requireTyp: z.boolean().optional(),
+  requireKid: z.boolean().optional(),
   clockToleranceSeconds: z.number().nonnegative().max(300).optional(),
   maxTokenAgeSeconds: z.number().int().positive().optional(),
   additionalAudiences: z.array(z.string().min(1)).optional(),

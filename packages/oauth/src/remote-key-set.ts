@@ -15,6 +15,13 @@ export interface RemoteKeySetOptions {
    * successful fetch; after that, verification fails closed. @default 86_400_000 (24 h)
    */
   maxStaleMs?: number;
+  /**
+   * Longest a request waits for a JWKS fetch, and only when no cached key can verify it (an unknown `kid`, or no
+   * usable keys yet). Known keys never wait: once `cacheMaxAgeMs` has passed they keep verifying while a refresh runs
+   * in the background (stale-while-revalidate, up to `maxStaleMs`). A fetch that outlasts the wait goes on and its
+   * keys serve later requests. @default 1_000
+   */
+  unknownKidWaitMs?: number;
   /** Largest JWKS document accepted. @default 524_288 */
   maxResponseBytes?: number;
   /** Told when the endpoint becomes unreachable while cached keys are still served, and when it recovers. */
@@ -37,6 +44,7 @@ export class RemoteKeySet {
   readonly #timeoutMs: number;
   readonly #maxStaleMs: number;
   readonly #maxResponseBytes: number;
+  readonly #unknownKidWaitMs: number;
   readonly #onStatus: RemoteKeySetOptions['onStatus'];
   #local: JWTVerifyGetKey | undefined;
   #fetchedAt = Number.NEGATIVE_INFINITY;
@@ -52,68 +60,118 @@ export class RemoteKeySet {
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#maxStaleMs = options.maxStaleMs ?? 86_400_000;
     this.#maxResponseBytes = options.maxResponseBytes ?? 512 * 1024;
+    this.#unknownKidWaitMs = options.unknownKidWaitMs ?? 1_000;
     this.#onStatus = options.onStatus;
   }
 
   /** The key resolver to hand to `jose.jwtVerify`. */
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
-    if (!this.#local) {
-      if (this.#coolingDown()) throw this.#unavailable('no JWKS has been fetched yet');
-      if (!(await this.refresh())) throw this.#unavailable('the JWKS could not be fetched');
+    if (!this.#local || this.#tooStale()) {
+      // Nothing usable cached: this request may wait for a fetch, within the budget.
+      if (!this.#coolingDown()) void this.refresh();
+      const outcome = await this.#awaitPending();
+      if (!this.#local) {
+        if (outcome === 'late')
+          throw this.#unavailable(`the JWKS did not arrive within ${this.#unknownKidWaitMs} ms`);
+        if (outcome === 'failed') throw this.#unavailable('the JWKS could not be fetched');
+        throw this.#unavailable('no JWKS has been fetched yet');
+      }
+      if (this.#tooStale()) {
+        throw this.#unavailable(
+          `cached keys are older than ${Math.round(this.#maxStaleMs / 1000)} s and the JWKS cannot be refreshed`,
+        );
+      }
     } else if (Date.now() - this.#fetchedAt > this.#cacheMaxAgeMs && !this.#coolingDown()) {
-      // Stale: try to refresh; on failure keep serving the cached keys (bounded by maxStaleMs below).
-      await this.refresh();
+      // Stale but usable: refresh in the background; this request goes on with the cached keys.
+      void this.refresh();
     }
-    if (Date.now() - this.#fetchedAt > this.#maxStaleMs) {
-      throw this.#unavailable(
-        `cached keys are older than ${Math.round(this.#maxStaleMs / 1000)} s and the JWKS cannot be refreshed`,
-      );
-    }
-    const local = this.#local as JWTVerifyGetKey;
     try {
-      return await local(header, token);
+      return await (this.#local as JWTVerifyGetKey)(header, token);
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
-      const kid = describeKid(header.kid);
-      if (this.#coolingDown()) {
-        if (this.#lastError) {
-          throw new TokenVerificationError(
-            OAUTH_ERROR_CODES.JWKS_UNAVAILABLE,
-            `no cached key with kid ${kid}, and the last JWKS refresh from ${this.url.origin}${this.url.pathname} failed: ${this.#lastError} (next attempt after the cooldown)`,
-          );
-        }
-        throw new TokenVerificationError(
-          OAUTH_ERROR_CODES.KEY_NOT_FOUND,
-          `no key with kid ${kid} for alg ${header.alg} in the JWKS (refreshed recently)`,
-        );
-      }
-      if (!(await this.refresh())) {
-        throw new TokenVerificationError(
-          OAUTH_ERROR_CODES.JWKS_UNAVAILABLE,
-          `no cached key with kid ${kid}, and refreshing the JWKS from ${this.url.origin}${this.url.pathname} failed: ${this.#lastError ?? 'unknown error'}`,
-        );
-      }
-      try {
-        return await (this.#local as JWTVerifyGetKey)(header, token);
-      } catch (retryError) {
-        if (retryError instanceof errors.JWKSNoMatchingKey) {
-          throw new TokenVerificationError(
-            OAUTH_ERROR_CODES.KEY_NOT_FOUND,
-            `no key with kid ${kid} for alg ${header.alg} in the JWKS (after a refresh)`,
-          );
-        }
-        throw retryError;
-      }
+      return this.#unknownKid(header, token);
     }
   };
+
+  /** An unknown `kid`: wait (within the budget) for a fetch in flight, or start one when the cooldown allows. */
+  async #unknownKid(
+    header: Parameters<JWTVerifyGetKey>[0],
+    token: Parameters<JWTVerifyGetKey>[1],
+  ): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+    const kid = describeKid(header.kid);
+    const where = `${this.url.origin}${this.url.pathname}`;
+    if (!this.#pending && this.#coolingDown()) {
+      if (this.#lastError) {
+        throw new TokenVerificationError(
+          OAUTH_ERROR_CODES.JWKS_UNAVAILABLE,
+          `no cached key with kid ${kid}, and the last JWKS refresh from ${where} failed: ${this.#lastError} (next attempt after the cooldown)`,
+        );
+      }
+      throw new TokenVerificationError(
+        OAUTH_ERROR_CODES.KEY_NOT_FOUND,
+        `no key with kid ${kid} for alg ${header.alg} in the JWKS (refreshed recently)`,
+      );
+    }
+    if (!this.#pending) void this.refresh();
+    const outcome = await this.#awaitPending();
+    if (outcome === 'late') {
+      throw new TokenVerificationError(
+        OAUTH_ERROR_CODES.JWKS_UNAVAILABLE,
+        `no cached key with kid ${kid}, and the JWKS refresh from ${where} did not finish within ${this.#unknownKidWaitMs} ms (it goes on in the background)`,
+      );
+    }
+    if (outcome === 'failed') {
+      throw new TokenVerificationError(
+        OAUTH_ERROR_CODES.JWKS_UNAVAILABLE,
+        `no cached key with kid ${kid}, and refreshing the JWKS from ${where} failed: ${this.#lastError ?? 'unknown error'}`,
+      );
+    }
+    try {
+      return await (this.#local as JWTVerifyGetKey)(header, token);
+    } catch (retryError) {
+      if (retryError instanceof errors.JWKSNoMatchingKey) {
+        throw new TokenVerificationError(
+          OAUTH_ERROR_CODES.KEY_NOT_FOUND,
+          `no key with kid ${kid} for alg ${header.alg} in the JWKS (after a refresh)`,
+        );
+      }
+      throw retryError;
+    }
+  }
+
+  /**
+   * Waits for the fetch in flight, at most `unknownKidWaitMs`: `'none'` when none is in flight, `'done'` when it
+   * succeeded, `'failed'` when it failed, `'late'` when the budget ran out first (the fetch goes on).
+   */
+  async #awaitPending(): Promise<'none' | 'done' | 'failed' | 'late'> {
+    const pending = this.#pending;
+    if (!pending) return 'none';
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.#unknownKidWaitMs);
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([pending.then((ok) => (ok ? ('done' as const) : ('failed' as const))), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #tooStale(): boolean {
+    return Date.now() - this.#fetchedAt > this.#maxStaleMs;
+  }
 
   /** Fetches the JWKS now (deduplicated with a fetch in flight). Resolves `false` when it failed. */
   refresh(): Promise<boolean> {
     if (!this.#pending) {
       this.#attemptedAt = Date.now();
-      this.#pending = this.#fetch().finally(() => {
-        this.#pending = undefined;
-      });
+      // Never rejects (a background refresh has nobody to reject to): #fetch reports its own failures.
+      this.#pending = this.#fetch()
+        .catch(() => false)
+        .finally(() => {
+          this.#pending = undefined;
+        });
     }
     return this.#pending;
   }

@@ -42,8 +42,16 @@ export interface TokenVerifierOptions {
     cooldownSeconds?: number;
     /** @default 5000 */
     timeoutMs?: number;
-    /** How long cached keys keep working while the JWKS endpoint is down. @default 86400 */
+    /**
+     * How long cached keys keep working while the JWKS endpoint is down. Until then, keys older than
+     * `cacheMaxAgeSeconds` keep verifying while a refresh runs in the background. @default 86400
+     */
     maxStaleSeconds?: number;
+    /**
+     * Longest a request waits for a JWKS fetch, and only when no cached key can verify it (an unknown `kid`, or no
+     * usable keys yet); the fetch itself goes on, up to `timeoutMs`. @default 1000
+     */
+    unknownKidWaitMs?: number;
   };
   /**
    * Accepted JWS algorithms. `none` and HMAC (`HS*`) are never accepted.
@@ -52,7 +60,18 @@ export interface TokenVerifierOptions {
   algorithms?: SupportedAlgorithm[];
   /** Require the JWT header `typ: at+jwt` (RFC 9068 §4). Turn on when your authorization server sets it. @default false */
   requireTyp?: boolean;
-  /** Allowed clock skew for `exp`, `nbf` and `iat`. @default 5 */
+  /**
+   * Refuse a JWT whose header names no `kid` (`OAUTH_KID_MISSING`), even when only one configured key could match.
+   * Without it, a token without `kid` is checked against whichever key fits its `alg`, so which key signed it is
+   * never stated. Turn off only for an authorization server with a single key that does not set `kid`.
+   * @default true
+   */
+  requireKid?: boolean;
+  /**
+   * Allowed clock skew for `exp`, `nbf` and `iat`. A token whose `iat` lies further ahead than this is refused
+   * (`OAUTH_TOKEN_ISSUED_IN_FUTURE`), whether or not `maxTokenAgeSeconds` is set.
+   * @default 5
+   */
   clockToleranceSeconds?: number;
   /** Refuse tokens whose `iat` is older than this (and tokens without `iat`). Off when not set. */
   maxTokenAgeSeconds?: number;
@@ -145,6 +164,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   if (new URL(resource).pathname === '/') audiences.push(resource.slice(0, -1));
   const algorithms = [...(o.algorithms ?? DEFAULT_ALGORITHMS)];
   const clockTolerance = o.clockToleranceSeconds ?? 5;
+  const requireKid = o.requireKid ?? true;
   const maxTokenLength = o.maxTokenLength ?? 16_384;
   const issuers = o.issuer === undefined ? undefined : Array.isArray(o.issuer) ? o.issuer : [o.issuer];
   const mapping = { rolesClaim: o.rolesClaim ?? 'roles', authenticatedBy: authenticatedBy ?? 'oauth' };
@@ -157,6 +177,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       cooldownMs: (j.cooldownSeconds ?? 30) * 1000,
       timeoutMs: j.timeoutMs ?? 5000,
       maxStaleMs: (j.maxStaleSeconds ?? 86_400) * 1000,
+      unknownKidWaitMs: j.unknownKidWaitMs ?? 1000,
       onStatus: onJwksStatus,
     });
     getKey = remote.getKey;
@@ -214,6 +235,19 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         );
       }
     }
+    const kid = header.kid;
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) {
+      throw new TokenVerificationError(
+        OAUTH_ERROR_CODES.TOKEN_MALFORMED,
+        'the JWT header "kid" is not a non-empty string',
+      );
+    }
+    if (kid === undefined && requireKid) {
+      throw new TokenVerificationError(
+        OAUTH_ERROR_CODES.KID_MISSING,
+        'the JWT header names no "kid" (requireKid is on): the token must say which key signed it',
+      );
+    }
     let payload: JWTPayload;
     try {
       const result = await jwtVerify(token, getKey, {
@@ -229,6 +263,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch (error) {
       throw mapJoseError(error);
     }
+    checkTimeClaims(payload as Record<string, unknown>, clockTolerance, 'the token');
     return toVerified(payload as Record<string, unknown>, 'jwt');
   }
 
@@ -240,6 +275,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       );
     }
     const claims = await introspector.introspect(token);
+    checkTimeClaims(claims, clockTolerance, 'introspection');
     const now = Date.now() / 1000;
     if (typeof claims.exp === 'number' && claims.exp + clockTolerance <= now) {
       throw new TokenVerificationError(
@@ -266,7 +302,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         OAUTH_ERROR_CODES.AUDIENCE_MISMATCH,
         aud === undefined
           ? 'introspection reports no "aud": the token is not bound to this resource'
-          : 'the token\'s "aud" does not contain this server\'s resource URI',
+          : 'introspection reports an "aud" that does not contain this server\'s resource URI',
       );
     }
     return toVerified(claims, 'opaque');
@@ -306,6 +342,36 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   };
 }
 
+const TIME_CLAIMS = ['exp', 'nbf', 'iat'] as const;
+
+/**
+ * Checks what `jose` leaves open: a time claim that is present must be a finite, non-negative number (JSON's
+ * `1e999` parses as `Infinity`, which jose takes for a number), and `iat` must not lie beyond the clock tolerance
+ * in the future. jose checks the latter only when `maxTokenAge` is set; a token "issued" a year ahead is a forged or
+ * mis-minted one, so it is refused always.
+ */
+function checkTimeClaims(claims: Record<string, unknown>, clockTolerance: number, source: string): void {
+  for (const claim of TIME_CLAIMS) {
+    const value = claims[claim];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new TokenVerificationError(
+        OAUTH_ERROR_CODES.CLAIM_INVALID,
+        `${source} carries a "${claim}" that is not a finite, non-negative number (${typeof value})`,
+      );
+    }
+  }
+  const iat = claims.iat;
+  // Whole seconds, as jose counts them, so that both checks agree on the boundary.
+  const now = Math.floor(Date.now() / 1000);
+  if (typeof iat === 'number' && iat > now + clockTolerance) {
+    throw new TokenVerificationError(
+      OAUTH_ERROR_CODES.TOKEN_ISSUED_IN_FUTURE,
+      `${source} says it was issued ${Math.round(iat - now)} s in the future ("iat"), beyond the clock tolerance of ${clockTolerance} s`,
+    );
+  }
+}
+
 /** Maps a jose error onto a stable code and a reason without token contents. */
 function mapJoseError(error: unknown): TokenVerificationError {
   if (error instanceof TokenVerificationError) return error;
@@ -338,10 +404,11 @@ function mapJoseError(error: unknown): TokenVerificationError {
         OAUTH_ERROR_CODES.TOKEN_NOT_YET_VALID,
         'the token is not valid yet ("nbf" is in the future)',
       );
+    // jose raises JWTExpired for a too old token (handled above) and this one for an `iat` in the future.
     if (claim === 'iat' && error.reason === 'check_failed')
       return new TokenVerificationError(
-        OAUTH_ERROR_CODES.TOKEN_TOO_OLD,
-        'the token is older than maxTokenAgeSeconds',
+        OAUTH_ERROR_CODES.TOKEN_ISSUED_IN_FUTURE,
+        'the token says it was issued in the future ("iat"), beyond the clock tolerance',
       );
     if (claim === 'typ')
       return new TokenVerificationError(

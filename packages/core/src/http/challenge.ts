@@ -13,13 +13,71 @@ export function formatChallenge(challenge: AuthChallenge): string {
   return params.length ? `${challenge.scheme} ${params.join(', ')}` : challenge.scheme;
 }
 
-/** Adds RFC 6750 error parameters to every Bearer challenge (others are left as they are). */
+/** The space-separated union of two `scope` values, first-seen order, each scope once. */
+function unionScopes(a: string, b: string): string {
+  return [...new Set(`${a} ${b}`.split(' ').filter(Boolean))].join(' ');
+}
+
+/**
+ * Merges challenges of the same auth scheme (compared case-insensitively) into one, in the order schemes first
+ * appear. With API keys and OAuth both on, both authenticators offer a `Bearer` challenge; sent as two, clients
+ * that read only the first one (the MCP SDK's `extractWWWAuthenticateParams` among them) never see the second one's
+ * `resource_metadata`. Parameters are joined (names compared case-insensitively, RFC 7235 §2.1): `scope` values are
+ * united; for any other parameter both name, the first challenge's value stays (one challenge has one `realm`).
+ */
+export function mergeChallenges(challenges: readonly AuthChallenge[]): AuthChallenge[] {
+  const merged = new Map<
+    string,
+    { scheme: string; params: Record<string, string>; names: Map<string, string> }
+  >();
+  for (const challenge of challenges) {
+    const scheme = challenge.scheme.toLowerCase();
+    let into = merged.get(scheme);
+    if (!into) {
+      into = { scheme: challenge.scheme, params: {}, names: new Map() };
+      merged.set(scheme, into);
+    }
+    for (const [name, value] of Object.entries(challenge.params)) {
+      if (value === undefined || value === '') continue;
+      const lower = name.toLowerCase();
+      const existing = into.names.get(lower);
+      if (existing === undefined) {
+        into.names.set(lower, name);
+        into.params[name] = value;
+      } else if (lower === 'scope') {
+        into.params[existing] = unionScopes(into.params[existing] ?? '', value);
+      }
+    }
+  }
+  return [...merged.values()].map(({ scheme, params }) => ({ scheme, params }));
+}
+
+function bearerFirst(challenges: AuthChallenge[]): AuthChallenge[] {
+  const isBearer = (c: AuthChallenge) => c.scheme.toLowerCase() === 'bearer';
+  return [...challenges.filter(isBearer), ...challenges.filter((c) => !isBearer(c))];
+}
+
+/**
+ * Merges challenges of one scheme ({@link mergeChallenges}), puts the Bearer one first, and adds RFC 6750 error parameters to the Bearer
+ * challenge (others are left as they are). `extra` replaces parameters of the same name, e.g. `scope` with the
+ * scopes an `insufficient_scope` refusal needs.
+ */
 export function withBearerError(
   challenges: readonly AuthChallenge[],
   extra: Record<string, string>,
 ): AuthChallenge[] {
-  const list = challenges.length > 0 ? challenges : [{ scheme: 'Bearer', params: {} }];
-  return list.map((c) =>
-    c.scheme.toLowerCase() === 'bearer' ? { scheme: c.scheme, params: { ...c.params, ...extra } } : c,
-  );
+  const merged = mergeChallenges(challenges);
+  // The Bearer challenge leads: MCP clients (the SDK among them) look only at the first challenge's scheme.
+  const list = merged.length > 0 ? bearerFirst(merged) : [{ scheme: 'Bearer', params: {} }];
+  return list.map((c) => {
+    if (c.scheme.toLowerCase() !== 'bearer') return c;
+    // Same-named parameters are replaced in place; one spelled in another case is dropped, so none appears twice.
+    const replaced = new Map(Object.keys(extra).map((k) => [k.toLowerCase(), k]));
+    const params: Record<string, string> = {};
+    for (const [name, value] of Object.entries(c.params)) {
+      const by = replaced.get(name.toLowerCase());
+      if (by === undefined || by === name) params[name] = value;
+    }
+    return { scheme: c.scheme, params: { ...params, ...extra } };
+  });
 }

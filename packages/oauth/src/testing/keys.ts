@@ -70,9 +70,11 @@ export function rawJws(
 export function signRaw(
   key: TestKey,
   header: Record<string, unknown>,
-  payload: Record<string, unknown>,
+  payload: Record<string, unknown> | string,
 ): string {
-  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+  // A string payload is taken as the JSON text itself (for values JSON.stringify cannot write, e.g. 1e999).
+  const json = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const input = `${b64url(JSON.stringify(header))}.${b64url(json)}`;
   const keyObject = KeyObject.from(key.privateKey as unknown as webcrypto.CryptoKey);
   const signature =
     key.alg === 'ES256'
