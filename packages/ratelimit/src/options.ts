@@ -114,6 +114,11 @@ export const bruteForceSchema = z
      * @default 32 random bytes per process
      */
     fingerprintSecret: z.string().min(32).max(1024).optional(),
+    /** `realm` of the `WWW-Authenticate: Bearer` challenge sent with a lockout's 429 (use your authenticator's). */
+    realm: z
+      .string()
+      .regex(/^[\x20-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters')
+      .default('mcp-warden'),
   })
   .strict()
   .refine((v) => v.addressMaxFailures === undefined || v.addressMaxFailures >= v.maxFailures, {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   ConfigError,
+  formatChallenge,
   isAnonymous,
   type McpTarget,
   type PluginSetupContext,
@@ -125,22 +126,34 @@ export function rateLimit(options: RateLimitOptions = {}) {
       aggregator.record('brute-force', verdict.address);
       const blocked = verdict.action === 'block';
       const o = guard.options;
+      const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+      // One message, policy and challenge for every lockout: which counter refused (this credential or the whole
+      // address, cool-down or block beyond `data.code`) goes to the event only.
+      const message = `Too many failed authentication attempts: try again in ${seconds} s.`;
       throw new RateLimitError({
-        retryAfterSeconds: verdict.retryAfterMs / 1000,
+        retryAfterSeconds: seconds,
         code: blocked ? RATELIMIT_ERROR_CODES.AUTH_BLOCKED : RATELIMIT_ERROR_CODES.AUTH_COOLDOWN,
-        message: blocked
-          ? `Too many failed authentication attempts from this address: retry after ${Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))} s.`
-          : `Failed authentication attempts from this address: wait ${Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))} s before the next attempt.`,
-        reason: blocked
-          ? 'address blocked after repeated failed authentications'
-          : 'address in cool-down after failed authentications',
-        headers: rateLimitHeaders({
-          policy: 'auth-failures',
-          points: o.maxFailures,
-          windowSeconds: o.windowSeconds,
-          remaining: 0,
-          msBeforeReset: verdict.retryAfterMs,
-        }),
+        message,
+        reason:
+          verdict.scope === 'address'
+            ? 'address blocked after repeated failed authentications with any credential'
+            : blocked
+              ? 'credential blocked from this address after repeated failed authentications'
+              : 'credential in cool-down from this address after failed authentications',
+        headers: {
+          ...rateLimitHeaders({
+            policy: 'auth-failures',
+            points: o.maxFailures,
+            windowSeconds: o.windowSeconds,
+            remaining: 0,
+            msBeforeReset: seconds * 1000,
+          }),
+          // The lockout is on authentication: say so in the challenge, as a 401 would (RFC 9110 §11.6.1).
+          'WWW-Authenticate': formatChallenge({
+            scheme: 'Bearer',
+            params: { realm: o.realm, error_description: message },
+          }),
+        },
         details: {
           rule: 'brute-force',
           address: verdict.address,
