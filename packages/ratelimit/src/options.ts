@@ -167,6 +167,14 @@ export const redisStoreSchema = z
      * `points / fallbackInstances` in memory, so the fleet as a whole stays near the shared budget.
      */
     fallbackInstances: z.number().int().min(1).max(10_000).default(1),
+    /**
+     * How often a health `PING` checks that Redis answers. A connection can stay open while Redis does not answer
+     * (a stopped or overloaded server); a ping slower than `healthCheckTimeoutMs`, or a command timeout that a
+     * ping then confirms, switches to the in-memory fallback until a ping is answered in time again.
+     */
+    healthCheckIntervalMs: z.number().int().min(50).max(60_000).default(1_000),
+    /** A health `PING` slower than this marks Redis as stalled. */
+    healthCheckTimeoutMs: z.number().int().min(10).max(60_000).default(250),
   })
   .strict()
   .refine((s) => (s.url === undefined) !== (s.client === undefined), {
