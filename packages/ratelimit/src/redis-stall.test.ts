@@ -1,8 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestHttpServer } from '@mcp-warden/core/testing';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { RateLimitEngine } from './engine.js';
 import { redisStoreSchema } from './options.js';
+import { rateLimit } from './plugin.js';
 import { RedisLimiterStore, type StoreHealthChange } from './store.js';
 import { type DedicatedRedis, dedicatedRedis, uniquePrefix } from './test-support/redis-server.js';
 
@@ -99,4 +103,71 @@ describe('Redis store under a stalled Redis (SIGSTOP)', () => {
       }
     },
   );
+
+  it('over HTTP: the plugin records store.degraded once, keeps answering while Redis is stopped, and store.recovered after', async () => {
+    const redis = await dedicatedRedis();
+    servers.push(redis);
+    const server = await startTestHttpServer({
+      plugins: [
+        rateLimit({
+          store: {
+            type: 'redis',
+            url: redis.url,
+            keyPrefix: uniquePrefix('stall-http'),
+            commandTimeoutMs: COMMAND_TIMEOUT_MS,
+            healthCheckIntervalMs: 100,
+            healthCheckTimeoutMs: 100,
+          },
+          rules: [{ name: 'calls', key: ['address'], points: 100_000, duration: 60 }],
+          bruteForce: false,
+        }),
+      ],
+      createServer: () => {
+        const mcp = new McpServer({ name: 'stall', version: '1.0.0' });
+        mcp.registerTool('work', { inputSchema: { n: z.number() } }, async ({ n }) => ({
+          content: [{ type: 'text', text: String(n) }],
+        }));
+        return mcp;
+      },
+      sessions: 'stateless',
+    });
+    let id = 1;
+    const call = async (): Promise<number> => {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: id++,
+          method: 'tools/call',
+          params: { name: 'work', arguments: { n: 1 } },
+        }),
+      });
+      await response.text();
+      return response.status;
+    };
+    const ofType = (type: string) => server.events.ofType(type).filter((e) => e.plugin === 'ratelimit');
+    try {
+      expect(await call()).toBe(200);
+      redis.pause();
+      const detectBy = Date.now() + 10_000;
+      for (let i = 0; i < 100 && ofType('store.degraded').length === 0 && Date.now() < detectBy; i++)
+        expect(await call()).toBe(200);
+      expect(ofType('store.degraded')).toHaveLength(1);
+      const windowEnd = Date.now() + 3 * COMMAND_TIMEOUT_MS;
+      let served = 0;
+      for (let i = 0; i < 500 && Date.now() < windowEnd; i++) if ((await call()) === 200) served++;
+      // Each request waiting for the command timeout would let at most three through in this window.
+      expect(served).toBeGreaterThan(3);
+      redis.resume();
+      await waitFor(() => ofType('store.recovered').length > 0);
+      expect(await call()).toBe(200);
+    } finally {
+      await server.close();
+      redis.resume();
+      await redis.stop();
+    }
+    expect(ofType('store.degraded')).toHaveLength(1);
+    expect(ofType('store.recovered')).toHaveLength(1);
+  });
 });
