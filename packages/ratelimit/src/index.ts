@@ -1,5 +1,10 @@
 export { addressKey } from './address.js';
-export { BruteForceGuard, type BruteForceVerdict, type FailureRecord } from './brute-force.js';
+export {
+  BruteForceGuard,
+  type BruteForceScope,
+  type BruteForceVerdict,
+  type FailureRecord,
+} from './brute-force.js';
 export {
   type RateLimitDecision,
   RateLimitEngine,
@@ -7,6 +12,11 @@ export {
   type RuleOutcome,
 } from './engine.js';
 export { RATELIMIT_ERROR_CODES, type RateLimitErrorCode } from './errors.js';
+export {
+  CredentialFingerprinter,
+  type CredentialFingerprinterOptions,
+  DEFAULT_CREDENTIAL_HEADERS,
+} from './fingerprint.js';
 export { type RateLimitHeaderInput, rateLimitHeaders } from './headers.js';
 export {
   type BruteForceOptions,

@@ -73,7 +73,7 @@ export const ruleSchema = limitSchema
 
 export const bruteForceSchema = z
   .object({
-    /** Failed authentications per address (within `windowSeconds`) after which the address is blocked. */
+    /** Failed authentications of one credential from one address (within `windowSeconds`) that block that pair. */
     maxFailures: z.number().int().min(1).max(1_000_000).default(10),
     /** How long failures are remembered, in seconds. */
     windowSeconds: seconds.default(900),
@@ -92,8 +92,39 @@ export const bruteForceSchema = z
     resetOnSuccess: z.boolean().default(false),
     /** `auth.failed` events with one of these `details.code` values are not counted (a missing credential is no guess). */
     ignoreCodes: z.array(z.string().min(1)).default(['UNAUTHENTICATED']),
+    /**
+     * Failures from one address, whatever the credentials, after which the whole address is blocked for
+     * `blockSeconds` (caps spraying many credentials). `slowAfter` / `maxFailures` apply per address and
+     * credential, so other people's failures behind a shared address do not lock out a valid credential.
+     * @default max(100, 10 × maxFailures)
+     */
+    addressMaxFailures: z.number().int().min(1).max(10_000_000).optional(),
+    /**
+     * Request headers whose values are the presented credential, fingerprinted (HMAC) to count failures per
+     * credential. Failures of requests carrying none of them are counted per address alone.
+     */
+    credentialHeaders: z
+      .array(z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a lower-case header name such as x-api-key'))
+      .min(1)
+      .max(16)
+      .default(['authorization', 'x-api-key']),
+    /**
+     * HMAC key of the credential fingerprints (at least 32 characters; read it from an environment variable).
+     * Give every instance sharing a Redis store the same one so they count a credential together.
+     * @default 32 random bytes per process
+     */
+    fingerprintSecret: z.string().min(32).max(1024).optional(),
+    /** `realm` of the `WWW-Authenticate: Bearer` challenge sent with a lockout's 429 (use your authenticator's). */
+    realm: z
+      .string()
+      .regex(/^[\x20-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters')
+      .default('mcp-warden'),
   })
   .strict()
+  .refine((v) => v.addressMaxFailures === undefined || v.addressMaxFailures >= v.maxFailures, {
+    message: 'addressMaxFailures must not be smaller than maxFailures',
+    path: ['addressMaxFailures'],
+  })
   .refine((v) => v.slowAfter <= v.maxFailures, {
     message: 'slowAfter must not be greater than maxFailures',
     path: ['slowAfter'],
@@ -136,6 +167,14 @@ export const redisStoreSchema = z
      * `points / fallbackInstances` in memory, so the fleet as a whole stays near the shared budget.
      */
     fallbackInstances: z.number().int().min(1).max(10_000).default(1),
+    /**
+     * How often a health `PING` checks that Redis answers. A connection can stay open while Redis does not answer
+     * (a stopped or overloaded server); a ping slower than `healthCheckTimeoutMs`, or a command timeout that a
+     * ping then confirms, switches to the in-memory fallback until a ping is answered in time again.
+     */
+    healthCheckIntervalMs: z.number().int().min(50).max(60_000).default(1_000),
+    /** A health `PING` slower than this marks Redis as stalled. */
+    healthCheckTimeoutMs: z.number().int().min(10).max(60_000).default(250),
   })
   .strict()
   .refine((s) => (s.url === undefined) !== (s.client === undefined), {
@@ -180,7 +219,7 @@ export const rateLimitOptionsSchema = z
       .array(ruleSchema)
       .max(100)
       .prefault(() => DEFAULT_RULES.map((r) => structuredClone(r))),
-    /** Pre-authentication brute-force protection per client address; `false` turns it off. */
+    /** Pre-authentication brute-force protection per client address and credential; `false` turns it off. */
     bruteForce: z.union([z.literal(false), bruteForceSchema]).prefault({}),
     /** Prefix length by which IPv6 client addresses are grouped (one host usually owns a whole /64). */
     ipv6Subnet: z.number().int().min(1).max(128).default(64),

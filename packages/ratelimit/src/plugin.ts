@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   ConfigError,
+  formatChallenge,
   isAnonymous,
   type McpTarget,
   type PluginSetupContext,
@@ -14,6 +16,7 @@ import type { z } from 'zod';
 import { BruteForceGuard } from './brute-force.js';
 import { RateLimitEngine } from './engine.js';
 import { RATELIMIT_ERROR_CODES } from './errors.js';
+import { CredentialFingerprinter } from './fingerprint.js';
 import { rateLimitHeaders } from './headers.js';
 import { type RateLimitOptions, type ResolvedRateLimitOptions, rateLimitOptionsSchema } from './options.js';
 import { createMemoryStore, type LimiterStore, RedisLimiterStore, type StoreHealthChange } from './store.js';
@@ -50,6 +53,13 @@ export function formatTarget(target: McpTarget | undefined): string | undefined 
   }
 }
 
+/** What `admit` saw of one HTTP request, for the `auth.failed` / `auth.succeeded` events that follow it. */
+interface Attempt {
+  readonly remoteAddress: string;
+  /** Fingerprint of the presented credential; `undefined` when none of the credential headers was present. */
+  readonly credential: string | undefined;
+}
+
 function formatIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 10)
@@ -59,6 +69,7 @@ function formatIssues(error: z.ZodError): string {
 
 interface Running {
   options: ResolvedRateLimitOptions;
+  fingerprints: CredentialFingerprinter;
   store: LimiterStore;
   engine: RateLimitEngine;
   guard: BruteForceGuard | undefined;
@@ -70,8 +81,10 @@ interface Running {
  *
  * - `beforeRequest`: charges each MCP request against the configured rules (by principal, address, target, …);
  *   over budget → `RateLimitError` (HTTP 429 + `Retry-After` + `RateLimit-*`, or a JSON-RPC error under stdio).
- * - `onEvent`: counts `auth.failed` events per client address; `admit` then refuses the address during a
- *   cool-down and, past `bruteForce.maxFailures`, blocks it for `bruteForce.blockSeconds`.
+ * - `onEvent`: counts `auth.failed` events per client address and presented credential (an HMAC fingerprint,
+ *   never the credential); `admit` then refuses that credential from that address during a cool-down and, past
+ *   `bruteForce.maxFailures`, blocks it. Past `bruteForce.addressMaxFailures` failures of any credentials the
+ *   whole address is blocked, except for credentials that authenticated recently.
  * - With `store: { type: 'redis' }` instances share budgets; if Redis is unreachable each instance limits in
  *   memory and records `store.degraded`, then `store.recovered` when Redis is back.
  *
@@ -84,6 +97,9 @@ interface Running {
  */
 export function rateLimit(options: RateLimitOptions = {}) {
   let running: Running | undefined;
+  // Carries the credential fingerprint from `admit` to the authentication events of the same request: core emits
+  // them synchronously in that request's async context, and they carry no request handle of their own.
+  const attempts = new AsyncLocalStorage<Attempt>();
   let emit: (event: Omit<SecurityEventInput, 'plugin'>) => void = () => {};
   const mode = options.mode === 'audit' ? 'audit' : 'enforce';
 
@@ -101,32 +117,49 @@ export function rateLimit(options: RateLimitOptions = {}) {
   };
 
   function refuseIfBlocked(
-    address: string,
+    attempt: Attempt,
     guard: BruteForceGuard,
     aggregator: RefusalAggregator,
   ): Promise<void> {
-    return guard.check(address).then((verdict) => {
+    return guard.check(attempt.remoteAddress, attempt.credential).then((verdict) => {
       if (verdict.action === 'allow') return;
       aggregator.record('brute-force', verdict.address);
       const blocked = verdict.action === 'block';
       const o = guard.options;
+      const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
+      // One message, policy and challenge for every lockout: which counter refused (this credential or the whole
+      // address, cool-down or block beyond `data.code`) goes to the event only.
+      const message = `Too many failed authentication attempts: try again in ${seconds} s.`;
       throw new RateLimitError({
-        retryAfterSeconds: verdict.retryAfterMs / 1000,
+        retryAfterSeconds: seconds,
         code: blocked ? RATELIMIT_ERROR_CODES.AUTH_BLOCKED : RATELIMIT_ERROR_CODES.AUTH_COOLDOWN,
-        message: blocked
-          ? `Too many failed authentication attempts from this address: retry after ${Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))} s.`
-          : `Failed authentication attempts from this address: wait ${Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))} s before the next attempt.`,
-        reason: blocked
-          ? 'address blocked after repeated failed authentications'
-          : 'address in cool-down after failed authentications',
-        headers: rateLimitHeaders({
-          policy: 'auth-failures',
-          points: o.maxFailures,
-          windowSeconds: o.windowSeconds,
-          remaining: 0,
-          msBeforeReset: verdict.retryAfterMs,
-        }),
-        details: { rule: 'brute-force', address: verdict.address, action: verdict.action },
+        message,
+        reason:
+          verdict.scope === 'address'
+            ? 'address blocked after repeated failed authentications with any credential'
+            : blocked
+              ? 'credential blocked from this address after repeated failed authentications'
+              : 'credential in cool-down from this address after failed authentications',
+        headers: {
+          ...rateLimitHeaders({
+            policy: 'auth-failures',
+            points: o.maxFailures,
+            windowSeconds: o.windowSeconds,
+            remaining: 0,
+            msBeforeReset: seconds * 1000,
+          }),
+          // The lockout is on authentication: say so in the challenge, as a 401 would (RFC 9110 §11.6.1).
+          'WWW-Authenticate': formatChallenge({
+            scheme: 'Bearer',
+            params: { realm: o.realm, error_description: message },
+          }),
+        },
+        details: {
+          rule: 'brute-force',
+          address: verdict.address,
+          action: verdict.action,
+          scope: verdict.scope,
+        },
       });
     });
   }
@@ -172,7 +205,17 @@ export function rateLimit(options: RateLimitOptions = {}) {
             details: { summary: true, mode, ...summary },
           }),
       });
-      running = { options: resolved, store, engine, guard, aggregator };
+      const fingerprints = new CredentialFingerprinter(
+        resolved.bruteForce === false
+          ? {}
+          : {
+              headers: resolved.bruteForce.credentialHeaders,
+              ...(resolved.bruteForce.fingerprintSecret === undefined
+                ? {}
+                : { secret: resolved.bruteForce.fingerprintSecret }),
+            },
+      );
+      running = { options: resolved, fingerprints, store, engine, guard, aggregator };
       ctx.services.provide(RATE_LIMIT_SERVICE, { engine, bruteForce: guard, store });
     },
 
@@ -187,7 +230,13 @@ export function rateLimit(options: RateLimitOptions = {}) {
     async admit(request): Promise<void> {
       const current = running;
       if (!current?.guard || request.remoteAddress === undefined) return;
-      await refuseIfBlocked(request.remoteAddress, current.guard, current.aggregator);
+      const attempt: Attempt = {
+        remoteAddress: request.remoteAddress,
+        credential: current.fingerprints.of(request.headers),
+      };
+      // Before the first await, so the rest of this request's authentication runs with it.
+      attempts.enterWith(attempt);
+      await refuseIfBlocked(attempt, current.guard, current.aggregator);
     },
 
     async beforeRequest(ctx): Promise<void> {
@@ -229,7 +278,13 @@ export function rateLimit(options: RateLimitOptions = {}) {
     onEvent(event: SecurityEvent): void {
       const current = running;
       const guard = current?.guard;
-      if (!guard || event.remoteAddress === undefined) return;
+      const remoteAddress = event.remoteAddress;
+      if (!guard || remoteAddress === undefined) return;
+      if (event.type !== 'auth.failed' && event.type !== 'auth.succeeded') return;
+      // The fingerprint of this request's credential, if `admit` saw this request; otherwise the failure is
+      // counted for the address's "no visible credential" share (the safe side: per address).
+      const attempt = attempts.getStore();
+      const credential = attempt?.remoteAddress === remoteAddress ? attempt.credential : undefined;
       if (event.type === 'auth.failed') {
         // Only credentials an authenticator looked at and refused are guesses. Core's own "no credential
         // presented" event carries no plugin; `ignoreCodes` covers authenticators reporting a missing one.
@@ -237,24 +292,33 @@ export function rateLimit(options: RateLimitOptions = {}) {
         const code = event.details?.code;
         if (typeof code === 'string' && guard.options.ignoreCodes.includes(code)) return;
         guard
-          .recordFailure(event.remoteAddress)
+          .recordFailure(remoteAddress, credential)
           .then((record) => {
             if (record.consequence !== 'blocked') return;
             emit({
               type: 'auth.blocked',
               outcome: 'info',
               severity: 'warn',
-              remoteAddress: event.remoteAddress,
-              reason: `address blocked for ${record.seconds} s after ${record.failures} failed authentications`,
-              details: { address: record.address, failures: record.failures, blockSeconds: record.seconds },
+              remoteAddress,
+              reason:
+                record.scope === 'address'
+                  ? `address blocked for ${record.seconds} s after ${record.failures} failed authentications with any credential`
+                  : `one credential from this address blocked for ${record.seconds} s after ${record.failures} failed authentications`,
+              details: {
+                address: record.address,
+                scope: record.scope,
+                failures: record.failures,
+                blockSeconds: record.seconds,
+              },
             });
           })
           .catch(() => {
             // onEvent must not throw; the store's insurance limiter already covers outages.
           });
-      } else if (event.type === 'auth.succeeded' && guard.options.resetOnSuccess) {
-        guard.recordSuccess(event.remoteAddress).catch(() => {});
+        return;
       }
+      if (credential !== undefined) guard.markTrusted(credential).catch(() => {});
+      if (guard.options.resetOnSuccess) guard.recordSuccess(remoteAddress, credential).catch(() => {});
     },
   } satisfies WardenPlugin;
   return plugin;

@@ -7,8 +7,12 @@ export interface DedicatedRedis {
   readonly port: number;
   readonly url: string;
   start(): Promise<void>;
-  /** Kills the server (SIGKILL: like a crash, nothing is saved). */
+  /** Kills the server (SIGKILL: like a crash, nothing is saved); a paused one is resumed first. */
   stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). Harmless when it is not paused or not running. */
+  resume(): void;
 }
 
 async function freePort(): Promise<number> {
@@ -59,8 +63,16 @@ export async function dedicatedRedis(): Promise<DedicatedRedis> {
       child = undefined;
       if (!proc || proc.exitCode !== null) return;
       const exited = once(proc, 'exit');
+      proc.kill('SIGCONT');
       proc.kill('SIGKILL');
       await exited;
+    },
+    pause() {
+      if (!child || child.exitCode !== null) throw new Error('redis-server is not running');
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      if (child && child.exitCode === null) child.kill('SIGCONT');
     },
   };
   await handle.start();
