@@ -19,8 +19,9 @@ import { duplicateIdError, errorResponse, WardenTransport } from '../mcp/warden-
 import type { Pipeline, PreparedRequest } from '../pipeline.js';
 import type { EdgeRequest, PluginRoute, WardenPlugin } from '../plugin.js';
 import { type Principal, toSdkAuthInfo } from '../principal.js';
-import { readBody } from './body.js';
+import { jsonNestingExceeds, readBody } from './body.js';
 import { formatChallenge, withBearerError } from './challenge.js';
+import { guardResponse } from './response-guard.js';
 
 /** Anything with `connect(transport)`: the SDK's `McpServer` and low-level `Server` both qualify. */
 export interface McpServerLike {
@@ -49,6 +50,11 @@ export interface HttpHandlerOptions {
   maxBodyBytes?: number;
   /** Time allowed to receive a request body. @default 10000 */
   bodyTimeoutMs?: number;
+  /**
+   * Deepest nesting of arrays and objects accepted in a request body; deeper bodies are refused with 400 before
+   * anything walks them (a recursive walker would overflow the stack). @default 64
+   */
+  maxJsonDepth?: number;
   /** Stateful sessions idle this long are closed. @default 1800000 (30 min) */
   sessionIdleTimeoutMs?: number;
   /** New sessions beyond this are refused with 503. @default 10000 */
@@ -158,6 +164,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
   const endpoint = options.endpoint ?? '/mcp';
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const bodyTimeout = options.bodyTimeoutMs ?? 10_000;
+  const maxJsonDepth = positiveInteger('maxJsonDepth', options.maxJsonDepth, 64);
   const idleTimeout = options.sessionIdleTimeoutMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
   const maxPerPrincipal = options.maxSessionsPerPrincipal ?? 100;
@@ -230,6 +237,21 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       .map((s) => s.trim())
       .filter(Boolean);
     return forwarded[forwarded.length - trustedProxies] ?? socketAddress;
+  }
+
+  /** The SDK writes its own error responses; internal error text in them goes to the event, not the client. */
+  function guardSdkResponse(res: ServerResponse, edge: EdgeRequest, principal: Principal): void {
+    guardResponse(res, (detail) =>
+      deps.events.emit({
+        type: 'plugin.error',
+        outcome: 'denied',
+        severity: 'error',
+        reason: `MCP SDK error response, internal detail withheld from the client: ${detail}`.slice(0, 500),
+        principalId: principal.id,
+        remoteAddress: edge.remoteAddress,
+        details: { httpMethod: edge.method, path: edge.url?.pathname },
+      }),
+    );
   }
 
   function reject(
@@ -486,6 +508,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
         edge,
       );
     }
+    guardSdkResponse(res, edge, principal);
     await session.transport.handleRequest(req, res);
   }
 
@@ -521,8 +544,20 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     }
     let message: unknown;
     try {
-      const body = await readBody(req, maxBody, bodyTimeout);
-      message = JSON.parse(body.toString('utf8'));
+      const text = (await readBody(req, maxBody, bodyTimeout)).toString('utf8');
+      if (jsonNestingExceeds(text, maxJsonDepth)) {
+        return reject(
+          res,
+          edgeError(
+            400,
+            CORE_ERROR_CODES.BAD_REQUEST,
+            `Invalid Request: the body nests arrays and objects deeper than ${maxJsonDepth} levels.`,
+            'JSON nesting over maxJsonDepth',
+          ),
+          edge,
+        );
+      }
+      message = JSON.parse(text);
     } catch (error) {
       if (WardenError.isInstance(error)) return reject(res, error, edge);
       return reject(
@@ -669,6 +704,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
         wrapped.release(id);
       }
     }
+    guardSdkResponse(res, edge, principal);
     try {
       await transport.handleRequest(req as IncomingMessage & { auth?: never }, res, body);
     } finally {
@@ -760,6 +796,13 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     await Promise.allSettled(open.map((s) => s.server.close()));
   };
   return handler;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new ConfigError(`${name} must be a positive integer (got ${String(value)}).`);
+  return value;
 }
 
 function toWardenError(error: unknown): WardenError {
