@@ -22,7 +22,12 @@ export const serverConfigSchema = z
         publicUrl: z.url().optional(),
         /** Host names accepted in the Host header (DNS-rebinding protection). Defaults to loopback names. */
         allowedHosts: z.array(z.string().min(1)).optional(),
-        allowedOrigins: z.array(z.url()).optional(),
+        /** Browser origins allowed (`https://app.example.com`; `http://localhost:*` for any port). */
+        allowedOrigins: z
+          .array(
+            z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin: scheme://host[:port] or scheme://host:*'),
+          )
+          .optional(),
         trustedProxies: z.number().int().min(0).max(10).default(0),
         maxBodyBytes: z
           .number()

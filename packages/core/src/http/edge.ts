@@ -21,6 +21,7 @@ import type { EdgeRequest, PluginRoute, WardenPlugin } from '../plugin.js';
 import { type Principal, toSdkAuthInfo } from '../principal.js';
 import { jsonNestingExceeds, readBody } from './body.js';
 import { formatChallenge, withBearerError } from './challenge.js';
+import { createOriginCheck } from './origin.js';
 import { guardResponse } from './response-guard.js';
 
 /** Anything with `connect(transport)`: the SDK's `McpServer` and low-level `Server` both qualify. */
@@ -44,7 +45,10 @@ export interface HttpHandlerOptions {
    * (only behind a proxy that checks Host itself). @default ['localhost', '127.0.0.1', '[::1]']
    */
   allowedHosts?: readonly string[] | false;
-  /** Exact origins (`https://app.example.com`) browsers may call from. @default origins whose host is an allowed host */
+  /**
+   * Exact origins (`https://app.example.com`) browsers may call from; `http://localhost:*` allows any port of
+   * that scheme and host. @default an allowed host on the port the request was sent to (see Security notes)
+   */
   allowedOrigins?: readonly string[];
   /** @default 1048576 (1 MiB) */
   maxBodyBytes?: number;
@@ -180,9 +184,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     options.allowedHosts === false
       ? undefined
       : new Set((options.allowedHosts ?? DEFAULT_HOSTS).map((h) => h.toLowerCase()));
-  const allowedOrigins = options.allowedOrigins
-    ? new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')))
-    : undefined;
+  const originAllowed = createOriginCheck(options.allowedOrigins, allowedHosts);
   const routes = new Map<string, PluginRoute>();
   for (const plugin of deps.plugins) {
     for (const route of plugin.routes ?? []) {
@@ -347,16 +349,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     }
     const origin = headers.origin;
     if (origin !== undefined) {
-      const normalized = origin.toLowerCase();
-      let allowed: boolean;
-      if (allowedOrigins) allowed = allowedOrigins.has(normalized);
-      else {
-        const originHost =
-          normalized.startsWith('http://') || normalized.startsWith('https://')
-            ? hostnameOf(normalized.replace(/^https?:\/\//, ''))
-            : undefined;
-        allowed = originHost !== undefined && (allowedHosts ? allowedHosts.has(originHost) : false);
-      }
+      const allowed = originAllowed(origin, host);
       if (!allowed) {
         return reject(
           res,
