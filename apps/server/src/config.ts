@@ -28,7 +28,25 @@ export const serverConfigSchema = z
             z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin: scheme://host[:port] or scheme://host:*'),
           )
           .optional(),
-        trustedProxies: z.number().int().min(0).max(10).default(0),
+        /**
+         * Reverse proxies whose X-Forwarded-For is trusted: their addresses or CIDR ranges, or `{ hops: n }` spelled
+         * out. A bare number is refused: it would trust the header from any direct client.
+         */
+        trustedProxies: z
+          .union(
+            [
+              z.array(z.string().min(1)).max(1000),
+              z.object({ hops: z.number().int().min(0).max(32) }).strict(),
+              z.literal(0),
+            ],
+            {
+              error: (issue) =>
+                typeof issue.input === 'number'
+                  ? `a bare number trusts X-Forwarded-For from any direct client: list the proxies' addresses or CIDR ranges (["10.0.0.5", "10.1.0.0/16"]), or spell a hop count out as { "hops": ${issue.input} }`
+                  : 'a list of proxy addresses or CIDR ranges, or { "hops": n }',
+            },
+          )
+          .default([]),
         maxBodyBytes: z
           .number()
           .int()

@@ -22,6 +22,7 @@ import { type Principal, toSdkAuthInfo } from '../principal.js';
 import { jsonNestingExceeds, readBody } from './body.js';
 import { formatChallenge, withBearerError } from './challenge.js';
 import { createOriginCheck } from './origin.js';
+import { createClientAddressResolver, type TrustedProxies } from './proxies.js';
 import { guardResponse } from './response-guard.js';
 
 /** Anything with `connect(transport)`: the SDK's `McpServer` and low-level `Server` both qualify. */
@@ -70,8 +71,13 @@ export interface HttpHandlerOptions {
    * request for the life of a session in JSON mode (typescript-sdk #2559), and drops in-request notifications.
    */
   responseMode?: 'sse' | 'json';
-  /** Number of reverse proxies in front whose `X-Forwarded-For` entries are trusted. @default 0 */
-  trustedProxies?: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` entries are trusted for the client address: their addresses or CIDR
+   * ranges (`['10.0.0.5', '10.1.0.0/16', 'fd00::/8']`). The header counts only when the direct peer is listed,
+   * and is walked from the right up to the first hop that is not. `{ hops: n }` trusts the last `n` entries
+   * from anyone (only when every path passes exactly `n` proxies). A bare number is refused. @default []
+   */
+  trustedProxies?: TrustedProxies;
   /**
    * Makes stateful SSE streams resumable (`Last-Event-ID`): called once per session for that session's store. A
    * factory, not one shared store, because the SDK replays by event id alone: a shared store would let one
@@ -173,7 +179,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
   const maxSessions = options.maxSessions ?? 10_000;
   const maxPerPrincipal = options.maxSessionsPerPrincipal ?? 100;
   const responseMode = options.responseMode ?? 'sse';
-  const trustedProxies = options.trustedProxies ?? 0;
+  const clientAddress = createClientAddressResolver(options.trustedProxies);
   if (responseMode === 'json' && mode === 'stateful') {
     throw new ConfigError(
       'responseMode "json" needs sessions: "stateless": in stateful mode the MCP SDK 1.x retains every JSON response until the session ends (typescript-sdk #2559). Use the default "sse" responses.',
@@ -232,13 +238,11 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
   sweeper.unref();
 
   function remoteAddressOf(req: IncomingMessage): string | undefined {
-    const socketAddress = req.socket.remoteAddress;
-    if (trustedProxies === 0) return socketAddress;
-    const forwarded = String(req.headers['x-forwarded-for'] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    return forwarded[forwarded.length - trustedProxies] ?? socketAddress;
+    const forwarded = req.headers['x-forwarded-for'];
+    return clientAddress(
+      req.socket.remoteAddress,
+      Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+    );
   }
 
   /** The SDK writes its own error responses; internal error text in them goes to the event, not the client. */
