@@ -54,6 +54,11 @@ export const serverConfigSchema = z
           .max(64 * 1024 * 1024)
           .default(1024 * 1024),
         requestTimeoutMs: z.number().int().min(0).default(120_000),
+        /** Time to receive request headers, and a whole request (headers and body); then 408 and closed. */
+        headersTimeoutMs: z.number().int().min(0).default(10_000),
+        requestReceiveTimeoutMs: z.number().int().min(0).default(30_000),
+        /** Connections per address without an authenticated request; over it the oldest is closed. 0: off. */
+        maxUnauthenticatedConnectionsPerAddress: z.number().int().min(0).default(32),
         tls: z.object({ keyFile: z.string(), certFile: z.string() }).strict().optional(),
         /** Plain HTTP on a non-loopback address: only behind a TLS-terminating proxy. */
         allowInsecureHttp: z.boolean().default(false),

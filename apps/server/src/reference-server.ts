@@ -151,6 +151,10 @@ export class ReferenceServer {
       port: s.port,
       tls,
       allowInsecureHttp: s.allowInsecureHttp,
+      headersTimeoutMs: s.headersTimeoutMs,
+      requestReceiveTimeoutMs: s.requestReceiveTimeoutMs,
+      maxUnauthenticatedConnectionsPerAddress: s.maxUnauthenticatedConnectionsPerAddress,
+      events: this.warden.events,
     });
     return new URL(s.endpoint, this.#listening.origin);
   }

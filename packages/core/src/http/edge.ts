@@ -18,9 +18,10 @@ import { isPlainObject, type JsonRpcRequest } from '../mcp/classify.js';
 import { duplicateIdError, errorResponse, WardenTransport } from '../mcp/warden-transport.js';
 import type { Pipeline, PreparedRequest } from '../pipeline.js';
 import type { EdgeRequest, PluginRoute, WardenPlugin } from '../plugin.js';
-import { type Principal, toSdkAuthInfo } from '../principal.js';
+import { isAnonymous, type Principal, toSdkAuthInfo } from '../principal.js';
 import { jsonNestingExceeds, readBody } from './body.js';
 import { formatChallenge, withBearerError } from './challenge.js';
+import { markConnectionAuthenticated } from './connections.js';
 import { createOriginCheck } from './origin.js';
 import { createClientAddressResolver, type TrustedProxies } from './proxies.js';
 import { guardResponse } from './response-guard.js';
@@ -308,6 +309,10 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       return;
     }
     const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    // A response sent before the request body arrived (a refusal before reading it) closes the connection: a
+    // keep-alive connection would otherwise stay open while Node drains a body the client may send for ever.
+    const req = (res as ServerResponse & { req?: IncomingMessage }).req;
+    if (req && !req.complete) headers = { ...headers, Connection: 'close' };
     res.writeHead(status, {
       ...(body === undefined
         ? {}
@@ -430,6 +435,8 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     } catch (error) {
       return reject(res, toWardenError(error), edge, null, false);
     }
+    // Exempt from listen()'s cap on unauthenticated connections per address (anonymous ones stay counted).
+    if (!isAnonymous(principal)) markConnectionAuthenticated(req.socket);
 
     if (req.method === 'POST') return handlePost(req, res, edge, principal);
     return handleStream(req, res, edge, principal);
