@@ -18,6 +18,14 @@ export const serverConfigSchema = z
         port: z.number().int().min(0).max(65_535).default(3000),
         endpoint: z.string().startsWith('/').default('/mcp'),
         sessions: z.enum(['stateful', 'stateless']).default('stateful'),
+        /** Stateful sessions: idle timeout, server-wide cap (503) and cap per principal (429). */
+        sessionIdleTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(30 * 60_000),
+        maxSessions: z.number().int().min(1).default(10_000),
+        maxSessionsPerPrincipal: z.number().int().min(1).default(16),
         /** Public URL of the MCP endpoint (behind a proxy); defaults to http://host:port/endpoint. */
         publicUrl: z.url().optional(),
         /** Host names accepted in the Host header (DNS-rebinding protection). Defaults to loopback names. */

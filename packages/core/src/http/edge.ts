@@ -63,10 +63,23 @@ export interface HttpHandlerOptions {
   maxJsonDepth?: number;
   /** Stateful sessions idle this long are closed. @default 1800000 (30 min) */
   sessionIdleTimeoutMs?: number;
-  /** New sessions beyond this are refused with 503. @default 10000 */
+  /** New sessions beyond this are refused with 503 `SESSION_LIMIT` and `Retry-After`. @default 10000 */
   maxSessions?: number;
-  /** New sessions of one principal beyond this are refused with 429, so one credential cannot take every slot. @default 100 */
+  /**
+   * New sessions of one principal beyond this are refused with 429 `SESSION_LIMIT` and `Retry-After`. Kept well
+   * below `maxSessions` so that many principals are needed to fill the server, and one credential (or a few
+   * readers) cannot shut out the others. @default 16
+   */
   maxSessionsPerPrincipal?: number;
+  /**
+   * Asked every `principalRecheckMs` about each principal that holds open sessions; `false` closes all of its
+   * sessions and their SSE streams (e.g. an API key revoked by another process). An error keeps the sessions
+   * and is recorded. Without it, only {@link WardenHttpHandler.closeSessionsOf}, the idle sweep and each request's
+   * own authentication end a principal's sessions.
+   */
+  principalStillValid?: (principal: Principal) => boolean | Promise<boolean>;
+  /** @default 10000 */
+  principalRecheckMs?: number;
   /**
    * `sse` (default) or `json` responses. `json` is allowed in stateless mode only: the SDK 1.x keeps ~5 KB per
    * request for the life of a session in JSON mode (typescript-sdk #2559), and drops in-request notifications.
@@ -93,6 +106,7 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   wrapped: WardenTransport;
   server: McpServerLike;
+  owner: Principal;
   ownerId: string;
   ownerAuthenticatedBy: string | undefined;
   lastSeen: number;
@@ -102,6 +116,11 @@ export interface WardenHttpHandler {
   (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
   /** Number of open stateful sessions. */
   readonly sessionCount: number;
+  /**
+   * Closes every open session of a principal at once, SSE streams included (call it when its credential is
+   * revoked). `authenticatedBy` narrows it to one authenticator's principals. Returns how many were closed.
+   */
+  closeSessionsOf(principalId: string, authenticatedBy?: string): number;
   /** Closes every session (for graceful shutdown). */
   close(): Promise<void>;
 }
@@ -178,7 +197,10 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
   const maxJsonDepth = positiveInteger('maxJsonDepth', options.maxJsonDepth, 64);
   const idleTimeout = options.sessionIdleTimeoutMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
-  const maxPerPrincipal = options.maxSessionsPerPrincipal ?? 100;
+  const maxPerPrincipal = positiveInteger('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, 16);
+  const recheckMs = positiveInteger('principalRecheckMs', options.principalRecheckMs, 10_000);
+  /** Seconds a client refused for want of a session slot should wait: about one idle sweep. */
+  const sessionRetryAfter = String(Math.max(1, Math.ceil(Math.min(idleTimeout, 60_000) / 1000)));
   const responseMode = options.responseMode ?? 'sse';
   const clientAddress = createClientAddressResolver(options.trustedProxies);
   if (responseMode === 'json' && mode === 'stateful') {
@@ -237,6 +259,70 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     Math.min(idleTimeout, 60_000),
   );
   sweeper.unref();
+
+  function closeSession(id: string, session: Session, reason: string): void {
+    if (!removeSession(id)) return;
+    deps.events.emit({
+      type: 'session.closed',
+      outcome: 'info',
+      reason,
+      principalId: session.ownerId,
+      sessionId: id,
+    });
+    void session.server.close().catch(() => undefined);
+  }
+
+  function closeSessionsOf(
+    principalId: string,
+    authenticatedBy?: string,
+    reason = 'closed by the server',
+  ): number {
+    let closed = 0;
+    for (const [id, session] of [...sessions]) {
+      if (session.ownerId !== principalId) continue;
+      if (authenticatedBy !== undefined && session.ownerAuthenticatedBy !== authenticatedBy) continue;
+      closeSession(id, session, reason);
+      closed++;
+    }
+    return closed;
+  }
+
+  let rechecking = false;
+  const rechecker = options.principalStillValid
+    ? setInterval(() => {
+        if (rechecking || sessions.size === 0) return;
+        rechecking = true;
+        void recheckPrincipals().finally(() => {
+          rechecking = false;
+        });
+      }, recheckMs)
+    : undefined;
+  rechecker?.unref();
+
+  async function recheckPrincipals(): Promise<void> {
+    const owners = new Map<string, Principal>();
+    for (const session of sessions.values()) owners.set(ownerKey(session.owner), session.owner);
+    for (const owner of owners.values()) {
+      let valid: boolean;
+      try {
+        valid = await options.principalStillValid!(owner);
+      } catch (error) {
+        deps.events.emit({
+          type: 'plugin.error',
+          outcome: 'info',
+          severity: 'warn',
+          reason:
+            `principalStillValid failed, sessions kept: ${error instanceof Error ? error.message : String(error)}`.slice(
+              0,
+              500,
+            ),
+          principalId: owner.id,
+        });
+        continue;
+      }
+      if (!valid) closeSessionsOf(owner.id, owner.authenticatedBy, 'the credential no longer authenticates');
+    }
+  }
 
   function remoteAddressOf(req: IncomingMessage): string | undefined {
     const forwarded = req.headers['x-forwarded-for'];
@@ -616,26 +702,25 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
             edge,
           );
         }
-        if (sessions.size >= maxSessions) {
+        // Per principal first: a principal at its own cap learns that, not that the server is full.
+        if ((perPrincipal.get(ownerKey(principal)) ?? 0) >= maxPerPrincipal) {
           return reject(
             res,
-            edgeError(
-              503,
-              CORE_ERROR_CODES.BAD_REQUEST,
-              'Too many open sessions: try again later.',
-              `session limit ${maxSessions} reached`,
+            sessionLimitError(
+              429,
+              `Too many open sessions for this credential (${maxPerPrincipal}): close one (DELETE) first.`,
+              `per-principal session limit ${maxPerPrincipal} reached by ${principal.id}`,
             ),
             edge,
           );
         }
-        if ((perPrincipal.get(ownerKey(principal)) ?? 0) >= maxPerPrincipal) {
+        if (sessions.size >= maxSessions) {
           return reject(
             res,
-            edgeError(
-              429,
-              CORE_ERROR_CODES.RATE_LIMITED,
-              `Too many open sessions for this credential (${maxPerPrincipal}): close one (DELETE) first.`,
-              `per-principal session limit reached by ${principal.id}`,
+            sessionLimitError(
+              503,
+              'Too many open sessions on this server: try again later.',
+              `session limit ${maxSessions} reached`,
             ),
             edge,
           );
@@ -717,6 +802,19 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     }
   }
 
+  function sessionLimitError(status: 429 | 503, message: string, reason: string): WardenError {
+    return new WardenError({
+      code: CORE_ERROR_CODES.SESSION_LIMIT,
+      message,
+      reason,
+      httpStatus: status,
+      jsonRpcCode: status === 429 ? JSON_RPC_ERROR_CODES.RATE_LIMITED : JSON_RPC_ERROR_CODES.INVALID_REQUEST,
+      data: { retryAfterSeconds: Number(sessionRetryAfter) },
+      headers: { 'Retry-After': sessionRetryAfter },
+      eventType: 'session.rejected',
+    });
+  }
+
   async function openSession(
     principal: Principal,
     edge: EdgeRequest,
@@ -753,6 +851,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       transport,
       wrapped,
       server,
+      owner: principal,
       ownerId: principal.id,
       ownerAuthenticatedBy: principal.authenticatedBy,
       lastSeen: Date.now(),
@@ -793,8 +892,11 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     });
   }) as WardenHttpHandler;
   Object.defineProperty(handler, 'sessionCount', { get: () => sessions.size });
+  handler.closeSessionsOf = (principalId, authenticatedBy) =>
+    closeSessionsOf(principalId, authenticatedBy, 'closed by closeSessionsOf (credential revoked)');
   handler.close = async () => {
     clearInterval(sweeper);
+    if (rechecker) clearInterval(rechecker);
     const open = [...sessions.values()];
     for (const id of [...sessions.keys()]) removeSession(id);
     await Promise.allSettled(open.map((s) => s.server.close()));
