@@ -64,3 +64,25 @@ describe('config.schema.json', () => {
     expect(committed.properties.server.properties.port).toMatchObject({ type: 'integer', default: 3000 });
   });
 });
+
+describe('server.trustedProxies', () => {
+  const load = (trustedProxies: unknown) => {
+    const file = join(dir, 'proxies.json');
+    writeFileSync(file, JSON.stringify({ server: { trustedProxies } }));
+    return loadConfig({ configFile: file }, {}).server.trustedProxies;
+  };
+
+  it('takes proxy addresses and CIDRs, an explicit { hops }, or 0; the default trusts nobody', () => {
+    expect(loadConfig({}, {}).server.trustedProxies).toEqual([]);
+    expect(load(['10.0.0.5', '10.1.0.0/16', 'fd00::/8'])).toEqual(['10.0.0.5', '10.1.0.0/16', 'fd00::/8']);
+    expect(load({ hops: 1 })).toEqual({ hops: 1 });
+    expect(load(0)).toBe(0);
+  });
+
+  it('refuses a bare hop count and says how to spell it', () => {
+    for (const count of [1, 2, 5])
+      expect(() => load(count)).toThrow(
+        new RegExp(`bare number[\\s\\S]*\\{ "hops": ${count} \\}[\\s\\S]*server\\.trustedProxies`),
+      );
+  });
+});

@@ -18,12 +18,43 @@ export const serverConfigSchema = z
         port: z.number().int().min(0).max(65_535).default(3000),
         endpoint: z.string().startsWith('/').default('/mcp'),
         sessions: z.enum(['stateful', 'stateless']).default('stateful'),
+        /** Stateful sessions: idle timeout, server-wide cap (503) and cap per principal (429). */
+        sessionIdleTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(30 * 60_000),
+        maxSessions: z.number().int().min(1).default(10_000),
+        maxSessionsPerPrincipal: z.number().int().min(1).default(16),
         /** Public URL of the MCP endpoint (behind a proxy); defaults to http://host:port/endpoint. */
         publicUrl: z.url().optional(),
         /** Host names accepted in the Host header (DNS-rebinding protection). Defaults to loopback names. */
         allowedHosts: z.array(z.string().min(1)).optional(),
-        allowedOrigins: z.array(z.url()).optional(),
-        trustedProxies: z.number().int().min(0).max(10).default(0),
+        /** Browser origins allowed (`https://app.example.com`; `http://localhost:*` for any port). */
+        allowedOrigins: z
+          .array(
+            z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin: scheme://host[:port] or scheme://host:*'),
+          )
+          .optional(),
+        /**
+         * Reverse proxies whose X-Forwarded-For is trusted: their addresses or CIDR ranges, or `{ hops: n }` spelled
+         * out. A bare number is refused: it would trust the header from any direct client.
+         */
+        trustedProxies: z
+          .union(
+            [
+              z.array(z.string().min(1)).max(1000),
+              z.object({ hops: z.number().int().min(0).max(32) }).strict(),
+              z.literal(0),
+            ],
+            {
+              error: (issue) =>
+                typeof issue.input === 'number'
+                  ? `a bare number trusts X-Forwarded-For from any direct client: list the proxies' addresses or CIDR ranges (["10.0.0.5", "10.1.0.0/16"]), or spell a hop count out as { "hops": ${issue.input} }`
+                  : 'a list of proxy addresses or CIDR ranges, or { "hops": n }',
+            },
+          )
+          .default([]),
         maxBodyBytes: z
           .number()
           .int()
@@ -31,6 +62,11 @@ export const serverConfigSchema = z
           .max(64 * 1024 * 1024)
           .default(1024 * 1024),
         requestTimeoutMs: z.number().int().min(0).default(120_000),
+        /** Time to receive request headers, and a whole request (headers and body); then 408 and closed. */
+        headersTimeoutMs: z.number().int().min(0).default(10_000),
+        requestReceiveTimeoutMs: z.number().int().min(0).default(30_000),
+        /** Connections per address without an authenticated request; over it the oldest is closed. 0: off. */
+        maxUnauthenticatedConnectionsPerAddress: z.number().int().min(0).default(32),
         tls: z.object({ keyFile: z.string(), certFile: z.string() }).strict().optional(),
         /** Plain HTTP on a non-loopback address: only behind a TLS-terminating proxy. */
         allowInsecureHttp: z.boolean().default(false),

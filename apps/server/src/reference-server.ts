@@ -55,6 +55,7 @@ export class ReferenceServer {
   #handler: WardenHttpHandler | undefined;
   #listening: ListeningServer | undefined;
   #closing = false;
+  #unsubscribe: (() => void) | undefined;
 
   private constructor(
     config: ServerConfig,
@@ -118,6 +119,11 @@ export class ReferenceServer {
     return server;
   }
 
+  /** Closes every open session (and SSE stream) of an API key at once; call it after revoking the key. */
+  closeSessionsOf(keyId: string): number {
+    return this.#handler?.closeSessionsOf(keyId, 'apikey-auth') ?? 0;
+  }
+
   get sessionCount(): number {
     return this.#handler?.sessionCount ?? 0;
   }
@@ -136,8 +142,24 @@ export class ReferenceServer {
       allowedOrigins: s.allowedOrigins,
       maxBodyBytes: s.maxBodyBytes,
       trustedProxies: s.trustedProxies,
+      sessionIdleTimeoutMs: s.sessionIdleTimeoutMs,
+      maxSessions: s.maxSessions,
+      maxSessionsPerPrincipal: s.maxSessionsPerPrincipal,
+      // A key revoked or expired elsewhere (the CLI, another instance) loses its sessions on the next check.
+      principalStillValid: async (principal) => {
+        const keys = this.services.keys;
+        if (!keys || principal.authenticatedBy !== 'apikey-auth') return true;
+        return (await keys.get(principal.id))?.state === 'active';
+      },
     });
     const handler = this.#handler;
+    // Revoked in this process (the API, a rotation without grace): its sessions and SSE streams end at once.
+    this.#unsubscribe = this.warden.events.on((event) => {
+      const keyId = event.details?.keyId;
+      const revokedNow =
+        event.type === 'key.revoked' || (event.type === 'key.rotated' && event.details?.graceSeconds === 0);
+      if (revokedNow && typeof keyId === 'string') this.closeSessionsOf(keyId);
+    });
     const route = (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '').split('?')[0];
       if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
@@ -151,6 +173,10 @@ export class ReferenceServer {
       port: s.port,
       tls,
       allowInsecureHttp: s.allowInsecureHttp,
+      headersTimeoutMs: s.headersTimeoutMs,
+      requestReceiveTimeoutMs: s.requestReceiveTimeoutMs,
+      maxUnauthenticatedConnectionsPerAddress: s.maxUnauthenticatedConnectionsPerAddress,
+      events: this.warden.events,
     });
     return new URL(s.endpoint, this.#listening.origin);
   }
@@ -164,6 +190,7 @@ export class ReferenceServer {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    this.#unsubscribe?.();
     await this.#handler?.close();
     await this.#listening?.close();
     await this.warden.close();

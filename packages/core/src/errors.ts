@@ -35,6 +35,8 @@ export const CORE_ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
+  /** No room for another session (for this principal: 429; on the server: 503); `Retry-After` says when to retry. */
+  SESSION_LIMIT: 'SESSION_LIMIT',
   PLUGIN_FAILED: 'PLUGIN_FAILED',
   CONFIG_INVALID: 'CONFIG_INVALID',
 } as const;

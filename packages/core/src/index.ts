@@ -8,6 +8,7 @@ export {
   type WardenHttpHandler,
 } from './http/edge.js';
 export { isLoopbackHost, type ListeningServer, type ListenOptions, listen } from './http/listen.js';
+export { normalizeAddress, type TrustedProxies } from './http/proxies.js';
 export { actionOf, classifyRequest, type JsonRpcRequest } from './mcp/classify.js';
 export { errorResponse, WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
 export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';

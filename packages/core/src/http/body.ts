@@ -76,3 +76,25 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
     req.on('aborted', onAborted);
   });
 }
+
+/**
+ * True when JSON text nests arrays and objects deeper than `max` levels. Linear and iterative (one pass over the
+ * text, brackets inside strings ignored), so a 100,000-deep body costs one scan and never the call stack of a
+ * recursive walker further down (the SDK's schema check, a plugin, `JSON.stringify`).
+ */
+export function jsonNestingExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}

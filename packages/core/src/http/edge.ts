@@ -18,9 +18,13 @@ import { isPlainObject, type JsonRpcRequest } from '../mcp/classify.js';
 import { duplicateIdError, errorResponse, WardenTransport } from '../mcp/warden-transport.js';
 import type { Pipeline, PreparedRequest } from '../pipeline.js';
 import type { EdgeRequest, PluginRoute, WardenPlugin } from '../plugin.js';
-import { type Principal, toSdkAuthInfo } from '../principal.js';
-import { readBody } from './body.js';
+import { isAnonymous, type Principal, toSdkAuthInfo } from '../principal.js';
+import { jsonNestingExceeds, readBody } from './body.js';
 import { formatChallenge, withBearerError } from './challenge.js';
+import { markConnectionAuthenticated } from './connections.js';
+import { createOriginCheck } from './origin.js';
+import { createClientAddressResolver, type TrustedProxies } from './proxies.js';
+import { guardResponse } from './response-guard.js';
 
 /** Anything with `connect(transport)`: the SDK's `McpServer` and low-level `Server` both qualify. */
 export interface McpServerLike {
@@ -43,25 +47,51 @@ export interface HttpHandlerOptions {
    * (only behind a proxy that checks Host itself). @default ['localhost', '127.0.0.1', '[::1]']
    */
   allowedHosts?: readonly string[] | false;
-  /** Exact origins (`https://app.example.com`) browsers may call from. @default origins whose host is an allowed host */
+  /**
+   * Exact origins (`https://app.example.com`) browsers may call from; `http://localhost:*` allows any port of
+   * that scheme and host. @default an allowed host on the port the request was sent to (see Security notes)
+   */
   allowedOrigins?: readonly string[];
   /** @default 1048576 (1 MiB) */
   maxBodyBytes?: number;
   /** Time allowed to receive a request body. @default 10000 */
   bodyTimeoutMs?: number;
+  /**
+   * Deepest nesting of arrays and objects accepted in a request body; deeper bodies are refused with 400 before
+   * anything walks them (a recursive walker would overflow the stack). @default 64
+   */
+  maxJsonDepth?: number;
   /** Stateful sessions idle this long are closed. @default 1800000 (30 min) */
   sessionIdleTimeoutMs?: number;
-  /** New sessions beyond this are refused with 503. @default 10000 */
+  /** New sessions beyond this are refused with 503 `SESSION_LIMIT` and `Retry-After`. @default 10000 */
   maxSessions?: number;
-  /** New sessions of one principal beyond this are refused with 429, so one credential cannot take every slot. @default 100 */
+  /**
+   * New sessions of one principal beyond this are refused with 429 `SESSION_LIMIT` and `Retry-After`. Kept well
+   * below `maxSessions` so that many principals are needed to fill the server, and one credential (or a few
+   * readers) cannot shut out the others. @default 16
+   */
   maxSessionsPerPrincipal?: number;
+  /**
+   * Asked every `principalRecheckMs` about each principal that holds open sessions; `false` closes all of its
+   * sessions and their SSE streams (e.g. an API key revoked by another process). An error keeps the sessions
+   * and is recorded. Without it, only {@link WardenHttpHandler.closeSessionsOf}, the idle sweep and each request's
+   * own authentication end a principal's sessions.
+   */
+  principalStillValid?: (principal: Principal) => boolean | Promise<boolean>;
+  /** @default 10000 */
+  principalRecheckMs?: number;
   /**
    * `sse` (default) or `json` responses. `json` is allowed in stateless mode only: the SDK 1.x keeps ~5 KB per
    * request for the life of a session in JSON mode (typescript-sdk #2559), and drops in-request notifications.
    */
   responseMode?: 'sse' | 'json';
-  /** Number of reverse proxies in front whose `X-Forwarded-For` entries are trusted. @default 0 */
-  trustedProxies?: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` entries are trusted for the client address: their addresses or CIDR
+   * ranges (`['10.0.0.5', '10.1.0.0/16', 'fd00::/8']`). The header counts only when the direct peer is listed,
+   * and is walked from the right up to the first hop that is not. `{ hops: n }` trusts the last `n` entries
+   * from anyone (only when every path passes exactly `n` proxies). A bare number is refused. @default []
+   */
+  trustedProxies?: TrustedProxies;
   /**
    * Makes stateful SSE streams resumable (`Last-Event-ID`): called once per session for that session's store. A
    * factory, not one shared store, because the SDK replays by event id alone: a shared store would let one
@@ -76,6 +106,7 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   wrapped: WardenTransport;
   server: McpServerLike;
+  owner: Principal;
   ownerId: string;
   ownerAuthenticatedBy: string | undefined;
   lastSeen: number;
@@ -85,6 +116,11 @@ export interface WardenHttpHandler {
   (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
   /** Number of open stateful sessions. */
   readonly sessionCount: number;
+  /**
+   * Closes every open session of a principal at once, SSE streams included (call it when its credential is
+   * revoked). `authenticatedBy` narrows it to one authenticator's principals. Returns how many were closed.
+   */
+  closeSessionsOf(principalId: string, authenticatedBy?: string): number;
   /** Closes every session (for graceful shutdown). */
   close(): Promise<void>;
 }
@@ -158,11 +194,15 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
   const endpoint = options.endpoint ?? '/mcp';
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const bodyTimeout = options.bodyTimeoutMs ?? 10_000;
+  const maxJsonDepth = positiveInteger('maxJsonDepth', options.maxJsonDepth, 64);
   const idleTimeout = options.sessionIdleTimeoutMs ?? 30 * 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
-  const maxPerPrincipal = options.maxSessionsPerPrincipal ?? 100;
+  const maxPerPrincipal = positiveInteger('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, 16);
+  const recheckMs = positiveInteger('principalRecheckMs', options.principalRecheckMs, 10_000);
+  /** Seconds a client refused for want of a session slot should wait: about one idle sweep. */
+  const sessionRetryAfter = String(Math.max(1, Math.ceil(Math.min(idleTimeout, 60_000) / 1000)));
   const responseMode = options.responseMode ?? 'sse';
-  const trustedProxies = options.trustedProxies ?? 0;
+  const clientAddress = createClientAddressResolver(options.trustedProxies);
   if (responseMode === 'json' && mode === 'stateful') {
     throw new ConfigError(
       'responseMode "json" needs sessions: "stateless": in stateful mode the MCP SDK 1.x retains every JSON response until the session ends (typescript-sdk #2559). Use the default "sse" responses.',
@@ -173,9 +213,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     options.allowedHosts === false
       ? undefined
       : new Set((options.allowedHosts ?? DEFAULT_HOSTS).map((h) => h.toLowerCase()));
-  const allowedOrigins = options.allowedOrigins
-    ? new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, '')))
-    : undefined;
+  const originAllowed = createOriginCheck(options.allowedOrigins, allowedHosts);
   const routes = new Map<string, PluginRoute>();
   for (const plugin of deps.plugins) {
     for (const route of plugin.routes ?? []) {
@@ -222,14 +260,91 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
   );
   sweeper.unref();
 
+  function closeSession(id: string, session: Session, reason: string): void {
+    if (!removeSession(id)) return;
+    deps.events.emit({
+      type: 'session.closed',
+      outcome: 'info',
+      reason,
+      principalId: session.ownerId,
+      sessionId: id,
+    });
+    void session.server.close().catch(() => undefined);
+  }
+
+  function closeSessionsOf(
+    principalId: string,
+    authenticatedBy?: string,
+    reason = 'closed by the server',
+  ): number {
+    let closed = 0;
+    for (const [id, session] of [...sessions]) {
+      if (session.ownerId !== principalId) continue;
+      if (authenticatedBy !== undefined && session.ownerAuthenticatedBy !== authenticatedBy) continue;
+      closeSession(id, session, reason);
+      closed++;
+    }
+    return closed;
+  }
+
+  let rechecking = false;
+  const rechecker = options.principalStillValid
+    ? setInterval(() => {
+        if (rechecking || sessions.size === 0) return;
+        rechecking = true;
+        void recheckPrincipals().finally(() => {
+          rechecking = false;
+        });
+      }, recheckMs)
+    : undefined;
+  rechecker?.unref();
+
+  async function recheckPrincipals(): Promise<void> {
+    const owners = new Map<string, Principal>();
+    for (const session of sessions.values()) owners.set(ownerKey(session.owner), session.owner);
+    for (const owner of owners.values()) {
+      let valid: boolean;
+      try {
+        valid = await options.principalStillValid!(owner);
+      } catch (error) {
+        deps.events.emit({
+          type: 'plugin.error',
+          outcome: 'info',
+          severity: 'warn',
+          reason:
+            `principalStillValid failed, sessions kept: ${error instanceof Error ? error.message : String(error)}`.slice(
+              0,
+              500,
+            ),
+          principalId: owner.id,
+        });
+        continue;
+      }
+      if (!valid) closeSessionsOf(owner.id, owner.authenticatedBy, 'the credential no longer authenticates');
+    }
+  }
+
   function remoteAddressOf(req: IncomingMessage): string | undefined {
-    const socketAddress = req.socket.remoteAddress;
-    if (trustedProxies === 0) return socketAddress;
-    const forwarded = String(req.headers['x-forwarded-for'] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    return forwarded[forwarded.length - trustedProxies] ?? socketAddress;
+    const forwarded = req.headers['x-forwarded-for'];
+    return clientAddress(
+      req.socket.remoteAddress,
+      Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+    );
+  }
+
+  /** The SDK writes its own error responses; internal error text in them goes to the event, not the client. */
+  function guardSdkResponse(res: ServerResponse, edge: EdgeRequest, principal: Principal): void {
+    guardResponse(res, (detail) =>
+      deps.events.emit({
+        type: 'plugin.error',
+        outcome: 'denied',
+        severity: 'error',
+        reason: `MCP SDK error response, internal detail withheld from the client: ${detail}`.slice(0, 500),
+        principalId: principal.id,
+        remoteAddress: edge.remoteAddress,
+        details: { httpMethod: edge.method, path: edge.url?.pathname },
+      }),
+    );
   }
 
   function reject(
@@ -280,6 +395,10 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       return;
     }
     const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    // A response sent before the request body arrived (a refusal before reading it) closes the connection: a
+    // keep-alive connection would otherwise stay open while Node drains a body the client may send for ever.
+    const req = (res as ServerResponse & { req?: IncomingMessage }).req;
+    if (req && !req.complete) headers = { ...headers, Connection: 'close' };
     res.writeHead(status, {
       ...(body === undefined
         ? {}
@@ -325,16 +444,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     }
     const origin = headers.origin;
     if (origin !== undefined) {
-      const normalized = origin.toLowerCase();
-      let allowed: boolean;
-      if (allowedOrigins) allowed = allowedOrigins.has(normalized);
-      else {
-        const originHost =
-          normalized.startsWith('http://') || normalized.startsWith('https://')
-            ? hostnameOf(normalized.replace(/^https?:\/\//, ''))
-            : undefined;
-        allowed = originHost !== undefined && (allowedHosts ? allowedHosts.has(originHost) : false);
-      }
+      const allowed = originAllowed(origin, host);
       if (!allowed) {
         return reject(
           res,
@@ -411,6 +521,8 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     } catch (error) {
       return reject(res, toWardenError(error), edge, null, false);
     }
+    // Exempt from listen()'s cap on unauthenticated connections per address (anonymous ones stay counted).
+    if (!isAnonymous(principal)) markConnectionAuthenticated(req.socket);
 
     if (req.method === 'POST') return handlePost(req, res, edge, principal);
     return handleStream(req, res, edge, principal);
@@ -486,6 +598,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
         edge,
       );
     }
+    guardSdkResponse(res, edge, principal);
     await session.transport.handleRequest(req, res);
   }
 
@@ -521,8 +634,20 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     }
     let message: unknown;
     try {
-      const body = await readBody(req, maxBody, bodyTimeout);
-      message = JSON.parse(body.toString('utf8'));
+      const text = (await readBody(req, maxBody, bodyTimeout)).toString('utf8');
+      if (jsonNestingExceeds(text, maxJsonDepth)) {
+        return reject(
+          res,
+          edgeError(
+            400,
+            CORE_ERROR_CODES.BAD_REQUEST,
+            `Invalid Request: the body nests arrays and objects deeper than ${maxJsonDepth} levels.`,
+            'JSON nesting over maxJsonDepth',
+          ),
+          edge,
+        );
+      }
+      message = JSON.parse(text);
     } catch (error) {
       if (WardenError.isInstance(error)) return reject(res, error, edge);
       return reject(
@@ -577,26 +702,25 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
             edge,
           );
         }
-        if (sessions.size >= maxSessions) {
+        // Per principal first: a principal at its own cap learns that, not that the server is full.
+        if ((perPrincipal.get(ownerKey(principal)) ?? 0) >= maxPerPrincipal) {
           return reject(
             res,
-            edgeError(
-              503,
-              CORE_ERROR_CODES.BAD_REQUEST,
-              'Too many open sessions: try again later.',
-              `session limit ${maxSessions} reached`,
+            sessionLimitError(
+              429,
+              `Too many open sessions for this credential (${maxPerPrincipal}): close one (DELETE) first.`,
+              `per-principal session limit ${maxPerPrincipal} reached by ${principal.id}`,
             ),
             edge,
           );
         }
-        if ((perPrincipal.get(ownerKey(principal)) ?? 0) >= maxPerPrincipal) {
+        if (sessions.size >= maxSessions) {
           return reject(
             res,
-            edgeError(
-              429,
-              CORE_ERROR_CODES.RATE_LIMITED,
-              `Too many open sessions for this credential (${maxPerPrincipal}): close one (DELETE) first.`,
-              `per-principal session limit reached by ${principal.id}`,
+            sessionLimitError(
+              503,
+              'Too many open sessions on this server: try again later.',
+              `session limit ${maxSessions} reached`,
             ),
             edge,
           );
@@ -669,12 +793,26 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
         wrapped.release(id);
       }
     }
+    guardSdkResponse(res, edge, principal);
     try {
       await transport.handleRequest(req as IncomingMessage & { auth?: never }, res, body);
     } finally {
       // The SDK delivers synchronously inside handleRequest; anything still prepared was refused by the SDK.
       if (prepared) wrapped.unprepared(prepared);
     }
+  }
+
+  function sessionLimitError(status: 429 | 503, message: string, reason: string): WardenError {
+    return new WardenError({
+      code: CORE_ERROR_CODES.SESSION_LIMIT,
+      message,
+      reason,
+      httpStatus: status,
+      jsonRpcCode: status === 429 ? JSON_RPC_ERROR_CODES.RATE_LIMITED : JSON_RPC_ERROR_CODES.INVALID_REQUEST,
+      data: { retryAfterSeconds: Number(sessionRetryAfter) },
+      headers: { 'Retry-After': sessionRetryAfter },
+      eventType: 'session.rejected',
+    });
   }
 
   async function openSession(
@@ -713,6 +851,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       transport,
       wrapped,
       server,
+      owner: principal,
       ownerId: principal.id,
       ownerAuthenticatedBy: principal.authenticatedBy,
       lastSeen: Date.now(),
@@ -753,13 +892,23 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     });
   }) as WardenHttpHandler;
   Object.defineProperty(handler, 'sessionCount', { get: () => sessions.size });
+  handler.closeSessionsOf = (principalId, authenticatedBy) =>
+    closeSessionsOf(principalId, authenticatedBy, 'closed by closeSessionsOf (credential revoked)');
   handler.close = async () => {
     clearInterval(sweeper);
+    if (rechecker) clearInterval(rechecker);
     const open = [...sessions.values()];
     for (const id of [...sessions.keys()]) removeSession(id);
     await Promise.allSettled(open.map((s) => s.server.close()));
   };
   return handler;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new ConfigError(`${name} must be a positive integer (got ${String(value)}).`);
+  return value;
 }
 
 function toWardenError(error: unknown): WardenError {

@@ -5,8 +5,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
+import type { SecurityEventBus } from '../events.js';
+import { UnauthenticatedConnectionLimiter } from './connections.js';
 
 export interface ListenOptions {
   /** @default '127.0.0.1' */
@@ -20,10 +22,23 @@ export interface ListenOptions {
    * private network; bearer credentials travel in clear text otherwise. @default false
    */
   allowInsecureHttp?: boolean;
-  /** @default 10000 */
+  /** Time to receive a request's headers (Node's `headersTimeout`; also the TLS handshake budget). @default 10000 */
   headersTimeoutMs?: number;
+  /**
+   * Time to receive a whole request, headers and body (Node's `requestTimeout`); the connection is then answered
+   * 408 and closed. Responses (SSE streams) are not limited by it. Keep it above the handler's `bodyTimeoutMs`.
+   * @default 30000
+   */
+  requestReceiveTimeoutMs?: number;
+  /**
+   * Open connections per client address that have not carried an authenticated request yet; over it the oldest
+   * of them is closed. `0` disables. @default 32
+   */
+  maxUnauthenticatedConnectionsPerAddress?: number;
   /** Max total header size, bytes. @default 16384 */
   maxHeaderSize?: number;
+  /** Where connection-level refusals are recorded (e.g. `warden.events`). */
+  events?: Pick<SecurityEventBus, 'emit'>;
 }
 
 export interface ListeningServer {
@@ -32,6 +47,13 @@ export interface ListeningServer {
   origin: string;
   port: number;
   close(): Promise<void>;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new ConfigError(`${name} must be a non-negative integer (got ${String(value)}).`);
+  return value;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -56,14 +78,41 @@ export async function listen(
       `Refusing to serve plain HTTP on non-loopback address ${host}: credentials would cross the network unencrypted. Configure TLS (key and cert), or set allowInsecureHttp when a TLS-terminating proxy is in front.`,
     );
   }
+  const headersTimeout = nonNegative('headersTimeoutMs', options.headersTimeoutMs, 10_000);
+  const requestTimeout = nonNegative('requestReceiveTimeoutMs', options.requestReceiveTimeoutMs, 30_000);
+  const perAddress = nonNegative(
+    'maxUnauthenticatedConnectionsPerAddress',
+    options.maxUnauthenticatedConnectionsPerAddress,
+    32,
+  );
+  if (requestTimeout > 0 && headersTimeout > requestTimeout) {
+    throw new ConfigError(
+      `headersTimeoutMs (${headersTimeout}) must not be above requestReceiveTimeoutMs (${requestTimeout}).`,
+    );
+  }
   const serverOptions = {
     maxHeaderSize: options.maxHeaderSize ?? 16_384,
-    headersTimeout: options.headersTimeoutMs ?? 10_000,
-    requestTimeout: 0,
+    headersTimeout,
+    requestTimeout,
+    // How often Node enforces the two timeouts above (its default, 30 s, would let them overrun by that much).
+    connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor((headersTimeout || 1000) / 4))),
+    handshakeTimeout: headersTimeout || undefined,
   };
   const server: Server = options.tls
     ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, handler)
     : createHttpServer(serverOptions, handler);
+  if (perAddress > 0) {
+    const limiter = new UnauthenticatedConnectionLimiter(perAddress, (address) =>
+      options.events?.emit({
+        type: 'request.rejected',
+        outcome: 'denied',
+        reason: `more than ${perAddress} unauthenticated connections from this address: the oldest was closed`,
+        remoteAddress: address,
+        details: { code: 'CONNECTION_LIMIT' },
+      }),
+    );
+    server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => limiter.admit(socket));
+  }
   // Malformed requests (bad header bytes, oversized headers) get a plain 4xx instead of a reset.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
