@@ -25,12 +25,6 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return utf8Strict.decode(bytes);
 }
 
-function u32(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
-}
-
 /** Concatenates byte strings. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
@@ -44,6 +38,120 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+const CONTEXT_HEAD = utf8.encode(CONTEXT_TAG);
+// Room for the largest valid encoding: tag, count, two length prefixes per entry, and the key/value bytes. An
+// encoding that does not fit is over MAX_CONTEXT_BYTES (UTF-8 never takes fewer bytes than UTF-16 code units).
+const SCRATCH = new Uint8Array(CONTEXT_HEAD.length + 4 + MAX_CONTEXT_ENTRIES * 8 + MAX_CONTEXT_BYTES);
+SCRATCH.set(CONTEXT_HEAD);
+const CONTEXT_DATA_START = CONTEXT_HEAD.length + 4;
+
+function invalidContext(message: string): CryptoError {
+  return new CryptoError(CRYPTO_ERROR_CODES.INVALID_CONTEXT, message);
+}
+
+function putU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24;
+  out[at + 1] = n >>> 16;
+  out[at + 2] = n >>> 8;
+  out[at + 3] = n;
+}
+
+/**
+ * Writes the UTF-8 of `text` into SCRATCH at `at` and returns the end, or -1 when it does not fit. ASCII is copied
+ * in a loop (contexts are mostly short ASCII); the rest goes through `TextEncoder.encodeInto`.
+ */
+function putString(text: string, at: number): number {
+  const n = text.length;
+  if (at + n > SCRATCH.length) {
+    if (LONE_SURROGATE.test(text)) throw malformedUnicode();
+    return -1;
+  }
+  let i = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) break;
+    SCRATCH[at + i] = c;
+  }
+  if (i === n) return at + n;
+  // Lone surrogates would be replaced by U+FFFD when UTF-8 encoded, making two contexts collide.
+  if (LONE_SURROGATE.test(text)) throw malformedUnicode();
+  const rest = i === 0 ? text : text.slice(i);
+  const r = utf8.encodeInto(rest, SCRATCH.subarray(at + i));
+  return r.read < rest.length ? -1 : at + i + r.written;
+}
+
+function malformedUnicode(): CryptoError {
+  return invalidContext('The encryption context contains malformed Unicode.');
+}
+
+function encodeContextFresh(context: CryptoContext | undefined): Uint8Array {
+  if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
+    throw invalidContext('The encryption context must be an object of strings.');
+  }
+  const keys = context === undefined ? [] : Object.keys(context);
+  if (keys.length > MAX_CONTEXT_ENTRIES) {
+    throw invalidContext(`The encryption context has more than ${MAX_CONTEXT_ENTRIES} entries.`);
+  }
+  // The default sort compares UTF-16 code units, like `a < b`.
+  keys.sort();
+  let at = CONTEXT_DATA_START;
+  let tooLarge = false;
+  for (const key of keys) {
+    const value = (context as Record<string, unknown>)[key];
+    if (typeof value !== 'string') {
+      throw invalidContext(`The encryption context entry "${key.slice(0, 64)}" must be a string.`);
+    }
+    if (tooLarge) {
+      if (LONE_SURROGATE.test(key) || LONE_SURROGATE.test(value)) throw malformedUnicode();
+      continue;
+    }
+    const keyEnd = putString(key, at + 4);
+    const valueEnd = keyEnd < 0 ? -1 : putString(value, keyEnd + 4);
+    if (valueEnd < 0) {
+      tooLarge = true;
+      if (keyEnd < 0 && LONE_SURROGATE.test(value)) throw malformedUnicode();
+      continue;
+    }
+    putU32(SCRATCH, at, keyEnd - at - 4);
+    putU32(SCRATCH, keyEnd, valueEnd - keyEnd - 4);
+    at = valueEnd;
+  }
+  if (tooLarge || at - CONTEXT_DATA_START - keys.length * 8 > MAX_CONTEXT_BYTES) {
+    throw invalidContext(`The encryption context is larger than ${MAX_CONTEXT_BYTES} bytes.`);
+  }
+  putU32(SCRATCH, CONTEXT_HEAD.length, keys.length);
+  return SCRATCH.slice(0, at);
+}
+
+const EMPTY_CONTEXT = encodeContextFresh(undefined);
+// Encodings of frozen contexts whose entries are all data properties: such an object can never change, so it is
+// encoded once. Unfrozen objects are encoded on every call (they may have been changed since).
+const FROZEN_CONTEXTS = new WeakMap<object, Uint8Array>();
+
+function cacheable(context: object): boolean {
+  if (!Object.isFrozen(context)) return false;
+  for (const key of Object.keys(context)) {
+    const d = Object.getOwnPropertyDescriptor(context, key);
+    if (!d || !('value' in d)) return false; // a getter could answer differently next time
+  }
+  return true;
+}
+
+/**
+ * @internal The canonical encoding of `context`, shared: callers must not modify it. A frozen context (e.g.
+ * `Object.freeze({ purpose: 'tool-result', tool })`) is encoded once and then looked up.
+ */
+export function contextBytes(context: CryptoContext | undefined): Uint8Array {
+  if (context === undefined) return EMPTY_CONTEXT;
+  if (typeof context === 'object' && context !== null) {
+    const hit = FROZEN_CONTEXTS.get(context);
+    if (hit) return hit;
+  }
+  const bytes = encodeContextFresh(context);
+  if (cacheable(context)) FROZEN_CONTEXTS.set(context, bytes);
+  return bytes;
+}
+
 /**
  * The canonical byte encoding of a context: `"mcpw-ctx1" ‖ u32be(n) ‖ (u32be(len k) ‖ k ‖ u32be(len v) ‖ v)*` with
  * entries sorted by key and every string UTF-8 encoded. Length prefixes make it injective, so `{a: 'b'}`,
@@ -51,48 +159,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
  * A missing context encodes like the empty one.
  */
 export function encodeContext(context: CryptoContext | undefined): Uint8Array {
-  if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
-    throw new CryptoError(
-      CRYPTO_ERROR_CODES.INVALID_CONTEXT,
-      'The encryption context must be an object of strings.',
-    );
-  }
-  const entries = Object.entries(context ?? {});
-  if (entries.length > MAX_CONTEXT_ENTRIES) {
-    throw new CryptoError(
-      CRYPTO_ERROR_CODES.INVALID_CONTEXT,
-      `The encryption context has more than ${MAX_CONTEXT_ENTRIES} entries.`,
-    );
-  }
-  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const parts: Uint8Array[] = [utf8.encode(CONTEXT_TAG), u32(entries.length)];
-  let size = 0;
-  for (const [key, value] of entries) {
-    if (typeof value !== 'string') {
-      throw new CryptoError(
-        CRYPTO_ERROR_CODES.INVALID_CONTEXT,
-        `The encryption context entry "${key.slice(0, 64)}" must be a string.`,
-      );
-    }
-    // Lone surrogates would be replaced by U+FFFD when UTF-8 encoded, making two contexts collide.
-    if (LONE_SURROGATE.test(key) || LONE_SURROGATE.test(value)) {
-      throw new CryptoError(
-        CRYPTO_ERROR_CODES.INVALID_CONTEXT,
-        'The encryption context contains malformed Unicode.',
-      );
-    }
-    const k = utf8.encode(key);
-    const v = utf8.encode(value);
-    size += k.length + v.length;
-    parts.push(u32(k.length), k, u32(v.length), v);
-  }
-  if (size > MAX_CONTEXT_BYTES) {
-    throw new CryptoError(
-      CRYPTO_ERROR_CODES.INVALID_CONTEXT,
-      `The encryption context is larger than ${MAX_CONTEXT_BYTES} bytes.`,
-    );
-  }
-  return concatBytes(parts);
+  return contextBytes(context).slice();
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -102,13 +169,27 @@ export function toBase64Url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 }
 
+/** The 6-bit value of a base64url character (the caller has checked the alphabet). */
+function base64UrlValue(c: number): number {
+  if (c >= 0x61) return c - 0x61 + 26; // a-z
+  if (c >= 0x41) return c === 0x5f ? 63 : c - 0x41; // A-Z, _
+  if (c >= 0x30) return c - 0x30 + 52; // 0-9
+  return 62; // -
+}
+
 /**
  * Strict unpadded base64url decoding: rejects foreign characters and non-canonical encodings (so two different
- * strings never decode to the same bytes). Returns `undefined` on invalid input.
+ * strings never decode to the same bytes). Returns `undefined` on invalid input. Canonical means: only the
+ * alphabet, a length that is not 1 mod 4, and zero in the bits of the last character that carry no data (4 of them
+ * after 2 characters, 2 after 3); that is checked directly instead of re-encoding the decoded bytes.
  */
 export function fromBase64Url(text: string): Uint8Array | undefined {
-  if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
+  if (!BASE64URL.test(text)) return undefined;
+  const rest = text.length % 4;
+  if (rest === 1) return undefined;
+  if (rest !== 0 && (base64UrlValue(text.charCodeAt(text.length - 1)) & (rest === 2 ? 0x0f : 0x03)) !== 0) {
+    return undefined;
+  }
   const bytes = Buffer.from(text, 'base64url');
-  if (bytes.toString('base64url') !== text) return undefined;
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

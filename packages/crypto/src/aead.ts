@@ -1,0 +1,369 @@
+/**
+ * XChaCha20-Poly1305-IETF, on the fastest path the runtime has.
+ *
+ * XChaCha20-Poly1305 is HChaCha20 plus the IETF ChaCha20-Poly1305 AEAD (RFC 8439): HChaCha20 derives a subkey
+ * from the key and the first 16 bytes of the 24-byte nonce, and ChaCha20-Poly1305 then runs under that subkey
+ * with the 12-byte nonce `0x00000000 ‖ nonce[16..24]` (draft-irtf-cfrg-xchacha-03, section 2.3,
+ * https://datatracker.ietf.org/doc/html/draft-irtf-cfrg-xchacha-03#section-2.3). Both paths below compute
+ * exactly that, so their outputs are byte-identical and each opens the other's:
+ *
+ * - `native`: HChaCha20 in TypeScript (below) + node:crypto's `chacha20-poly1305` (OpenSSL). Used on Node, and on
+ *   Bun or Deno when their node:crypto has that cipher. Chosen by a known-answer self-test at load, so a runtime
+ *   that names the cipher but computes something else falls back.
+ * - `libsodium`: `crypto_aead_xchacha20poly1305_ietf_*` from libsodium.js (WebAssembly), where there is no
+ *   native ChaCha (Workers, browsers).
+ */
+import * as nodeCrypto from 'node:crypto';
+import { type Sodium, sodiumSync } from './sodium.js';
+
+/** Which implementation seals and opens. */
+export type AeadBackendName = 'native' | 'libsodium';
+
+/** One implementation of XChaCha20-Poly1305-IETF. The associated data is `adHead ‖ adTail`. */
+interface AeadBackend {
+  readonly name: AeadBackendName;
+  /** Writes `ciphertext ‖ tag` (`pt.length + 16` bytes) into `out` at `offset`. */
+  seal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    adHead: Uint8Array,
+    adTail: Uint8Array,
+    pt: Uint8Array,
+    out: Uint8Array,
+    offset: number,
+  ): void;
+  /** The plaintext, or `undefined` when authentication fails (no plaintext is returned then). */
+  open(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    adHead: Uint8Array,
+    adTail: Uint8Array,
+    body: Uint8Array,
+  ): Uint8Array | undefined;
+}
+
+export const XCHACHA_TAG_BYTES = 16;
+
+/**
+ * HChaCha20 (draft-irtf-cfrg-xchacha-03, section 2.2): the ChaCha20 state of constants, the 8 key words and the 4
+ * words of `nonce[0..16]`, 20 rounds without the final addition, output words 0–3 and 12–15 (little-endian).
+ * Written here because no well-kept npm library offers HChaCha20 standalone for use with node:crypto (the ones
+ * that have it, e.g. @noble/ciphers, ship their own ChaCha20-Poly1305 in JavaScript instead); it is 20 rounds of
+ * additions, xors and rotations on 32-bit words, and is pinned by the draft's test vector (section 2.2.1).
+ */
+export function hchacha20(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  out: Uint8Array = new Uint8Array(32),
+): Uint8Array {
+  const w = (b: Uint8Array, i: number) => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+  let x0 = 0x61707865;
+  let x1 = 0x3320646e;
+  let x2 = 0x79622d32;
+  let x3 = 0x6b206574;
+  let x4 = w(key, 0);
+  let x5 = w(key, 4);
+  let x6 = w(key, 8);
+  let x7 = w(key, 12);
+  let x8 = w(key, 16);
+  let x9 = w(key, 20);
+  let x10 = w(key, 24);
+  let x11 = w(key, 28);
+  let x12 = w(nonce, 0);
+  let x13 = w(nonce, 4);
+  let x14 = w(nonce, 8);
+  let x15 = w(nonce, 12);
+  for (let i = 0; i < 10; i++) {
+    // Column round.
+    x0 = (x0 + x4) | 0;
+    x12 ^= x0;
+    x12 = (x12 << 16) | (x12 >>> 16);
+    x8 = (x8 + x12) | 0;
+    x4 ^= x8;
+    x4 = (x4 << 12) | (x4 >>> 20);
+    x0 = (x0 + x4) | 0;
+    x12 ^= x0;
+    x12 = (x12 << 8) | (x12 >>> 24);
+    x8 = (x8 + x12) | 0;
+    x4 ^= x8;
+    x4 = (x4 << 7) | (x4 >>> 25);
+
+    x1 = (x1 + x5) | 0;
+    x13 ^= x1;
+    x13 = (x13 << 16) | (x13 >>> 16);
+    x9 = (x9 + x13) | 0;
+    x5 ^= x9;
+    x5 = (x5 << 12) | (x5 >>> 20);
+    x1 = (x1 + x5) | 0;
+    x13 ^= x1;
+    x13 = (x13 << 8) | (x13 >>> 24);
+    x9 = (x9 + x13) | 0;
+    x5 ^= x9;
+    x5 = (x5 << 7) | (x5 >>> 25);
+
+    x2 = (x2 + x6) | 0;
+    x14 ^= x2;
+    x14 = (x14 << 16) | (x14 >>> 16);
+    x10 = (x10 + x14) | 0;
+    x6 ^= x10;
+    x6 = (x6 << 12) | (x6 >>> 20);
+    x2 = (x2 + x6) | 0;
+    x14 ^= x2;
+    x14 = (x14 << 8) | (x14 >>> 24);
+    x10 = (x10 + x14) | 0;
+    x6 ^= x10;
+    x6 = (x6 << 7) | (x6 >>> 25);
+
+    x3 = (x3 + x7) | 0;
+    x15 ^= x3;
+    x15 = (x15 << 16) | (x15 >>> 16);
+    x11 = (x11 + x15) | 0;
+    x7 ^= x11;
+    x7 = (x7 << 12) | (x7 >>> 20);
+    x3 = (x3 + x7) | 0;
+    x15 ^= x3;
+    x15 = (x15 << 8) | (x15 >>> 24);
+    x11 = (x11 + x15) | 0;
+    x7 ^= x11;
+    x7 = (x7 << 7) | (x7 >>> 25);
+
+    // Diagonal round.
+    x0 = (x0 + x5) | 0;
+    x15 ^= x0;
+    x15 = (x15 << 16) | (x15 >>> 16);
+    x10 = (x10 + x15) | 0;
+    x5 ^= x10;
+    x5 = (x5 << 12) | (x5 >>> 20);
+    x0 = (x0 + x5) | 0;
+    x15 ^= x0;
+    x15 = (x15 << 8) | (x15 >>> 24);
+    x10 = (x10 + x15) | 0;
+    x5 ^= x10;
+    x5 = (x5 << 7) | (x5 >>> 25);
+
+    x1 = (x1 + x6) | 0;
+    x12 ^= x1;
+    x12 = (x12 << 16) | (x12 >>> 16);
+    x11 = (x11 + x12) | 0;
+    x6 ^= x11;
+    x6 = (x6 << 12) | (x6 >>> 20);
+    x1 = (x1 + x6) | 0;
+    x12 ^= x1;
+    x12 = (x12 << 8) | (x12 >>> 24);
+    x11 = (x11 + x12) | 0;
+    x6 ^= x11;
+    x6 = (x6 << 7) | (x6 >>> 25);
+
+    x2 = (x2 + x7) | 0;
+    x13 ^= x2;
+    x13 = (x13 << 16) | (x13 >>> 16);
+    x8 = (x8 + x13) | 0;
+    x7 ^= x8;
+    x7 = (x7 << 12) | (x7 >>> 20);
+    x2 = (x2 + x7) | 0;
+    x13 ^= x2;
+    x13 = (x13 << 8) | (x13 >>> 24);
+    x8 = (x8 + x13) | 0;
+    x7 ^= x8;
+    x7 = (x7 << 7) | (x7 >>> 25);
+
+    x3 = (x3 + x4) | 0;
+    x14 ^= x3;
+    x14 = (x14 << 16) | (x14 >>> 16);
+    x9 = (x9 + x14) | 0;
+    x4 ^= x9;
+    x4 = (x4 << 12) | (x4 >>> 20);
+    x3 = (x3 + x4) | 0;
+    x14 ^= x3;
+    x14 = (x14 << 8) | (x14 >>> 24);
+    x9 = (x9 + x14) | 0;
+    x4 ^= x9;
+    x4 = (x4 << 7) | (x4 >>> 25);
+  }
+  const put = (i: number, v: number) => {
+    out[i] = v;
+    out[i + 1] = v >>> 8;
+    out[i + 2] = v >>> 16;
+    out[i + 3] = v >>> 24;
+  };
+  put(0, x0);
+  put(4, x1);
+  put(8, x2);
+  put(12, x3);
+  put(16, x12);
+  put(20, x13);
+  put(24, x14);
+  put(28, x15);
+  return out;
+}
+
+const CHACHA = 'chacha20-poly1305';
+const TAG_OPTIONS = { authTagLength: XCHACHA_TAG_BYTES } as const;
+
+// Per-call scratch for the native path (JavaScript is single-threaded and nothing below yields). The subkey is
+// zeroed as soon as OpenSSL has taken its copy.
+const subkey = new Uint8Array(32);
+const iv12 = new Uint8Array(12);
+
+function deriveNative(key: Uint8Array, nonce: Uint8Array): void {
+  hchacha20(key, nonce, subkey);
+  // iv12[0..4] stays 0: the draft's 4 zero bytes.
+  for (let i = 0; i < 8; i++) iv12[4 + i] = nonce[16 + i]!;
+}
+
+const nativeBackend: AeadBackend = {
+  name: 'native',
+  seal(key, nonce, adHead, adTail, pt, out, offset) {
+    deriveNative(key, nonce);
+    let cipher: nodeCrypto.CipherChaCha20Poly1305;
+    try {
+      cipher = nodeCrypto.createCipheriv(CHACHA, subkey, iv12, TAG_OPTIONS);
+    } finally {
+      subkey.fill(0);
+    }
+    if (adHead.length > 0) cipher.setAAD(adHead, { plaintextLength: pt.length });
+    if (adTail.length > 0) cipher.setAAD(adTail, { plaintextLength: pt.length });
+    let at = offset;
+    if (pt.length > 0) {
+      const ct = cipher.update(pt);
+      out.set(ct, at);
+      at += ct.length;
+    }
+    const rest = cipher.final();
+    if (rest.length > 0) {
+      out.set(rest, at);
+      at += rest.length;
+    }
+    out.set(cipher.getAuthTag(), at);
+  },
+  open(key, nonce, adHead, adTail, body) {
+    if (body.length < XCHACHA_TAG_BYTES) return undefined;
+    deriveNative(key, nonce);
+    let decipher: nodeCrypto.DecipherChaCha20Poly1305;
+    try {
+      decipher = nodeCrypto.createDecipheriv(CHACHA, subkey, iv12, TAG_OPTIONS);
+    } finally {
+      subkey.fill(0);
+    }
+    const split = body.length - XCHACHA_TAG_BYTES;
+    decipher.setAuthTag(body.subarray(split));
+    if (adHead.length > 0) decipher.setAAD(adHead, { plaintextLength: split });
+    if (adTail.length > 0) decipher.setAAD(adTail, { plaintextLength: split });
+    const pt = decipher.update(body.subarray(0, split));
+    try {
+      decipher.final(); // checks the tag (in constant time, inside OpenSSL)
+    } catch {
+      // Unauthenticated plaintext never leaves this function.
+      pt.fill(0);
+      return undefined;
+    }
+    return new Uint8Array(pt.buffer, pt.byteOffset, pt.length);
+  },
+};
+
+function joinAd(adHead: Uint8Array, adTail: Uint8Array): Uint8Array {
+  if (adTail.length === 0) return adHead;
+  if (adHead.length === 0) return adTail;
+  const ad = new Uint8Array(adHead.length + adTail.length);
+  ad.set(adHead);
+  ad.set(adTail, adHead.length);
+  return ad;
+}
+
+function sodiumBackend(sodium: Sodium): AeadBackend {
+  return {
+    name: 'libsodium',
+    seal(key, nonce, adHead, adTail, pt, out, offset) {
+      const body = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        pt,
+        joinAd(adHead, adTail),
+        null,
+        nonce,
+        key,
+      );
+      out.set(body, offset);
+    },
+    open(key, nonce, adHead, adTail, body) {
+      try {
+        return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+          null,
+          body,
+          joinAd(adHead, adTail),
+          nonce,
+          key,
+        );
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+const fromHex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
+
+/**
+ * The feature test: node:crypto must exist, name `chacha20-poly1305`, and seal and open the draft's AEAD test
+ * vector (draft-irtf-cfrg-xchacha-03, appendix A.3.1) through the native path exactly.
+ */
+function nativeWorks(): boolean {
+  try {
+    if (typeof nodeCrypto.createCipheriv !== 'function' || !nodeCrypto.getCiphers().includes(CHACHA))
+      return false;
+    const key = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
+    const nonce = Uint8Array.from({ length: 24 }, (_, i) => 0x40 + i);
+    const ad = fromHex('50515253c0c1c2c3c4c5c6c7');
+    const pt = new TextEncoder().encode(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    );
+    const expected =
+      'bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb731c7f1b0b4aa6440bf3a82f4eda7e39ae64c670' +
+      '8c54c216cb96b72e1213b4522f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff921f9664c97637da9' +
+      '768812f615c68b13b52e' +
+      'c0875924c1c7987947deafd8780acf49';
+    const out = new Uint8Array(pt.length + XCHACHA_TAG_BYTES);
+    nativeBackend.seal(key, nonce, ad.subarray(0, 5), ad.subarray(5), pt, out, 0);
+    const hex = Array.from(out, (b) => b.toString(16).padStart(2, '0')).join('');
+    if (hex !== expected) return false;
+    const back = nativeBackend.open(key, nonce, ad, new Uint8Array(0), out);
+    if (!back || back.length !== pt.length || back.some((b, i) => b !== pt[i])) return false;
+    out[0]! ^= 1;
+    return nativeBackend.open(key, nonce, ad, new Uint8Array(0), out) === undefined;
+  } catch {
+    return false;
+  }
+}
+
+// The feature test runs once, when this module loads.
+const nativeAvailable = nativeWorks();
+let sodiumAead: AeadBackend | undefined;
+let selected: AeadBackend | undefined;
+
+function backend(name: AeadBackendName): AeadBackend {
+  if (name === 'native') {
+    if (!nativeAvailable) throw new Error('The native AEAD backend is not available on this runtime');
+    return nativeBackend;
+  }
+  sodiumAead ??= sodiumBackend(sodiumSync());
+  return sodiumAead;
+}
+
+/**
+ * The backend in use: native when the load-time feature test passed, else libsodium (which needs
+ * `await loadSodium()` first; every async factory of this package does that).
+ */
+export function aead(): AeadBackend {
+  selected ??= backend(nativeAvailable ? 'native' : 'libsodium');
+  return selected;
+}
+
+/** Which backend this runtime uses: `native` (node:crypto) or `libsodium` (WebAssembly). */
+export function aeadBackendName(): AeadBackendName {
+  return aead().name;
+}
+
+/** @internal For tests: switch backend (`native` only where the feature test passed). Returns the previous one. */
+export function useAeadBackend(name: AeadBackendName): AeadBackendName {
+  const previous = aead().name;
+  selected = backend(name);
+  return previous;
+}
