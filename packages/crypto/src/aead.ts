@@ -10,14 +10,20 @@
  * - `native`: HChaCha20 in TypeScript (below) + node:crypto's `chacha20-poly1305` (OpenSSL). Used on Node, and on
  *   Bun or Deno when their node:crypto has that cipher. Chosen by a known-answer self-test at load, so a runtime
  *   that names the cipher but computes something else falls back.
- * - `libsodium`: `crypto_aead_xchacha20poly1305_ietf_*` from libsodium.js (WebAssembly), where there is no
- *   native ChaCha (Workers, browsers).
+ * - `libsodium`: libsodium's `crypto_aead_xchacha20poly1305_ietf_*` (libsodium.js, WebAssembly), where there is
+ *   no native ChaCha (Workers, browsers).
+ * - `auto`, the default where `native` works: `native` from {@link NATIVE_MIN_BYTES} of plaintext up, `libsodium`
+ *   below, where creating a node:crypto cipher object costs more than the cipher.
  */
 import * as nodeCrypto from 'node:crypto';
-import { type Sodium, sodiumSync } from './sodium.js';
+import { type Sodium, sodiumReady, sodiumSync } from './sodium.js';
 
 /** Which implementation seals and opens. */
-export type AeadBackendName = 'native' | 'libsodium';
+/**
+ * `native`: node:crypto only; `libsodium`: libsodium.js (WebAssembly) only; `auto`: node:crypto from
+ * {@link NATIVE_MIN_BYTES} up, libsodium below.
+ */
+export type AeadBackendName = 'native' | 'libsodium' | 'auto';
 
 /** One implementation of XChaCha20-Poly1305-IETF. The associated data is `adHead ‖ adTail`. */
 interface AeadBackend {
@@ -270,7 +276,116 @@ function joinAd(adHead: Uint8Array, adTail: Uint8Array): Uint8Array {
   return ad;
 }
 
-function sodiumBackend(sodium: Sodium): AeadBackend {
+/** The emscripten module under libsodium.js (`sodium.libsodium`): its heap and the C functions. */
+interface SodiumWasm {
+  HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  // 64-bit lengths are passed as (low, high) 32-bit halves.
+  _crypto_aead_xchacha20poly1305_ietf_encrypt(...args: number[]): number;
+  _crypto_aead_xchacha20poly1305_ietf_decrypt(...args: number[]): number;
+}
+
+function wasmOf(sodium: Sodium): SodiumWasm | undefined {
+  const wasm = (sodium as unknown as { libsodium?: Partial<SodiumWasm> }).libsodium;
+  return wasm &&
+    wasm.HEAPU8 instanceof Uint8Array &&
+    typeof wasm._malloc === 'function' &&
+    typeof wasm._free === 'function' &&
+    typeof wasm._crypto_aead_xchacha20poly1305_ietf_encrypt === 'function' &&
+    typeof wasm._crypto_aead_xchacha20poly1305_ietf_decrypt === 'function'
+    ? (wasm as SodiumWasm)
+    : undefined;
+}
+
+/**
+ * libsodium's XChaCha20-Poly1305 called on the WebAssembly heap directly: one allocation per call holding key,
+ * nonce, AD and message, instead of the wrapper's five allocations and type conversions. The key and plaintext
+ * copies are zeroed before the block is freed (the wrapper leaves them in the heap).
+ */
+function sodiumWasmBackend(wasm: SodiumWasm): AeadBackend {
+  const MAX = 0x7fff_0000; // lengths stay far below 2^32, so the high halves are 0
+  return {
+    name: 'libsodium',
+    seal(key, nonce, adHead, adTail, pt, out, offset) {
+      const adLength = adHead.length + adTail.length;
+      if (adLength + 2 * pt.length > MAX) throw new RangeError('message too large');
+      const size = 56 + adLength + 2 * pt.length + XCHACHA_TAG_BYTES;
+      const k = wasm._malloc(size);
+      if (!k) throw new RangeError('out of WebAssembly memory');
+      const n = k + 32;
+      const a = n + 24;
+      const m = a + adLength;
+      const c = m + pt.length;
+      let heap = wasm.HEAPU8;
+      try {
+        heap.set(key, k);
+        heap.set(nonce, n);
+        heap.set(adHead, a);
+        heap.set(adTail, a + adHead.length);
+        heap.set(pt, m);
+        if (
+          wasm._crypto_aead_xchacha20poly1305_ietf_encrypt(c, 0, m, pt.length, 0, a, adLength, 0, 0, n, k) !==
+          0
+        ) {
+          throw new Error('libsodium could not encrypt');
+        }
+        heap = wasm.HEAPU8;
+        out.set(heap.subarray(c, c + pt.length + XCHACHA_TAG_BYTES), offset);
+      } finally {
+        heap = wasm.HEAPU8;
+        heap.fill(0, k, k + 32);
+        heap.fill(0, m, m + pt.length);
+        wasm._free(k);
+      }
+    },
+    open(key, nonce, adHead, adTail, body) {
+      if (body.length < XCHACHA_TAG_BYTES) return undefined;
+      const adLength = adHead.length + adTail.length;
+      if (adLength + 2 * body.length > MAX) throw new RangeError('message too large');
+      const ptLength = body.length - XCHACHA_TAG_BYTES;
+      const size = 56 + adLength + body.length + ptLength;
+      const k = wasm._malloc(size);
+      if (!k) throw new RangeError('out of WebAssembly memory');
+      const n = k + 32;
+      const a = n + 24;
+      const c = a + adLength;
+      const m = c + body.length;
+      let heap = wasm.HEAPU8;
+      try {
+        heap.set(key, k);
+        heap.set(nonce, n);
+        heap.set(adHead, a);
+        heap.set(adTail, a + adHead.length);
+        heap.set(body, c);
+        const rc = wasm._crypto_aead_xchacha20poly1305_ietf_decrypt(
+          m,
+          0,
+          0,
+          c,
+          body.length,
+          0,
+          a,
+          adLength,
+          0,
+          n,
+          k,
+        );
+        if (rc !== 0) return undefined;
+        heap = wasm.HEAPU8;
+        return heap.slice(m, m + ptLength);
+      } finally {
+        heap = wasm.HEAPU8;
+        heap.fill(0, k, k + 32);
+        heap.fill(0, m, m + ptLength);
+        wasm._free(k);
+      }
+    },
+  };
+}
+
+/** Through libsodium.js's public API (when its WebAssembly module is not reachable). */
+function sodiumWrapperBackend(sodium: Sodium): AeadBackend {
   return {
     name: 'libsodium',
     seal(key, nonce, adHead, adTail, pt, out, offset) {
@@ -301,14 +416,9 @@ function sodiumBackend(sodium: Sodium): AeadBackend {
 
 const fromHex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
 
-/**
- * The feature test: node:crypto must exist, name `chacha20-poly1305`, and seal and open the draft's AEAD test
- * vector (draft-irtf-cfrg-xchacha-03, appendix A.3.1) through the native path exactly.
- */
-function nativeWorks(): boolean {
+/** True when `backend` seals and opens the draft's AEAD test vector (draft-irtf-cfrg-xchacha-03, A.3.1) exactly. */
+function passesKnownAnswer(backend: AeadBackend): boolean {
   try {
-    if (typeof nodeCrypto.createCipheriv !== 'function' || !nodeCrypto.getCiphers().includes(CHACHA))
-      return false;
     const key = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
     const nonce = Uint8Array.from({ length: 24 }, (_, i) => 0x40 + i);
     const ad = fromHex('50515253c0c1c2c3c4c5c6c7');
@@ -321,47 +431,98 @@ function nativeWorks(): boolean {
       '768812f615c68b13b52e' +
       'c0875924c1c7987947deafd8780acf49';
     const out = new Uint8Array(pt.length + XCHACHA_TAG_BYTES);
-    nativeBackend.seal(key, nonce, ad.subarray(0, 5), ad.subarray(5), pt, out, 0);
+    backend.seal(key, nonce, ad.subarray(0, 5), ad.subarray(5), pt, out, 0);
     const hex = Array.from(out, (b) => b.toString(16).padStart(2, '0')).join('');
     if (hex !== expected) return false;
-    const back = nativeBackend.open(key, nonce, ad, new Uint8Array(0), out);
+    const back = backend.open(key, nonce, ad, new Uint8Array(0), out);
     if (!back || back.length !== pt.length || back.some((b, i) => b !== pt[i])) return false;
     out[0]! ^= 1;
-    return nativeBackend.open(key, nonce, ad, new Uint8Array(0), out) === undefined;
+    return backend.open(key, nonce, ad, new Uint8Array(0), out) === undefined;
   } catch {
     return false;
   }
 }
+
+/** The feature test: node:crypto must exist, name `chacha20-poly1305`, and pass the known answer natively. */
+function nativeWorks(): boolean {
+  try {
+    return (
+      typeof nodeCrypto.createCipheriv === 'function' &&
+      nodeCrypto.getCiphers().includes(CHACHA) &&
+      passesKnownAnswer(nativeBackend)
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Below this many plaintext bytes the `auto` backend seals and opens with libsodium's WebAssembly even where
+ * node:crypto is native: creating a node:crypto cipher object costs several microseconds, more than
+ * XChaCha20-Poly1305 itself over a few KiB in WebAssembly; above it OpenSSL's speed wins (about 10× at 1 MiB).
+ * Both compute the same function, so the choice never shows in the output. Measured with `pnpm bench crypto`.
+ */
+export const NATIVE_MIN_BYTES = 4096;
 
 // The feature test runs once, when this module loads.
 const nativeAvailable = nativeWorks();
 let sodiumAead: AeadBackend | undefined;
 let selected: AeadBackend | undefined;
 
-function backend(name: AeadBackendName): AeadBackend {
-  if (name === 'native') {
-    if (!nativeAvailable) throw new Error('The native AEAD backend is not available on this runtime');
-    return nativeBackend;
-  }
-  sodiumAead ??= sodiumBackend(sodiumSync());
+/** The libsodium backend, once libsodium is loaded (its own WebAssembly known-answer test decides the route). */
+function sodiumIfLoaded(): AeadBackend | undefined {
+  if (sodiumAead) return sodiumAead;
+  const sodium = sodiumReady();
+  if (!sodium) return undefined;
+  const wasm = wasmOf(sodium);
+  const direct = wasm ? sodiumWasmBackend(wasm) : undefined;
+  sodiumAead = direct && passesKnownAnswer(direct) ? direct : sodiumWrapperBackend(sodium);
   return sodiumAead;
 }
 
+const autoBackend: AeadBackend = {
+  name: 'auto',
+  seal(key, nonce, adHead, adTail, pt, out, offset) {
+    const b = pt.length < NATIVE_MIN_BYTES ? (sodiumIfLoaded() ?? nativeBackend) : nativeBackend;
+    b.seal(key, nonce, adHead, adTail, pt, out, offset);
+  },
+  open(key, nonce, adHead, adTail, body) {
+    const b =
+      body.length < NATIVE_MIN_BYTES + XCHACHA_TAG_BYTES
+        ? (sodiumIfLoaded() ?? nativeBackend)
+        : nativeBackend;
+    return b.open(key, nonce, adHead, adTail, body);
+  },
+};
+
+function backend(name: AeadBackendName): AeadBackend {
+  if (name === 'native' || name === 'auto') {
+    if (!nativeAvailable) throw new Error(`The ${name} AEAD backend is not available on this runtime`);
+    return name === 'native' ? nativeBackend : autoBackend;
+  }
+  const sodium = sodiumIfLoaded();
+  if (!sodium) sodiumSync(); // throws the "await loadSodium() first" error
+  return sodium!;
+}
+
 /**
- * The backend in use: native when the load-time feature test passed, else libsodium (which needs
- * `await loadSodium()` first; every async factory of this package does that).
+ * The backend in use: `auto` (node:crypto, with libsodium for small messages) when the load-time feature test
+ * passed, else `libsodium` (which needs `await loadSodium()` first; every async factory of this package does that).
  */
 export function aead(): AeadBackend {
-  selected ??= backend(nativeAvailable ? 'native' : 'libsodium');
+  selected ??= backend(nativeAvailable ? 'auto' : 'libsodium');
   return selected;
 }
 
-/** Which backend this runtime uses: `native` (node:crypto) or `libsodium` (WebAssembly). */
+/** Which backend this runtime uses. */
 export function aeadBackendName(): AeadBackendName {
   return aead().name;
 }
 
-/** @internal For tests: switch backend (`native` only where the feature test passed). Returns the previous one. */
+/**
+ * @internal For tests and benchmarks: switch backend (`native` and `auto` only where the feature test passed).
+ * Returns the previous one.
+ */
 export function useAeadBackend(name: AeadBackendName): AeadBackendName {
   const previous = aead().name;
   selected = backend(name);

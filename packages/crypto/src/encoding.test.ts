@@ -112,6 +112,17 @@ describe('encodeContext', () => {
       ),
     );
   });
+
+  it('a getter that alternates values is encoded from what it returned this time', () => {
+    let flips = 0;
+    const ctx = Object.defineProperty({}, 'g', { enumerable: true, get: () => (flips++ % 2 ? 'b' : 'a') });
+    for (let i = 0; i < 6; i++) {
+      const seen = flips % 2 ? 'b' : 'a';
+      expect(hex(contextBytes(ctx as Record<string, string>))).toBe(hex(referenceEncodeContext({ g: seen })));
+    }
+    // Each call read the getter exactly once.
+    expect(flips).toBe(6);
+  });
 });
 
 /** The earlier decoder: decode, then re-encode and compare (canonical only). */

@@ -84,20 +84,34 @@ function malformedUnicode(): CryptoError {
   return invalidContext('The encryption context contains malformed Unicode.');
 }
 
-function encodeContextFresh(context: CryptoContext | undefined): Uint8Array {
+interface CachedContext {
+  readonly keys: readonly string[];
+  readonly values: readonly unknown[];
+  readonly bytes: Uint8Array;
+}
+
+/** Every entry, each value read once (like `Object.entries`). */
+function snapshot(context: CryptoContext | undefined): { keys: string[]; values: unknown[] } {
   if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
     throw invalidContext('The encryption context must be an object of strings.');
   }
   const keys = context === undefined ? [] : Object.keys(context);
+  const values = keys.map((k) => (context as Record<string, unknown>)[k]);
+  return { keys, values };
+}
+
+/** Encodes a snapshot of a context's entries. */
+function encodeEntries(keys: readonly string[], values: readonly unknown[]): CachedContext {
   if (keys.length > MAX_CONTEXT_ENTRIES) {
     throw invalidContext(`The encryption context has more than ${MAX_CONTEXT_ENTRIES} entries.`);
   }
-  // The default sort compares UTF-16 code units, like `a < b`.
-  keys.sort();
+  // Sorted by key in UTF-16 code units, like `a < b` (keys are unique).
+  const order = keys.map((_, i) => i).sort((i, j) => (keys[i]! < keys[j]! ? -1 : 1));
   let at = CONTEXT_DATA_START;
   let tooLarge = false;
-  for (const key of keys) {
-    const value = (context as Record<string, unknown>)[key];
+  for (const index of order) {
+    const key = keys[index]!;
+    const value = values[index];
     if (typeof value !== 'string') {
       throw invalidContext(`The encryption context entry "${key.slice(0, 64)}" must be a string.`);
     }
@@ -120,36 +134,37 @@ function encodeContextFresh(context: CryptoContext | undefined): Uint8Array {
     throw invalidContext(`The encryption context is larger than ${MAX_CONTEXT_BYTES} bytes.`);
   }
   putU32(SCRATCH, CONTEXT_HEAD.length, keys.length);
-  return SCRATCH.slice(0, at);
+  return { keys, values, bytes: SCRATCH.slice(0, at) };
 }
 
-const EMPTY_CONTEXT = encodeContextFresh(undefined);
-// Encodings of frozen contexts whose entries are all data properties: such an object can never change, so it is
-// encoded once. Unfrozen objects are encoded on every call (they may have been changed since).
-const FROZEN_CONTEXTS = new WeakMap<object, Uint8Array>();
+const EMPTY_CONTEXT = encodeEntries([], []).bytes;
 
-function cacheable(context: object): boolean {
-  if (!Object.isFrozen(context)) return false;
-  for (const key of Object.keys(context)) {
-    const d = Object.getOwnPropertyDescriptor(context, key);
-    if (!d || !('value' in d)) return false; // a getter could answer differently next time
+// The last encoding of each context object, with the keys and values it was made from. A context object passed
+// again (a module-level constant, a frozen object, one object reused for a batch) is checked entry by entry
+// against what was encoded — never trusted by identity alone, since it may have been changed since — and its
+// bytes reused when nothing differs. Comparing is several times cheaper than encoding.
+const CONTEXT_CACHE = new WeakMap<object, CachedContext>();
+
+function sameEntries(a: CachedContext, keys: readonly string[], values: readonly unknown[]): boolean {
+  if (keys.length !== a.keys.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i] !== a.keys[i] || values[i] !== a.values[i]) return false;
   }
   return true;
 }
 
 /**
- * @internal The canonical encoding of `context`, shared: callers must not modify it. A frozen context (e.g.
- * `Object.freeze({ purpose: 'tool-result', tool })`) is encoded once and then looked up.
+ * @internal The canonical encoding of `context`, shared: callers must not modify it (see {@link encodeContext}
+ * for a copy). Reuses the previous encoding of the same object when its entries are unchanged.
  */
 export function contextBytes(context: CryptoContext | undefined): Uint8Array {
   if (context === undefined) return EMPTY_CONTEXT;
-  if (typeof context === 'object' && context !== null) {
-    const hit = FROZEN_CONTEXTS.get(context);
-    if (hit) return hit;
-  }
-  const bytes = encodeContextFresh(context);
-  if (cacheable(context)) FROZEN_CONTEXTS.set(context, bytes);
-  return bytes;
+  const { keys, values } = snapshot(context);
+  const hit = CONTEXT_CACHE.get(context);
+  if (hit && sameEntries(hit, keys, values)) return hit.bytes;
+  const fresh = encodeEntries(keys, values);
+  CONTEXT_CACHE.set(context, fresh);
+  return fresh.bytes;
 }
 
 /**

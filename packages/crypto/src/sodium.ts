@@ -19,6 +19,11 @@ export async function loadSodium(): Promise<Sodium> {
   return sodium;
 }
 
+/** The ready libsodium, or `undefined` before {@link loadSodium} has finished. */
+export function sodiumReady(): Sodium | undefined {
+  return loaded ? sodium : undefined;
+}
+
 /** The ready libsodium; throws when {@link loadSodium} was never awaited (a wiring mistake, not a crypto failure). */
 export function sodiumSync(): Sodium {
   if (!loaded)
