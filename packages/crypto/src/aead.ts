@@ -240,6 +240,8 @@ const nativeBackend: AeadBackend = {
       out.set(rest, at);
       at += rest.length;
     }
+    // A stream cipher returns exactly as many bytes as it was given; the caller relies on every byte being written.
+    if (at !== offset + pt.length) throw new Error('node:crypto returned a ciphertext of the wrong length');
     out.set(cipher.getAuthTag(), at);
   },
   open(key, nonce, adHead, adTail, body) {

@@ -91,12 +91,13 @@ interface CachedContext {
 }
 
 /** Every entry, each value read once (like `Object.entries`). */
-function snapshot(context: CryptoContext | undefined): { keys: string[]; values: unknown[] } {
-  if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
+function snapshot(context: CryptoContext): { keys: string[]; values: unknown[] } {
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) {
     throw invalidContext('The encryption context must be an object of strings.');
   }
-  const keys = context === undefined ? [] : Object.keys(context);
-  const values = keys.map((k) => (context as Record<string, unknown>)[k]);
+  const keys = Object.keys(context);
+  const values = new Array<unknown>(keys.length);
+  for (let i = 0; i < keys.length; i++) values[i] = (context as Record<string, unknown>)[keys[i]!];
   return { keys, values };
 }
 
@@ -105,11 +106,14 @@ function encodeEntries(keys: readonly string[], values: readonly unknown[]): Cac
   if (keys.length > MAX_CONTEXT_ENTRIES) {
     throw invalidContext(`The encryption context has more than ${MAX_CONTEXT_ENTRIES} entries.`);
   }
-  // Sorted by key in UTF-16 code units, like `a < b` (keys are unique).
-  const order = keys.map((_, i) => i).sort((i, j) => (keys[i]! < keys[j]! ? -1 : 1));
+  // Sorted by key in UTF-16 code units, like `a < b` (keys are unique); already sorted is the common case.
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
+  const order = sorted ? undefined : keys.map((_, i) => i).sort((i, j) => (keys[i]! < keys[j]! ? -1 : 1));
   let at = CONTEXT_DATA_START;
   let tooLarge = false;
-  for (const index of order) {
+  for (let n = 0; n < keys.length; n++) {
+    const index = order ? order[n]! : n;
     const key = keys[index]!;
     const value = values[index];
     if (typeof value !== 'string') {
@@ -139,11 +143,13 @@ function encodeEntries(keys: readonly string[], values: readonly unknown[]): Cac
 
 const EMPTY_CONTEXT = encodeEntries([], []).bytes;
 
-// The last encoding of each context object, with the keys and values it was made from. A context object passed
-// again (a module-level constant, a frozen object, one object reused for a batch) is checked entry by entry
-// against what was encoded — never trusted by identity alone, since it may have been changed since — and its
-// bytes reused when nothing differs. Comparing is several times cheaper than encoding.
-const CONTEXT_CACHE = new WeakMap<object, CachedContext>();
+// The last context encoded, with the keys and values it was made from. The same object passed again (a
+// module-level constant, one object reused for a batch, encrypt then decrypt) is checked entry by entry against
+// what was encoded — never trusted by identity alone, since it may have been changed since — and its bytes are
+// reused when nothing differs; comparing costs far less than encoding. One slot, so a new object per call pays
+// nothing for the cache (a WeakMap insert per call would cost more than the encoding).
+let lastContext: object | undefined;
+let lastEncoded: CachedContext | undefined;
 
 function sameEntries(a: CachedContext, keys: readonly string[], values: readonly unknown[]): boolean {
   if (keys.length !== a.keys.length) return false;
@@ -155,15 +161,16 @@ function sameEntries(a: CachedContext, keys: readonly string[], values: readonly
 
 /**
  * @internal The canonical encoding of `context`, shared: callers must not modify it (see {@link encodeContext}
- * for a copy). Reuses the previous encoding of the same object when its entries are unchanged.
+ * for a copy). Reuses the previous encoding when called again with the same, unchanged object.
  */
 export function contextBytes(context: CryptoContext | undefined): Uint8Array {
   if (context === undefined) return EMPTY_CONTEXT;
   const { keys, values } = snapshot(context);
-  const hit = CONTEXT_CACHE.get(context);
-  if (hit && sameEntries(hit, keys, values)) return hit.bytes;
+  if (context === lastContext && lastEncoded && sameEntries(lastEncoded, keys, values))
+    return lastEncoded.bytes;
   const fresh = encodeEntries(keys, values);
-  CONTEXT_CACHE.set(context, fresh);
+  lastContext = context;
+  lastEncoded = fresh;
   return fresh.bytes;
 }
 
