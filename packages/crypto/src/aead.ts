@@ -53,9 +53,10 @@ export const XCHACHA_TAG_BYTES = 16;
 /**
  * HChaCha20 (draft-irtf-cfrg-xchacha-03, section 2.2): the ChaCha20 state of constants, the 8 key words and the 4
  * words of `nonce[0..16]`, 20 rounds without the final addition, output words 0–3 and 12–15 (little-endian).
- * Written here because no well-kept npm library offers HChaCha20 standalone for use with node:crypto (the ones
- * that have it, e.g. @noble/ciphers, ship their own ChaCha20-Poly1305 in JavaScript instead); it is 20 rounds of
- * additions, xors and rotations on 32-bit words, and is pinned by the draft's test vector (section 2.2.1).
+ * Written here rather than taken from a dependency: the one well-kept npm library with it, @noble/ciphers, exports
+ * `hchacha` only as a low-level helper of its own JavaScript ChaCha (over Uint32Array words, from its `chacha`
+ * module), and a whole cipher library is a lot to add for one function of 20 rounds of additions, xors and
+ * rotations on 32-bit words that the draft's test vector (section 2.2.1) pins down.
  */
 export function hchacha20(
   key: Uint8Array,
