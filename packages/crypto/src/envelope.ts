@@ -1,3 +1,4 @@
+import { aead } from './aead.js';
 import {
   type Cipher,
   checkTtl,
@@ -5,7 +6,7 @@ import {
   type EncryptOptions,
   resolveTimestamp,
 } from './cipher.js';
-import { concatBytes, encodeContext, encodeUtf8 } from './encoding.js';
+import { concatBytes, contextBytes, encodeUtf8 } from './encoding.js';
 import { CRYPTO_ERROR_CODES, CryptoError } from './errors.js';
 import {
   buildFixedHeader,
@@ -21,7 +22,10 @@ import {
 } from './format.js';
 import { readKeyFile } from './key-file.js';
 import { KeyRing, keyMaterial, openAead } from './key-ring.js';
-import { loadSodium, randomBytes, sodiumSync, wipe } from './sodium.js';
+
+const NO_BYTES = new Uint8Array(0);
+
+import { loadSodium, randomBytes, wipe, writeNonce } from './sodium.js';
 
 /**
  * Where key-encryption keys (KEKs, "master keys") live. The envelope cipher asks it to wrap each record's random
@@ -76,24 +80,18 @@ export function keyRingKeyProvider(
     currentKeyId: () => ring.primaryId,
     hasKey: (keyId) => ring.has(keyId),
     wrapKey(dataKey, { keyId, associatedData }) {
-      const sodium = sodiumSync();
       const kek = keyMaterial(ring, keyId);
       if (!kek)
         throw new CryptoError(CRYPTO_ERROR_CODES.UNKNOWN_KEY, 'The master key is not available.', {
           details: { keyId },
         });
-      const nonce = randomBytes(NONCE_BYTES);
-      const wrapped = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-        dataKey,
-        associatedData,
-        null,
-        nonce,
-        kek,
-      );
-      return concatBytes([nonce, wrapped]);
+      // nonce ‖ ciphertext ‖ tag
+      const out = new Uint8Array(NONCE_BYTES + dataKey.length + TAG_BYTES);
+      writeNonce(out, 0);
+      aead().seal(kek, out.subarray(0, NONCE_BYTES), associatedData, NO_BYTES, dataKey, out, NONCE_BYTES);
+      return out;
     },
     unwrapKey(wrappedKey, { keyId, associatedData }) {
-      const sodium = sodiumSync();
       const kek = keyMaterial(ring, keyId);
       if (!kek)
         throw new CryptoError(CRYPTO_ERROR_CODES.UNKNOWN_KEY, 'The master key is not available.', {
@@ -105,9 +103,9 @@ export function keyRingKeyProvider(
         });
       }
       return openAead(
-        sodium,
         kek,
         associatedData,
+        undefined,
         wrappedKey.subarray(0, NONCE_BYTES),
         wrappedKey.subarray(NONCE_BYTES),
         keyId,
@@ -202,8 +200,7 @@ export class EnvelopeCipher implements Cipher {
   }
 
   async encrypt(plaintext: Uint8Array | string, options: EncryptOptions = {}): Promise<Uint8Array> {
-    const sodium = sodiumSync();
-    const context = encodeContext(options.context);
+    const context = contextBytes(options.context);
     const keyId = await this.provider.currentKeyId();
     const createdAt = resolveTimestamp(options.timestamp);
     const fixed = buildFixedHeader(keyId, createdAt, true);
@@ -211,11 +208,16 @@ export class EnvelopeCipher implements Cipher {
     const pt = typeof plaintext === 'string' ? encodeUtf8(plaintext) : plaintext;
     try {
       const wrapped = await this.#wrap(dataKey, keyId, fixed);
-      const nonce = randomBytes(NONCE_BYTES);
       const flags = FLAG_ENVELOPE | (createdAt === undefined ? 0 : FLAG_TIMESTAMP);
-      const bodyAd = concatBytes([envelopeBodyHeader({ version: 1, flags, createdAt }), context]);
-      const body = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(pt, bodyAd, null, nonce, dataKey);
-      return concatBytes([fixed, encodeWrappedKey(wrapped), nonce, body]);
+      const head = concatBytes([fixed, encodeWrappedKey(wrapped)]);
+      // fixed header ‖ wrapped key ‖ nonce ‖ ciphertext ‖ tag; body AD = magic ‖ version ‖ flags ‖ [time] ‖ context.
+      const bodyAt = head.length + NONCE_BYTES;
+      const out = new Uint8Array(bodyAt + pt.length + TAG_BYTES);
+      out.set(head);
+      writeNonce(out, head.length);
+      const bodyHeader = envelopeBodyHeader({ version: 1, flags, createdAt });
+      aead().seal(dataKey, out.subarray(head.length, bodyAt), bodyHeader, context, pt, out, bodyAt);
+      return out;
     } finally {
       wipe(dataKey);
       if (typeof plaintext === 'string') wipe(pt);
@@ -223,7 +225,6 @@ export class EnvelopeCipher implements Cipher {
   }
 
   async decrypt(ciphertext: Uint8Array | string, options: DecryptOptions = {}): Promise<Uint8Array> {
-    const sodium = sodiumSync();
     const parsed = parseCiphertext(ciphertext);
     if (!(parsed.flags & FLAG_ENVELOPE) || !parsed.wrappedKey) {
       throw new CryptoError(
@@ -234,12 +235,18 @@ export class EnvelopeCipher implements Cipher {
         },
       );
     }
-    const context = encodeContext(options.context);
+    const context = contextBytes(options.context);
     const dataKey = await this.#unwrap(parsed.wrappedKey, parsed.keyId, parsed.fixedHeader);
     let plaintext: Uint8Array;
     try {
-      const bodyAd = concatBytes([envelopeBodyHeader(parsed), context]);
-      plaintext = openAead(sodium, dataKey, bodyAd, parsed.nonce, parsed.body, parsed.keyId);
+      plaintext = openAead(
+        dataKey,
+        envelopeBodyHeader(parsed),
+        context,
+        parsed.nonce,
+        parsed.body,
+        parsed.keyId,
+      );
     } finally {
       wipe(dataKey);
     }

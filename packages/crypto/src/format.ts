@@ -21,7 +21,7 @@
  *
  * Text form: `mcpw1.` followed by the unpadded base64url of the bytes.
  */
-import { concatBytes, fromBase64Url, toBase64Url } from './encoding.js';
+import { fromBase64Url, toBase64Url } from './encoding.js';
 import { CRYPTO_ERROR_CODES, CryptoError } from './errors.js';
 
 export const FORMAT_MAGIC = Object.freeze([0x4d, 0x57] as const);
@@ -123,16 +123,20 @@ export function parseCiphertext(input: Uint8Array | string): ParsedCiphertext {
   const idLength = bytes[4]!;
   let offset = 5;
   if (idLength === 0 || bytes.length < offset + idLength) throw malformed('truncated key id');
-  const keyIdBytes = bytes.subarray(offset, offset + idLength);
-  const keyId = String.fromCharCode(...keyIdBytes);
-  if (!isValidKeyId(keyId)) throw malformed('invalid key id');
+  let keyId = '';
+  for (let i = offset; i < offset + idLength; i++) {
+    const c = bytes[i]!;
+    if (c < 0x21 || c > 0x7e) throw malformed('invalid key id');
+    keyId += String.fromCharCode(c);
+  }
   offset += idLength;
   let createdAt: number | undefined;
   if (flags & FLAG_TIMESTAMP) {
     if (bytes.length < offset + 8) throw malformed('truncated creation time');
-    const t = new DataView(bytes.buffer, bytes.byteOffset + offset, 8).getBigUint64(0);
-    if (t > BigInt(Number.MAX_SAFE_INTEGER)) throw malformed('creation time out of range');
-    createdAt = Number(t);
+    const high = readU32(bytes, offset);
+    // 2^53 - 1 = 0x1FFFFF_FFFFFFFF: a larger high word is beyond Number.MAX_SAFE_INTEGER.
+    if (high > 0x1fffff) throw malformed('creation time out of range');
+    createdAt = high * 0x1_0000_0000 + readU32(bytes, offset + 4);
     offset += 8;
   }
   const fixedHeader = bytes.subarray(0, offset);
@@ -160,30 +164,77 @@ export function parseCiphertext(input: Uint8Array | string): ParsedCiphertext {
   };
 }
 
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+/** Writes `seconds` (a safe non-negative integer) as u64be. */
+function writeU64(out: Uint8Array, at: number, seconds: number): void {
+  const high = Math.floor(seconds / 0x1_0000_0000);
+  const low = seconds >>> 0;
+  out[at] = high >>> 24;
+  out[at + 1] = high >>> 16;
+  out[at + 2] = high >>> 8;
+  out[at + 3] = high;
+  out[at + 4] = low >>> 24;
+  out[at + 5] = low >>> 16;
+  out[at + 6] = low >>> 8;
+  out[at + 7] = low;
+}
+
+function checkCreatedAt(createdAt: number | undefined): void {
+  if (createdAt !== undefined && (!Number.isSafeInteger(createdAt) || createdAt < 0)) {
+    throw new CryptoError(
+      CRYPTO_ERROR_CODES.MALFORMED,
+      'The creation time must be a non-negative whole number of seconds.',
+    );
+  }
+}
+
+/** The bytes of a valid key id (ASCII), for {@link writeFixedHeader}; throws `INVALID_KEY` otherwise. */
+export function keyIdBytes(keyId: string): Uint8Array {
+  if (!isValidKeyId(keyId)) throw new CryptoError(CRYPTO_ERROR_CODES.INVALID_KEY, 'Invalid key id.');
+  return Uint8Array.from(keyId, (c) => c.charCodeAt(0));
+}
+
+/** Length of `magic ‖ version ‖ flags ‖ kid length ‖ kid ‖ [time]`. */
+export function fixedHeaderLength(keyIdLength: number, createdAt: number | undefined): number {
+  return 5 + keyIdLength + (createdAt === undefined ? 0 : 8);
+}
+
+/**
+ * Writes `magic ‖ version ‖ flags ‖ kid length ‖ kid ‖ [time]` at the start of `out` (which must have
+ * {@link fixedHeaderLength} bytes) and returns its length. `kid` comes from {@link keyIdBytes}.
+ */
+export function writeFixedHeader(
+  out: Uint8Array,
+  kid: Uint8Array,
+  createdAt: number | undefined,
+  envelope: boolean,
+): number {
+  checkCreatedAt(createdAt);
+  out[0] = FORMAT_MAGIC[0];
+  out[1] = FORMAT_MAGIC[1];
+  out[2] = FORMAT_VERSION;
+  out[3] = (createdAt === undefined ? 0 : FLAG_TIMESTAMP) | (envelope ? FLAG_ENVELOPE : 0);
+  out[4] = kid.length;
+  out.set(kid, 5);
+  if (createdAt === undefined) return 5 + kid.length;
+  writeU64(out, 5 + kid.length, createdAt);
+  return 13 + kid.length;
+}
+
 /** Builds `magic ‖ version ‖ flags ‖ kid length ‖ kid ‖ [time]`. */
 export function buildFixedHeader(
   keyId: string,
   createdAt: number | undefined,
   envelope: boolean,
 ): Uint8Array {
-  if (!isValidKeyId(keyId)) throw new CryptoError(CRYPTO_ERROR_CODES.INVALID_KEY, 'Invalid key id.');
-  const flags = (createdAt === undefined ? 0 : FLAG_TIMESTAMP) | (envelope ? FLAG_ENVELOPE : 0);
-  const parts: Uint8Array[] = [
-    Uint8Array.of(FORMAT_MAGIC[0], FORMAT_MAGIC[1], FORMAT_VERSION, flags, keyId.length),
-    Uint8Array.from(keyId, (c) => c.charCodeAt(0)),
-  ];
-  if (createdAt !== undefined) {
-    if (!Number.isSafeInteger(createdAt) || createdAt < 0) {
-      throw new CryptoError(
-        CRYPTO_ERROR_CODES.MALFORMED,
-        'The creation time must be a non-negative whole number of seconds.',
-      );
-    }
-    const t = new Uint8Array(8);
-    new DataView(t.buffer).setBigUint64(0, BigInt(createdAt));
-    parts.push(t);
-  }
-  return concatBytes(parts);
+  const kid = keyIdBytes(keyId);
+  checkCreatedAt(createdAt);
+  const out = new Uint8Array(fixedHeaderLength(kid.length, createdAt));
+  writeFixedHeader(out, kid, createdAt, envelope);
+  return out;
 }
 
 /** `u16be(w) ‖ wrapped key`. */
@@ -204,11 +255,13 @@ export function encodeWrappedKey(wrapped: Uint8Array): Uint8Array {
 export function envelopeBodyHeader(
   parsed: Pick<ParsedCiphertext, 'flags' | 'createdAt' | 'version'>,
 ): Uint8Array {
-  const head = Uint8Array.of(FORMAT_MAGIC[0], FORMAT_MAGIC[1], parsed.version, parsed.flags);
-  if (parsed.createdAt === undefined) return head;
-  const t = new Uint8Array(8);
-  new DataView(t.buffer).setBigUint64(0, BigInt(parsed.createdAt));
-  return concatBytes([head, t]);
+  const out = new Uint8Array(parsed.createdAt === undefined ? 4 : 12);
+  out[0] = FORMAT_MAGIC[0];
+  out[1] = FORMAT_MAGIC[1];
+  out[2] = parsed.version;
+  out[3] = parsed.flags;
+  if (parsed.createdAt !== undefined) writeU64(out, 4, parsed.createdAt);
+  return out;
 }
 
 /** Public facts about a ciphertext, without decrypting it. */

@@ -19,6 +19,11 @@ export async function loadSodium(): Promise<Sodium> {
   return sodium;
 }
 
+/** The ready libsodium, or `undefined` before {@link loadSodium} has finished. */
+export function sodiumReady(): Sodium | undefined {
+  return loaded ? sodium : undefined;
+}
+
 /** The ready libsodium; throws when {@link loadSodium} was never awaited (a wiring mistake, not a crypto failure). */
 export function sodiumSync(): Sodium {
   if (!loaded)
@@ -55,4 +60,22 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function randomBytes(n: number): Uint8Array {
   return randomFillSync(new Uint8Array(n));
+}
+
+// Nonces come from a pool filled by one CSPRNG call per 170 nonces: one `randomFillSync` costs about as much as
+// sealing 1 KiB, whatever its size. Every pooled byte is handed out once and zeroed when taken. Only nonces (public
+// values) come from here; keys always get a fresh `randomBytes` call.
+const NONCE_POOL = new Uint8Array(24 * 170);
+let noncePoolAt = NONCE_POOL.length;
+
+/** Writes a fresh random 24-byte nonce into `out` at `offset`. */
+export function writeNonce(out: Uint8Array, offset: number): void {
+  if (noncePoolAt + 24 > NONCE_POOL.length) {
+    randomFillSync(NONCE_POOL);
+    noncePoolAt = 0;
+  }
+  const end = noncePoolAt + 24;
+  out.set(NONCE_POOL.subarray(noncePoolAt, end), offset);
+  NONCE_POOL.fill(0, noncePoolAt, end);
+  noncePoolAt = end;
 }
