@@ -10,6 +10,22 @@ export {
 export { isLoopbackHost, type ListeningServer, type ListenOptions, listen } from './http/listen.js';
 export { actionOf, classifyRequest, type JsonRpcRequest } from './mcp/classify.js';
 export { errorResponse, WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
+export type {
+  ObservedRequest,
+  RequestEnd,
+  RequestObservation,
+  RequestObserver,
+  RequestOutcome,
+  StageObservation,
+} from './observe/observer.js';
+export {
+  formatTraceparent,
+  generateSpanId,
+  generateTraceId,
+  parseTraceparent,
+  resolveTraceContext,
+  type TraceContext,
+} from './observe/trace-context.js';
 export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';
