@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { SqliteAuditStore } from '@mcp-warden/audit';
 import {
   createWarden,
   type ListeningServer,
@@ -12,6 +13,7 @@ import {
 import type { ServerConfig } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
 import { NotesStore } from './notes-store.js';
+import { buildAudit, type Observability } from './observability.js';
 import { type PluginWiring, wirePlugins } from './plugins.js';
 import { DATA_FILES, type DataDirServices, openDataDir } from './services.js';
 
@@ -51,6 +53,8 @@ export class ReferenceServer {
   readonly config: ServerConfig;
   readonly resourceUrl: URL;
   readonly services: DataDirServices;
+  /** The SQLite audit trail (`<dataDir>/audit.db`), when enabled. Closed with the warden. */
+  audit: SqliteAuditStore | undefined;
   #deps: DemoServerDeps;
   #handler: WardenHttpHandler | undefined;
   #listening: ListeningServer | undefined;
@@ -85,7 +89,9 @@ export class ReferenceServer {
     const services = await openDataDir(config, options.env ?? process.env, log);
     let warden: Warden;
     let wiring: PluginWiring;
+    let observability: Observability | undefined;
     try {
+      observability = buildAudit(config, options.stdio ?? false);
       wiring = await wirePlugins({ config, services, resourceUrl, log, stdio: options.stdio ?? false });
       const sink = pinoSink({
         destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1),
@@ -94,10 +100,12 @@ export class ReferenceServer {
       warden = await createWarden({
         plugins: wiring.plugins,
         sinks: [sink],
+        observers: observability.observers,
         requestTimeoutMs: s.requestTimeoutMs,
         resourceUrl,
       });
     } catch (error) {
+      for (const observer of observability?.observers ?? []) await observer.close?.();
       await services.close();
       throw error;
     }
@@ -114,6 +122,7 @@ export class ReferenceServer {
       stats: () => ({ sessions: server?.sessionCount ?? 0 }),
     };
     server = new ReferenceServer(config, warden, notes, services, deps, resourceUrl);
+    server.audit = observability.audit;
     await wiring.afterStart();
     return server;
   }
