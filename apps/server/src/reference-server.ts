@@ -10,8 +10,9 @@ import {
   type Warden,
   type WardenHttpHandler,
 } from '@mcp-warden/core';
-import type { ServerConfig } from './config.js';
+import { type ServerConfig, ServerConfigError } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
+import { createMetrics, type WardenMetrics } from './metrics.js';
 import { NotesStore } from './notes-store.js';
 import { buildAudit, type Observability } from './observability.js';
 import { type PluginWiring, wirePlugins } from './plugins.js';
@@ -59,6 +60,9 @@ export class ReferenceServer {
   #handler: WardenHttpHandler | undefined;
   #listening: ListeningServer | undefined;
   #closing = false;
+  #metrics: WardenMetrics | undefined;
+  /** Where Prometheus metrics are served, once listening (with `metrics.enabled`). */
+  metricsUrl: URL | undefined;
 
   private constructor(
     config: ServerConfig,
@@ -90,8 +94,23 @@ export class ReferenceServer {
     let warden: Warden;
     let wiring: PluginWiring;
     let observability: Observability | undefined;
+    let metrics: WardenMetrics | undefined;
+    // biome-ignore lint/style/useConst: assigned below, read by the metrics' session gauge
+    let server: ReferenceServer | undefined;
     try {
       observability = buildAudit(config, options.stdio ?? false);
+      if (config.metrics.enabled) {
+        metrics = createMetrics({ sessions: () => server?.sessionCount ?? 0 });
+        observability.observers.push(metrics.observer);
+      }
+      if (config.tracing.enabled) {
+        const { openTelemetry } = await import('@mcp-warden/core/otel').catch((error: unknown) => {
+          throw new ServerConfigError(
+            `tracing.enabled needs the package @opentelemetry/api (and an SDK): ${(error as Error).message}`,
+          );
+        });
+        observability.observers.unshift(openTelemetry());
+      }
       wiring = await wirePlugins({ config, services, resourceUrl, log, stdio: options.stdio ?? false });
       const sink = pinoSink({
         destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1),
@@ -113,7 +132,6 @@ export class ReferenceServer {
     const notes = new NotesStore(join(dataDir, DATA_FILES.notes), services.noteCodec);
     for (const file of readdirSync(dataDir))
       if (/\.db(-wal|-shm)?$/.test(file)) chmodSync(join(dataDir, file), 0o600);
-    let server: ReferenceServer | undefined;
     const deps: DemoServerDeps = {
       notes,
       filesDir: join(dataDir, DATA_FILES.files),
@@ -123,6 +141,11 @@ export class ReferenceServer {
     };
     server = new ReferenceServer(config, warden, notes, services, deps, resourceUrl);
     server.audit = observability.audit;
+    server.#metrics = metrics;
+    if (metrics) {
+      const m = metrics;
+      warden.events.on((event) => m.onEvent(event));
+    }
     await wiring.afterStart();
     return server;
   }
@@ -161,11 +184,13 @@ export class ReferenceServer {
       tls,
       allowInsecureHttp: s.allowInsecureHttp,
     });
+    if (this.#metrics) this.metricsUrl = await this.#metrics.listen(this.config.metrics);
     return new URL(s.endpoint, this.#listening.origin);
   }
 
   /** Serves one client over stdio; identity comes from the environment. */
   async serveStdio(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    if (this.#metrics) this.metricsUrl = await this.#metrics.listen(this.config.metrics);
     await this.warden.connectStdio(this.createMcpServer(), { env });
   }
 
@@ -175,6 +200,7 @@ export class ReferenceServer {
     this.#closing = true;
     await this.#handler?.close();
     await this.#listening?.close();
+    await this.#metrics?.close();
     await this.warden.close();
     await this.services.close();
     this.notes.close();
