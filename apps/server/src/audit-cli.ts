@@ -34,7 +34,6 @@ function outcome(value: string): AuditQuery['outcome'] {
 /** One aligned line per record; client-chosen text has its control characters escaped. */
 export function formatRecord(r: StoredAuditRecord): string {
   const safe = (text: string | null) =>
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
     text === null
       ? '-'
       : text.replace(

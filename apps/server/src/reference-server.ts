@@ -95,7 +95,6 @@ export class ReferenceServer {
     let wiring: PluginWiring;
     let observability: Observability | undefined;
     let metrics: WardenMetrics | undefined;
-    // biome-ignore lint/style/useConst: assigned below, read by the metrics' session gauge
     let server: ReferenceServer | undefined;
     try {
       observability = buildAudit(config, options.stdio ?? false);
