@@ -15,6 +15,10 @@ export function sharedConfig(_packageDir: string) {
           find: /^@mcp-warden\/core\/testing$/,
           replacement: resolve(root, 'packages/core/src/testing/index.ts'),
         },
+        {
+          find: /^@mcp-warden\/core\/otel$/,
+          replacement: resolve(root, 'packages/core/src/otel/index.ts'),
+        },
         { find: /^@mcp-warden\/([a-z-]+)$/, replacement: resolve(root, 'packages/$1/src/index.ts') },
       ],
     },

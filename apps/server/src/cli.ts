@@ -9,6 +9,7 @@ import {
   rotate as rotateKeys,
 } from '@mcp-warden/crypto';
 import { Command, InvalidArgumentError } from 'commander';
+import { registerAuditCommands } from './audit-cli.js';
 import { type ConfigOverrides, loadConfig, type ServerConfig, ServerConfigError } from './config.js';
 import { NotesStore } from './notes-store.js';
 import { ReferenceServer } from './reference-server.js';
@@ -347,6 +348,8 @@ common(
       fail(error);
     }
   });
+
+registerAuditCommands(program, common, overrides, fail);
 
 if (process.argv[1] && /cli\.(js|ts)$/.test(process.argv[1])) {
   program.parseAsync(process.argv).catch(fail);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { auditConfigSchema, metricsConfigSchema, tracingConfigSchema } from './observability-config.js';
 
 /**
  * The reference server's configuration: a JSON or YAML file, then `MCP_WARDEN_*` environment variables, then
@@ -81,6 +82,10 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The audit trail of allowed actions, Prometheus metrics and OpenTelemetry tracing. */
+    audit: auditConfigSchema,
+    metrics: metricsConfigSchema,
+    tracing: tracingConfigSchema,
     /** Per-plugin settings; see each plugin's README. */
     plugins: z.record(z.string(), z.unknown()).default({}),
   })

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { SqliteAuditStore } from '@mcp-warden/audit';
 import {
   createWarden,
   type ListeningServer,
@@ -9,9 +10,11 @@ import {
   type Warden,
   type WardenHttpHandler,
 } from '@mcp-warden/core';
-import type { ServerConfig } from './config.js';
+import { type ServerConfig, ServerConfigError } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
+import { createMetrics, type WardenMetrics } from './metrics.js';
 import { NotesStore } from './notes-store.js';
+import { buildAudit, type Observability } from './observability.js';
 import { type PluginWiring, wirePlugins } from './plugins.js';
 import { DATA_FILES, type DataDirServices, openDataDir } from './services.js';
 
@@ -51,11 +54,16 @@ export class ReferenceServer {
   readonly config: ServerConfig;
   readonly resourceUrl: URL;
   readonly services: DataDirServices;
+  /** The SQLite audit trail (`<dataDir>/audit.db`), when enabled. Closed with the warden. */
+  audit: SqliteAuditStore | undefined;
   #deps: DemoServerDeps;
   #handler: WardenHttpHandler | undefined;
   #listening: ListeningServer | undefined;
   #closing = false;
   #unsubscribe: (() => void) | undefined;
+  #metrics: WardenMetrics | undefined;
+  /** Where Prometheus metrics are served, once listening (with `metrics.enabled`). */
+  metricsUrl: URL | undefined;
 
   private constructor(
     config: ServerConfig,
@@ -86,7 +94,23 @@ export class ReferenceServer {
     const services = await openDataDir(config, options.env ?? process.env, log);
     let warden: Warden;
     let wiring: PluginWiring;
+    let observability: Observability | undefined;
+    let metrics: WardenMetrics | undefined;
+    let server: ReferenceServer | undefined;
     try {
+      observability = buildAudit(config, options.stdio ?? false);
+      if (config.metrics.enabled) {
+        metrics = createMetrics({ sessions: () => server?.sessionCount ?? 0 });
+        observability.observers.push(metrics.observer);
+      }
+      if (config.tracing.enabled) {
+        const { openTelemetry } = await import('@mcp-warden/core/otel').catch((error: unknown) => {
+          throw new ServerConfigError(
+            `tracing.enabled needs the package @opentelemetry/api (and an SDK): ${(error as Error).message}`,
+          );
+        });
+        observability.observers.unshift(openTelemetry());
+      }
       wiring = await wirePlugins({ config, services, resourceUrl, log, stdio: options.stdio ?? false });
       const sink = pinoSink({
         destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1),
@@ -95,10 +119,12 @@ export class ReferenceServer {
       warden = await createWarden({
         plugins: wiring.plugins,
         sinks: [sink],
+        observers: observability.observers,
         requestTimeoutMs: s.requestTimeoutMs,
         resourceUrl,
       });
     } catch (error) {
+      for (const observer of observability?.observers ?? []) await observer.close?.();
       await services.close();
       throw error;
     }
@@ -106,7 +132,6 @@ export class ReferenceServer {
     const notes = new NotesStore(join(dataDir, DATA_FILES.notes), services.noteCodec);
     for (const file of readdirSync(dataDir))
       if (/\.db(-wal|-shm)?$/.test(file)) chmodSync(join(dataDir, file), 0o600);
-    let server: ReferenceServer | undefined;
     const deps: DemoServerDeps = {
       notes,
       filesDir: join(dataDir, DATA_FILES.files),
@@ -115,6 +140,12 @@ export class ReferenceServer {
       stats: () => ({ sessions: server?.sessionCount ?? 0 }),
     };
     server = new ReferenceServer(config, warden, notes, services, deps, resourceUrl);
+    server.audit = observability.audit;
+    server.#metrics = metrics;
+    if (metrics) {
+      const m = metrics;
+      warden.events.on((event) => m.onEvent(event));
+    }
     await wiring.afterStart();
     return server;
   }
@@ -178,11 +209,13 @@ export class ReferenceServer {
       maxUnauthenticatedConnectionsPerAddress: s.maxUnauthenticatedConnectionsPerAddress,
       events: this.warden.events,
     });
+    if (this.#metrics) this.metricsUrl = await this.#metrics.listen(this.config.metrics);
     return new URL(s.endpoint, this.#listening.origin);
   }
 
   /** Serves one client over stdio; identity comes from the environment. */
   async serveStdio(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    if (this.#metrics) this.metricsUrl = await this.#metrics.listen(this.config.metrics);
     await this.warden.connectStdio(this.createMcpServer(), { env });
   }
 
@@ -193,6 +226,7 @@ export class ReferenceServer {
     this.#unsubscribe?.();
     await this.#handler?.close();
     await this.#listening?.close();
+    await this.#metrics?.close();
     await this.warden.close();
     await this.services.close();
     this.notes.close();

@@ -20,6 +20,7 @@ import type { NoteCodec } from './notes-store.js';
 export const DATA_FILES = {
   notes: 'notes.db',
   keys: 'keys.db',
+  audit: 'audit.db',
   policy: 'policy.yaml',
   files: 'files',
   bootstrapMarker: '.bootstrap-key-issued',

@@ -11,6 +11,22 @@ export { isLoopbackHost, type ListeningServer, type ListenOptions, listen } from
 export { normalizeAddress, type TrustedProxies } from './http/proxies.js';
 export { actionOf, classifyRequest, type JsonRpcRequest } from './mcp/classify.js';
 export { errorResponse, WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
+export type {
+  ObservedRequest,
+  RequestEnd,
+  RequestObservation,
+  RequestObserver,
+  RequestOutcome,
+  StageObservation,
+} from './observe/observer.js';
+export {
+  formatTraceparent,
+  generateSpanId,
+  generateTraceId,
+  parseTraceparent,
+  resolveTraceContext,
+  type TraceContext,
+} from './observe/trace-context.js';
 export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';

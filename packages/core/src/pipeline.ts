@@ -7,6 +7,8 @@ import {
 } from './errors.js';
 import type { SecurityEventBus, SecurityEventInput } from './events.js';
 import { classifyRequest, type JsonRpcRequest, targetName } from './mcp/classify.js';
+import { nowMs, Observation, type RequestObserver, type StageObservation } from './observe/observer.js';
+import { resolveTraceContext } from './observe/trace-context.js';
 import {
   type EdgeContext,
   type EdgeRequest,
@@ -26,6 +28,8 @@ export interface RequestOrigin {
   transport: string;
   sessionId?: string | undefined;
   remoteAddress?: string | undefined;
+  /** The HTTP `traceparent` header, when there is one (the trace of observed requests). */
+  traceparent?: string | undefined;
 }
 
 /** A request that passed every `beforeRequest` hook: what the server receives, and what `after` needs. */
@@ -35,6 +39,8 @@ export interface PreparedRequest {
   readonly controller: AbortController;
   /** @internal */
   readonly base: Omit<RequestContext, 'mode' | 'emit'>;
+  /** @internal What the request observers follow; absent without observers. */
+  readonly observation?: Observation | undefined;
 }
 
 type EventBase = Pick<
@@ -63,6 +69,8 @@ export interface PipelineOptions {
   services: ServiceRegistry;
   /** Let requests without any credential through as the anonymous principal. @default false */
   allowAnonymous: boolean;
+  /** Audit trails, metrics, traces: they see every request from its arrival to its answer. @default [] */
+  observers?: readonly RequestObserver[];
 }
 
 /**
@@ -80,6 +88,7 @@ export class Pipeline {
   /** Reverse order: onion semantics for results. */
   readonly #after: readonly WardenPlugin[];
   readonly #edgeContexts = new Map<WardenPlugin, EdgeContext>();
+  readonly #observers: readonly RequestObserver[];
 
   constructor(options: PipelineOptions) {
     // Stable sort: plugins of one stage keep their registration order.
@@ -87,6 +96,7 @@ export class Pipeline {
     this.#events = options.events;
     this.#services = options.services;
     this.#allowAnonymous = options.allowAnonymous;
+    this.#observers = options.observers ?? [];
     this.#admitters = options.plugins.filter((p) => p.admit);
     this.#authenticators = options.plugins.filter((p) => p.authenticate);
     this.#before = this.plugins.filter((p) => p.beforeRequest);
@@ -103,6 +113,11 @@ export class Pipeline {
   /** True when some plugin looks at MCP requests or results (the transport can skip work otherwise). */
   get inspectsRequests(): boolean {
     return this.#before.length > 0 || this.#after.length > 0;
+  }
+
+  /** True when request observers are registered (the transport then follows every request to its answer). */
+  get observes(): boolean {
+    return this.#observers.length > 0;
   }
 
   get hasAuthenticators(): boolean {
@@ -193,10 +208,23 @@ export class Pipeline {
     try {
       classified = classifyRequest(request);
     } catch (error) {
+      if (this.#observers.length > 0) {
+        const params = isRecord(request.params) ? request.params : {};
+        this.#observe(request, origin, undefined, params)?.end({
+          outcome: 'refused',
+          errorCode: WardenError.isInstance(error) ? error.code : CORE_ERROR_CODES.BAD_REQUEST,
+          delivered: false,
+          params,
+        });
+      }
       this.#refuse(undefined, error, eventBase);
       throw error;
     }
     eventBase.target = targetName(classified.target);
+    const observation =
+      this.#observers.length > 0
+        ? this.#observe(request, origin, classified.target, classified.params)
+        : undefined;
     let base: Omit<RequestContext, 'mode' | 'emit'> = {
       requestId: request.id,
       method: request.method,
@@ -215,6 +243,7 @@ export class Pipeline {
     let delivered = request;
     for (const plugin of this.#before) {
       const mode = modeOf(plugin);
+      const started = observation ? nowMs() : 0;
       try {
         const result = await plugin.beforeRequest!(this.#context(base, plugin, mode, eventBase));
         if (result?.arguments !== undefined && mode === 'enforce') {
@@ -222,12 +251,25 @@ export class Pipeline {
           base = { ...base, params, arguments: result.arguments };
           delivered = { ...delivered, params };
         }
+        observation?.stage(stageOf(plugin, 'beforeRequest', started, undefined));
       } catch (error) {
-        this.#refuse(plugin, error, eventBase);
+        observation?.stage(stageOf(plugin, 'beforeRequest', started, error));
+        try {
+          this.#refuse(plugin, error, eventBase);
+        } catch (refusal) {
+          observation?.end({
+            outcome: 'refused',
+            errorCode: (refusal as WardenError).code,
+            plugin: plugin.name,
+            delivered: false,
+            params: base.params,
+          });
+          throw refusal;
+        }
       }
       if (controller.signal.aborted) break;
     }
-    return { request: delivered, controller, base };
+    return { request: delivered, controller, base, observation };
   }
 
   /**
@@ -247,8 +289,10 @@ export class Pipeline {
     };
     let current = result;
     const list = LIST_KEYS[base.method];
+    const observation = prepared.observation;
     for (const plugin of this.#after) {
       const mode = modeOf(plugin);
+      const started = observation ? nowMs() : 0;
       try {
         const ctx = this.#context(base, plugin, mode, eventBase);
         if (plugin.afterResponse) {
@@ -257,8 +301,21 @@ export class Pipeline {
         }
         if (plugin.filterListItem && list)
           current = await this.#filterList(plugin, mode, ctx, current, list, eventBase);
+        observation?.stage(stageOf(plugin, 'afterResponse', started, undefined));
       } catch (error) {
-        this.#refuse(plugin, error, eventBase);
+        observation?.stage(stageOf(plugin, 'afterResponse', started, error));
+        try {
+          this.#refuse(plugin, error, eventBase);
+        } catch (refusal) {
+          observation?.end({
+            outcome: 'refused',
+            errorCode: (refusal as WardenError).code,
+            plugin: plugin.name,
+            delivered: true,
+            params: base.params,
+          });
+          throw refusal;
+        }
       }
     }
     return current;
@@ -296,6 +353,38 @@ export class Pipeline {
       });
     }
     return mode === 'audit' ? result : { ...result, [list.key]: kept };
+  }
+
+  #observe(
+    request: JsonRpcRequest,
+    origin: RequestOrigin,
+    target: McpTarget | undefined,
+    params: Record<string, unknown>,
+  ): Observation | undefined {
+    const t0 = performance.now();
+    const observed = {
+      requestId: request.id,
+      method: request.method,
+      target,
+      targetName: targetName(target),
+      principal: origin.principal,
+      transport: origin.transport,
+      sessionId: origin.sessionId,
+      remoteAddress: origin.remoteAddress,
+      params,
+      startTime: performance.timeOrigin + t0,
+      trace: resolveTraceContext(params, origin.traceparent),
+    };
+    const parts = [];
+    for (const observer of this.#observers) {
+      try {
+        const part = observer.start(observed);
+        if (part) parts.push(part);
+      } catch {
+        // A broken observer does not change the request's fate.
+      }
+    }
+    return parts.length > 0 ? new Observation(observed, parts, t0) : undefined;
   }
 
   #context(
@@ -342,6 +431,31 @@ export class Pipeline {
       ...eventBase,
     });
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stageOf(
+  plugin: WardenPlugin,
+  hook: StageObservation['hook'],
+  startTime: number,
+  error: unknown,
+): StageObservation {
+  const endTime = nowMs();
+  const stage = plugin.stage ?? 'default';
+  if (error === undefined) return { plugin: plugin.name, stage, hook, startTime, endTime, outcome: 'ok' };
+  const known = WardenError.isInstance(error);
+  return {
+    plugin: plugin.name,
+    stage,
+    hook,
+    startTime,
+    endTime,
+    outcome: !known ? 'failed' : modeOf(plugin) === 'audit' ? 'audited' : 'refused',
+    code: known ? error.code : CORE_ERROR_CODES.PLUGIN_FAILED,
+  };
 }
 
 function toListItem(type: ListItem['type'], definition: unknown): ListItem | undefined {

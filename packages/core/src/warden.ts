@@ -10,6 +10,7 @@ import {
   type WardenHttpHandler,
 } from './http/edge.js';
 import { WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
+import type { RequestObserver } from './observe/observer.js';
 import { Pipeline } from './pipeline.js';
 import {
   AUTHENTICATION_CAPABILITY,
@@ -31,6 +32,11 @@ export interface WardenOptions {
   requestTimeoutMs?: number;
   /** The public URL of the MCP endpoint (e.g. `https://mcp.example.com/mcp`), given to plugins at setup. */
   resourceUrl?: string | URL;
+  /**
+   * Request observers (audit trail, metrics, traces): each sees every MCP request from its arrival to its answer,
+   * with its trace id, stages and outcome. Closed with the warden. @default []
+   */
+  observers?: RequestObserver[];
 }
 
 const pluginShape = z.object({
@@ -53,6 +59,19 @@ const optionsShape = z.object({
     .max(24 * 3_600_000)
     .optional(),
   resourceUrl: z.union([z.string().url(), z.instanceof(URL)]).optional(),
+  observers: z
+    .array(
+      z.object(
+        {
+          name: z.string().min(1),
+          start: z.custom<RequestObserver['start']>((value) => typeof value === 'function', {
+            error: 'an observer is an object with a name and a start(request) function',
+          }),
+        },
+        { error: 'an observer is an object with a name and a start(request) function' },
+      ),
+    )
+    .optional(),
 });
 
 function capabilitiesOf(plugin: WardenPlugin): string[] {
@@ -74,6 +93,7 @@ export class Warden {
   readonly plugins: readonly WardenPlugin[];
   readonly requestTimeoutMs: number;
   readonly #handlers = new Set<WardenHttpHandler>();
+  readonly #observers: readonly RequestObserver[];
   #closed = false;
 
   /** @internal use {@link createWarden} */
@@ -92,7 +112,9 @@ export class Warden {
       events,
       services,
       allowAnonymous: options.allowAnonymous ?? false,
+      observers: options.observers ?? [],
     });
+    this.#observers = options.observers ?? [];
   }
 
   /**
@@ -157,6 +179,13 @@ export class Warden {
         await plugin.close?.();
       } catch {
         // Closing goes on for the others.
+      }
+    }
+    for (const observer of this.#observers) {
+      try {
+        await observer.close?.();
+      } catch {
+        // As for plugins.
       }
     }
   }

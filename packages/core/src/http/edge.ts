@@ -774,6 +774,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
           transport: 'http',
           sessionId: transport.sessionId,
           remoteAddress: edge.remoteAddress,
+          traceparent: edge.headers.traceparent,
         });
         wrapped.prepared(prepared);
         body = prepared.request;

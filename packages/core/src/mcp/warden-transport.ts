@@ -119,7 +119,15 @@ export class WardenTransport implements Transport {
 
   /** Drops a prepared request the transport never delivered (the SDK refused the HTTP request first). */
   unprepared(prepared: PreparedRequest): void {
-    if (this.#prepared.get(prepared.request.id) === prepared) this.#prepared.delete(prepared.request.id);
+    if (this.#prepared.get(prepared.request.id) === prepared) {
+      this.#prepared.delete(prepared.request.id);
+      prepared.observation?.end({
+        outcome: 'error',
+        errorCode: CORE_ERROR_CODES.BAD_REQUEST,
+        delivered: false,
+        params: prepared.request.params ?? {},
+      });
+    }
   }
 
   /**
@@ -153,6 +161,7 @@ export class WardenTransport implements Transport {
         if (pending.timer) clearTimeout(pending.timer);
         const result = (message as { result?: unknown }).result;
         if (isPlainObject(result)) message = await this.#after(pending.prepared, id, message, result);
+        if (pending.prepared.observation) endObservation(pending.prepared, message);
       } else if (this.#timedOut.delete(id)) {
         return; // the client already got a timeout error for this id
       }
@@ -196,8 +205,11 @@ export class WardenTransport implements Transport {
     if (isNotification(message)) {
       if (message.method === 'notifications/cancelled') {
         const requestId = message.params?.requestId as RequestId | undefined;
-        if (requestId !== undefined)
-          this.#pending.get(requestId)?.prepared.controller.abort('cancelled by client');
+        if (requestId !== undefined) {
+          const cancelled = this.#pending.get(requestId)?.prepared;
+          cancelled?.controller.abort('cancelled by client');
+          if (cancelled) endCancelled(cancelled);
+        }
       }
       // Keep notifications behind the requests received before them (e.g. `initialized` after `initialize`).
       if (this.#checking.size > 0) {
@@ -259,13 +271,16 @@ export class WardenTransport implements Transport {
         .catch((e) => this.onerror?.(e));
       return;
     }
-    if (prepared.controller.signal.aborted) return; // cancelled by the client while being checked
+    if (prepared.controller.signal.aborted) {
+      endCancelled(prepared);
+      return; // cancelled by the client while being checked
+    }
     this.#deliverRequest(prepared, extra);
   }
 
   #deliverRequest(prepared: PreparedRequest, extra?: MessageExtraInfo): void {
     const id = prepared.request.id;
-    if (this.#pipeline.inspectsRequests || this.#timeoutMs > 0) {
+    if (this.#pipeline.inspectsRequests || this.#timeoutMs > 0 || prepared.observation) {
       const timer = this.#timeoutMs > 0 ? setTimeout(() => this.#timeout(id), this.#timeoutMs) : undefined;
       timer?.unref();
       this.#pending.set(id, { prepared, timer });
@@ -282,6 +297,12 @@ export class WardenTransport implements Transport {
       this.#timedOut.delete(this.#timedOut.values().next().value as RequestId);
     const base = pending.prepared.base;
     pending.prepared.controller.abort('timeout');
+    pending.prepared.observation?.end({
+      outcome: 'timeout',
+      errorCode: CORE_ERROR_CODES.REQUEST_TIMEOUT,
+      delivered: true,
+      params: pending.prepared.request.params ?? {},
+    });
     this.#events.emit({
       type: 'request.timeout',
       outcome: 'denied',
@@ -320,10 +341,39 @@ export class WardenTransport implements Transport {
     for (const pending of this.#pending.values()) {
       if (pending.timer) clearTimeout(pending.timer);
       pending.prepared.controller.abort(reason);
+      endCancelled(pending.prepared);
     }
+    for (const prepared of this.#prepared.values()) endCancelled(prepared);
     this.#pending.clear();
     this.#prepared.clear();
   }
+}
+
+/** Ends a request's observation from the message answering it (a refusal by `after` has ended it already). */
+function endObservation(prepared: PreparedRequest, message: JSONRPCMessage): void {
+  const params = prepared.request.params ?? {};
+  const error = (message as { error?: { code?: unknown } }).error;
+  if (error !== undefined) {
+    const code = error.code;
+    prepared.observation?.end({
+      outcome: 'error',
+      errorCode: typeof code === 'number' || typeof code === 'string' ? code : undefined,
+      delivered: true,
+      params,
+    });
+    return;
+  }
+  const result = (message as { result?: { isError?: unknown } }).result;
+  const toolError = prepared.request.method === 'tools/call' && result?.isError === true;
+  prepared.observation?.end(
+    toolError
+      ? { outcome: 'error', errorCode: 'tool_error', delivered: true, params }
+      : { outcome: 'ok', delivered: true, params },
+  );
+}
+
+function endCancelled(prepared: PreparedRequest): void {
+  prepared.observation?.end({ outcome: 'cancelled', delivered: true, params: prepared.request.params ?? {} });
 }
 
 /** The refusal of a request whose id is already in use by a request in flight. */
