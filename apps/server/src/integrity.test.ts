@@ -43,7 +43,7 @@ function copyOfTemplate(): string {
 }
 
 describe('a damaged data directory refuses to start, naming the file and the fix', () => {
-  const STORES = ['keys.db', 'notes.db', 'warden-store.db'];
+  const STORES = ['keys.db', 'notes.db', 'warden-store.db', 'audit.db'];
 
   it.each(STORES)('%s: empty, truncated, header or pages overwritten', async (file) => {
     // One generated family of damage per store, each checked against a fresh copy of a served data directory.

@@ -79,8 +79,9 @@ function sqliteProblem(path: string, tables: readonly string[]): string | undefi
 }
 
 /** The stores of the reference server's data directory. */
-export function referenceStores(files: { keys: string; notes: string }): SqliteStoreSpec[] {
+export function referenceStores(files: { keys: string; notes: string; audit: string }): SqliteStoreSpec[] {
   return [
+    { file: files.audit, tables: ['audit_log'], lose: 'the audit trail' },
     { file: files.keys, tables: ['mcp_warden_api_keys'], lose: 'every API key: issue new ones' },
     { file: files.notes, tables: ['notes'], lose: 'every note' },
     {
