@@ -6,9 +6,10 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIP, type Socket } from 'node:net';
-import { ConfigError } from '../errors.js';
+import { ConfigError, JSON_RPC_ERROR_CODES } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import { UnauthenticatedConnectionLimiter } from './connections.js';
+import { normalizeAddress } from './proxies.js';
 
 export interface ListenOptions {
   /** @default '127.0.0.1' */
@@ -113,16 +114,48 @@ export async function listen(
     );
     server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => limiter.admit(socket));
   }
-  // Malformed requests (bad header bytes, oversized headers) get a plain 4xx instead of a reset.
+  // Malformed requests (bad header bytes, oversized headers, too slow) get a 4xx that says what happened, as a
+  // JSON-RPC error, instead of a reset. Oversized headers are mostly an oversized credential, so the 431 also
+  // carries a Bearer challenge (RFC 6750 `invalid_request`), as the other credential refusals do.
+  const maxHeaderSize = serverOptions.maxHeaderSize;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const status =
+    const [status, message, challenge] =
       error.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
+        ? ([
+            '431 Request Header Fields Too Large',
+            `Request headers too large: at most ${maxHeaderSize} bytes in all, credentials included.`,
+            `Bearer realm="mcp-warden", error="invalid_request", error_description="request headers too large"`,
+          ] as const)
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? '408 Request Timeout'
-          : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+          ? (['408 Request Timeout', 'The request was not received in time.', undefined] as const)
+          : (['400 Bad Request', 'Malformed HTTP request.', undefined] as const);
+    const remoteAddress = normalizeAddress((socket as Partial<Socket>).remoteAddress ?? '');
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: JSON_RPC_ERROR_CODES.INVALID_REQUEST, message },
+    });
+    options.events?.emit({
+      type: 'request.rejected',
+      outcome: 'denied',
+      reason: message,
+      ...(remoteAddress === undefined ? {} : { remoteAddress }),
+      details: {
+        code:
+          status.slice(0, 3) === '431'
+            ? 'HEADERS_TOO_LARGE'
+            : status.slice(0, 3) === '408'
+              ? 'REQUEST_TIMEOUT'
+              : 'MALFORMED_REQUEST',
+        status: Number(status.slice(0, 3)),
+      },
+    });
+    socket.end(
+      `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+        (challenge ? `WWW-Authenticate: ${challenge}\r\n` : '') +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
