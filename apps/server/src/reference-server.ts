@@ -9,7 +9,7 @@ import {
   type Warden,
   type WardenHttpHandler,
 } from '@mcp-warden/core';
-import type { ServerConfig } from './config.js';
+import { type ServerConfig, ServerConfigError } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
 import { NotesStore } from './notes-store.js';
 import { type PluginWiring, wirePlugins } from './plugins.js';
@@ -91,6 +91,10 @@ export class ReferenceServer {
         destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1),
         level: config.logging.level,
       });
+      if (options.stdio && sink.writesToStdout)
+        throw new ServerConfigError(
+          `logging.securityLogFile (${config.logging.securityLogFile}) is stdout, which carries the JSON-RPC stream under --stdio: leave it unset (stderr) or name a file.`,
+        );
       warden = await createWarden({
         plugins: wiring.plugins,
         sinks: [sink],

@@ -114,6 +114,10 @@ export class Warden {
     server: McpServerLike,
     options: { env?: NodeJS.ProcessEnv; transport?: Transport } = {},
   ): Promise<WardenTransport> {
+    if (!options.transport && this.events.writesToStdout)
+      throw new ConfigError(
+        'A security event sink writes to stdout, which carries the JSON-RPC stream under stdio. Send events to stderr (pinoSink() does by default) or to a file: pinoSink({ destination: 2 }) or pinoSink({ destination: "/var/log/mcp-warden.jsonl" }).',
+      );
     const principal = await this.pipeline.authenticate({
       transport: 'stdio',
       headers: {},
