@@ -1,12 +1,14 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { DEFAULT_API_KEY_ENV_VAR } from '@mcp-warden/apikey-auth';
 import {
   createWarden,
   type ListeningServer,
   listen,
   pinoSink,
   type Warden,
+  WardenError,
   type WardenHttpHandler,
 } from '@mcp-warden/core';
 import { type ServerConfig, ServerConfigError } from './config.js';
@@ -161,7 +163,15 @@ export class ReferenceServer {
 
   /** Serves one client over stdio; identity comes from the environment. */
   async serveStdio(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-    await this.warden.connectStdio(this.createMcpServer(), { env });
+    try {
+      await this.warden.connectStdio(this.createMcpServer(), { env });
+    } catch (error) {
+      if (WardenError.isInstance(error) && error.httpStatus === 401)
+        throw new ServerConfigError(
+          `${error.message} Under --stdio the client's identity comes from the environment: set ${DEFAULT_API_KEY_ENV_VAR} to an API key in the MCP client's server entry (create one with "mcp-warden keys create --name <name> --roles reader").`,
+        );
+      throw error;
+    }
   }
 
   /** Graceful shutdown: refuse new work, close sessions, plugins and the database. */

@@ -152,4 +152,23 @@ describe('serve --stdio keeps stdout for JSON-RPC only', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/securityLogFile \(\/dev\/stdout\) is stdout/);
   });
+
+  it.each([
+    ['no variable', {}, /no credential was presented/],
+    ['an empty variable', { MCP_WARDEN_API_KEY: '' }, /is empty/],
+    ['a wrong key', { MCP_WARDEN_API_KEY: 'mcpw_bogus' }, /not valid/],
+  ] as const)(
+    'first start with %s names MCP_WARDEN_API_KEY and writes nothing to stdout',
+    (_name, env, problem) => {
+      const run = spawnSync(process.execPath, [CLI, 'serve', '--stdio', '--data-dir', tempDataDir()], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        input: '',
+        encoding: 'utf8',
+      });
+      expect(run.status).not.toBe(0);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(problem);
+      expect(run.stderr).toMatch(/set MCP_WARDEN_API_KEY to an API key/);
+    },
+  );
 });
