@@ -33,9 +33,12 @@ const DEMO_FILES: Record<string, string> = {
   'files/private/plans.txt': 'Private plans: only administrators may read this.\n',
 };
 
-/** Creates the data directory layout, with demo files on the first start of an empty directory. */
+/**
+ * Creates the data directory layout, with demo files the first time the file root is made (also when
+ * `mcp-warden keys create` ran first and left keys in the directory).
+ */
 function prepareDataDir(dataDir: string): void {
-  const firstStart = !existsSync(dataDir) || readdirSync(dataDir).length === 0;
+  const firstStart = !existsSync(join(dataDir, DATA_FILES.files));
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // mkdir's mode does not apply to a directory that already exists: keys, hashes and notes are for this user only.
   chmodSync(dataDir, 0o700);
