@@ -33,6 +33,8 @@ export const serverConfigSchema = z
           .max(64 * 1024 * 1024)
           .default(1024 * 1024),
         requestTimeoutMs: z.number().int().min(0).default(120_000),
+        /** On SIGTERM, how long requests in flight get to finish before each is answered with an error. */
+        shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
         tls: z.object({ keyFile: z.string(), certFile: z.string() }).strict().optional(),
         /** Plain HTTP on a non-loopback address: only behind a TLS-terminating proxy. */
         allowInsecureHttp: z.boolean().default(false),

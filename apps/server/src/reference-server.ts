@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_API_KEY_ENV_VAR } from '@mcp-warden/apikey-auth';
 import {
   createWarden,
+  JSON_RPC_ERROR_CODES,
   type ListeningServer,
   listen,
   pinoSink,
@@ -11,6 +12,7 @@ import {
   WardenError,
   type WardenHttpHandler,
 } from '@mcp-warden/core';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type ServerConfig, ServerConfigError } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
 import { NotesStore } from './notes-store.js';
@@ -152,6 +154,17 @@ export class ReferenceServer {
       if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
       if (req.method === 'GET' && path === '/readyz')
         return json(res, this.#closing ? 503 : 200, { status: this.#closing ? 'shutting-down' : 'ready' });
+      if (this.#closing) {
+        res.setHeader('Connection', 'close');
+        return json(res, 503, {
+          jsonrpc: '2.0',
+          id: null,
+          error: {
+            code: JSON_RPC_ERROR_CODES.SHUTTING_DOWN,
+            message: 'The server is shutting down; retry later.',
+          },
+        });
+      }
       handler(req, res);
     };
     const tls = s.tls ? { key: readFileSync(s.tls.keyFile), cert: readFileSync(s.tls.certFile) } : undefined;
@@ -165,9 +178,9 @@ export class ReferenceServer {
   }
 
   /** Serves one client over stdio; identity comes from the environment. */
-  async serveStdio(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  async serveStdio(env: NodeJS.ProcessEnv = process.env, transport?: Transport): Promise<void> {
     try {
-      await this.warden.connectStdio(this.createMcpServer(), { env });
+      await this.warden.connectStdio(this.createMcpServer(), { env, ...(transport ? { transport } : {}) });
     } catch (error) {
       if (WardenError.isInstance(error) && error.httpStatus === 401)
         throw new ServerConfigError(
@@ -177,10 +190,14 @@ export class ReferenceServer {
     }
   }
 
-  /** Graceful shutdown: refuse new work, close sessions, plugins and the database. */
+  /**
+   * Graceful shutdown: refuse new work (503), give requests in flight `server.shutdownTimeoutMs` to finish and
+   * answer the rest with an error (HTTP and stdio), then close sessions, plugins and the database.
+   */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    await this.warden.drain({ timeoutMs: this.config.server.shutdownTimeoutMs });
     await this.#handler?.close();
     await this.#listening?.close();
     await this.warden.close();
