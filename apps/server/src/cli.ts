@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describeDecision, loadPolicyFile } from '@mcp-warden/acl';
+import { ApiKeyManager, SqliteApiKeyStore } from '@mcp-warden/apikey-auth';
 import { createPrincipal, pinoSink, SecurityEventBus } from '@mcp-warden/core';
 import {
   createCryptoService,
@@ -10,10 +12,15 @@ import {
 } from '@mcp-warden/crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAuditCommands } from './audit-cli.js';
+import { stringify as toYaml } from 'yaml';
 import { type ConfigOverrides, loadConfig, type ServerConfig, ServerConfigError } from './config.js';
+import { maskSecrets } from './config-source.js';
 import { NotesStore } from './notes-store.js';
 import { ReferenceServer } from './reference-server.js';
-import { cryptoSectionSchema, DATA_FILES, openDataDir, section } from './services.js';
+import { apiKeySectionSchema, cryptoSectionSchema, DATA_FILES, openDataDir, section } from './services.js';
+
+// dist/cli.js and src/cli.ts both sit one level below package.json.
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 interface CommonFlags {
   config?: string;
@@ -34,8 +41,37 @@ function common(command: Command): Command {
     .option('--data-dir <dir>', 'data directory', undefined);
 }
 
-function overrides(flags: CommonFlags & { host?: string; port?: number }): ConfigOverrides {
-  return { configFile: flags.config, dataDir: flags.dataDir, host: flags.host, port: flags.port };
+interface TransportFlags {
+  host?: string;
+  port?: number;
+  tlsKey?: string;
+  tlsCert?: string;
+  allowInsecureHttp?: boolean;
+}
+
+function overrides(flags: CommonFlags & TransportFlags): ConfigOverrides {
+  return {
+    configFile: flags.config,
+    dataDir: flags.dataDir,
+    host: flags.host,
+    port: flags.port,
+    tlsKeyFile: flags.tlsKey,
+    tlsCertFile: flags.tlsCert,
+    allowInsecureHttp: flags.allowInsecureHttp,
+  };
+}
+
+/** The flags that say where and how to listen (serve, config check). */
+function transport(command: Command): Command {
+  return command
+    .option('--host <host>', 'address to bind (default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (default 3000)', port)
+    .option('--tls-key <file>', 'serve HTTPS: the private key (PEM); env MCP_WARDEN_TLS_KEY_FILE')
+    .option('--tls-cert <file>', 'serve HTTPS: the certificate chain (PEM); env MCP_WARDEN_TLS_CERT_FILE')
+    .option(
+      '--allow-insecure-http',
+      'plain HTTP on a non-loopback address, behind a TLS proxy only; env MCP_WARDEN_ALLOW_INSECURE_HTTP',
+    );
 }
 
 function fail(error: unknown): never {
@@ -46,13 +82,12 @@ function fail(error: unknown): never {
 
 export const program = new Command('mcp-warden')
   .description('The MCP Warden reference secured MCP server')
+  .version(version, '-V, --version', 'print the version')
   .showHelpAfterError();
 
-common(program.command('serve').description('start the server (Streamable HTTP by default)'))
-  .option('--host <host>', 'address to bind (default 127.0.0.1)')
-  .option('--port <port>', 'port to listen on (default 3000)', port)
+transport(common(program.command('serve').description('start the server (Streamable HTTP by default)')))
   .option('--stdio', 'serve one client over stdin/stdout instead of HTTP')
-  .action(async (flags: CommonFlags & { host?: string; port?: number; stdio?: boolean }) => {
+  .action(async (flags: CommonFlags & TransportFlags & { stdio?: boolean }) => {
     try {
       const config = loadConfig(overrides(flags));
       const server = await ReferenceServer.create({ config, stdio: flags.stdio });
@@ -89,16 +124,63 @@ function list(value: string): string[] {
     .filter(Boolean);
 }
 
-/** Opens the data directory's key manager, recording lifecycle events like the server does. */
+const configCommand = program.command('config').description('inspect the configuration');
+transport(
+  common(
+    configCommand
+      .command('check')
+      .description('validate the configuration and print it as it applies (secrets masked)'),
+  ),
+)
+  .option('--json', 'print JSON (default YAML)')
+  .action((flags: CommonFlags & TransportFlags & { json?: boolean }) => {
+    try {
+      const config = loadConfig(overrides(flags));
+      const masked = maskSecrets(config);
+      process.stdout.write(render(flags.json, masked));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+function render(asJson: boolean | undefined, value: unknown): string {
+  return asJson ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value);
+}
+
+interface KeyFlags extends CommonFlags {
+  store?: string;
+}
+
+/**
+ * A key manager over a key store file alone (`--store`), for deployments that use the plugin packages without the
+ * reference server: the HMAC pepper comes from the environment variable the config names.
+ */
+function standaloneKeys(config: ServerConfig, file: string): ApiKeyManager {
+  const options = section(apiKeySectionSchema, config, 'apikeyAuth');
+  const pepper = process.env[options.pepperEnv];
+  if (!pepper || Buffer.byteLength(pepper) < 32)
+    throw new ServerConfigError(
+      `--store needs the HMAC pepper the keys were hashed with: set ${options.pepperEnv} to at least 32 bytes (the value your server passes as peppers[0].secret; a new store: \`openssl rand -base64 32\`).`,
+    );
+  return new ApiKeyManager({
+    store: new SqliteApiKeyStore({ path: file }),
+    peppers: [{ id: 'p1', secret: pepper }],
+    prefix: options.prefix,
+  });
+}
+
+/** Opens the data directory's key manager (or `--store`'s), recording lifecycle events like the server does. */
 async function withKeys<T>(
-  flags: CommonFlags,
+  flags: KeyFlags,
   run: (
     keys: NonNullable<Awaited<ReturnType<typeof openDataDir>>['keys']>,
     config: ServerConfig,
   ) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig(overrides(flags));
-  const services = await openDataDir(config, process.env, (line) => process.stderr.write(`${line}\n`));
+  const services = flags.store
+    ? { keys: standaloneKeys(config, flags.store), close: async () => undefined }
+    : await openDataDir(config, process.env, (line) => process.stderr.write(`${line}\n`));
   try {
     if (!services.keys)
       throw new ServerConfigError(
@@ -114,13 +196,22 @@ async function withKeys<T>(
       unsubscribe();
     }
   } finally {
+    if (flags.store) await services.keys?.close();
     await services.close();
   }
 }
 
+/** The flags of every `keys` subcommand. */
+function keyFlags(command: Command): Command {
+  return common(command).option(
+    '--store <file>',
+    'a key store file (SQLite) instead of the data directory; the pepper comes from MCP_WARDEN_APIKEY_PEPPER',
+  );
+}
+
 const keys = program.command('keys').description('manage API keys');
 
-common(keys.command('create').description('create an API key (printed once)'))
+keyFlags(keys.command('create').description('create an API key (printed once)'))
   .requiredOption('--name <name>', 'a name for the key')
   .option(
     '--owner <id>',
@@ -132,7 +223,7 @@ common(keys.command('create').description('create an API key (printed once)'))
   .option('--json', 'print JSON')
   .action(
     (
-      flags: CommonFlags & {
+      flags: KeyFlags & {
         name: string;
         owner?: string;
         scopes: string[];
@@ -163,9 +254,9 @@ common(keys.command('create').description('create an API key (printed once)'))
       }).catch(fail),
   );
 
-common(keys.command('list').description('list API keys (never the keys themselves)'))
+keyFlags(keys.command('list').description('list API keys (never the keys themselves)'))
   .option('--json', 'print JSON')
-  .action((flags: CommonFlags & { json?: boolean }) =>
+  .action((flags: KeyFlags & { json?: boolean }) =>
     withKeys(flags, async (manager) => {
       const infos = await manager.list();
       print(flags.json, infos, () =>
@@ -181,23 +272,23 @@ common(keys.command('list').description('list API keys (never the keys themselve
     }).catch(fail),
   );
 
-common(keys.command('revoke <id>').description('revoke an API key at once'))
+keyFlags(keys.command('revoke <id>').description('revoke an API key at once'))
   .option('--json', 'print JSON')
-  .action((id: string, flags: CommonFlags & { json?: boolean }) =>
+  .action((id: string, flags: KeyFlags & { json?: boolean }) =>
     withKeys(flags, async (manager) => {
       const info = await manager.revoke(id, { actor: 'mcp-warden keys revoke' });
       print(flags.json, info, () => `Revoked ${info.id} (${info.name}).`);
     }).catch(fail),
   );
 
-common(
+keyFlags(
   keys
     .command('rotate <id>')
     .description('issue a replacement key; the old one works until the grace period ends'),
 )
   .option('--grace <duration>', 'how long the old key keeps working, e.g. 24h (default: revoke at once)')
   .option('--json', 'print JSON')
-  .action((id: string, flags: CommonFlags & { grace?: string; json?: boolean }) =>
+  .action((id: string, flags: KeyFlags & { grace?: string; json?: boolean }) =>
     withKeys(flags, async (manager) => {
       const { parseDuration } = await import('@mcp-warden/apikey-auth');
       const graceSeconds = flags.grace === undefined ? 0 : parseDuration(flags.grace);

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { auditConfigSchema, metricsConfigSchema, tracingConfigSchema } from './observability-config.js';
+import { ConfigSource, knownKeysAt, suggestKey } from './config-source.js';
+import { pluginsSchema } from './plugin-sections.js';
 
 /**
  * The reference server's configuration: a JSON or YAML file, then `MCP_WARDEN_*` environment variables, then
@@ -68,6 +70,8 @@ export const serverConfigSchema = z
         requestReceiveTimeoutMs: z.number().int().min(0).default(30_000),
         /** Connections per address without an authenticated request; over it the oldest is closed. 0: off. */
         maxUnauthenticatedConnectionsPerAddress: z.number().int().min(0).default(32),
+        /** On SIGTERM, how long requests in flight get to finish before each is answered with an error. */
+        shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
         tls: z.object({ keyFile: z.string(), certFile: z.string() }).strict().optional(),
         /** Plain HTTP on a non-loopback address: only behind a TLS-terminating proxy. */
         allowInsecureHttp: z.boolean().default(false),
@@ -86,8 +90,8 @@ export const serverConfigSchema = z
     audit: auditConfigSchema,
     metrics: metricsConfigSchema,
     tracing: tracingConfigSchema,
-    /** Per-plugin settings; see each plugin's README. */
-    plugins: z.record(z.string(), z.unknown()).default({}),
+    /** Per-plugin settings; see each plugin's README. An unknown section is an error, like in config.schema.json. */
+    plugins: pluginsSchema.default({}),
   })
   .strict();
 
@@ -98,6 +102,11 @@ export interface ConfigOverrides {
   dataDir?: string;
   host?: string;
   port?: number;
+  /** `--tls-key` / `--tls-cert`: serve HTTPS with these PEM files. */
+  tlsKeyFile?: string;
+  tlsCertFile?: string;
+  /** `--allow-insecure-http`. */
+  allowInsecureHttp?: boolean;
 }
 
 /** Thrown for a configuration that cannot be used; the message says what and where. */
@@ -109,11 +118,31 @@ export class ServerConfigError extends Error {
 const ENV_OVERRIDES: ReadonlyArray<[string, readonly string[], (value: string) => unknown]> = [
   ['MCP_WARDEN_DATA_DIR', ['dataDir'], String],
   ['MCP_WARDEN_HOST', ['server', 'host'], String],
-  ['MCP_WARDEN_PORT', ['server', 'port'], Number],
+  ['MCP_WARDEN_PORT', ['server', 'port'], readNumber],
   ['MCP_WARDEN_SESSIONS', ['server', 'sessions'], String],
   ['MCP_WARDEN_PUBLIC_URL', ['server', 'publicUrl'], String],
   ['MCP_WARDEN_LOG_LEVEL', ['logging', 'level'], String],
   ['MCP_WARDEN_SECURITY_LOG', ['logging', 'securityLogFile'], String],
+];
+
+/** Boolean environment values: anything else is left as text, and refused naming the variable. */
+function readBoolean(value: string): unknown {
+  const lower = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+  if (['0', 'false', 'no', 'off'].includes(lower)) return false;
+  return value;
+}
+
+/** Text that is not a number stays text, so the error shows what was given. */
+function readNumber(value: string): unknown {
+  return /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+}
+
+/** TLS and plain-HTTP settings from the environment (kept apart from the general table above). */
+const ENV_TRANSPORT_OVERRIDES: ReadonlyArray<[string, readonly string[], (value: string) => unknown]> = [
+  ['MCP_WARDEN_TLS_KEY_FILE', ['server', 'tls', 'keyFile'], String],
+  ['MCP_WARDEN_TLS_CERT_FILE', ['server', 'tls', 'certFile'], String],
+  ['MCP_WARDEN_ALLOW_INSECURE_HTTP', ['server', 'allowInsecureHttp'], readBoolean],
 ];
 
 function setPath(config: Record<string, unknown>, path: readonly string[], value: unknown): void {
@@ -138,6 +167,9 @@ export function loadConfig(
 ): ServerConfig {
   const file = overrides.configFile ?? env.MCP_WARDEN_CONFIG;
   let raw: Record<string, unknown> = {};
+  let source: ConfigSource | undefined;
+  /** Settings that came from a variable or a flag, by path: errors there name the variable or flag. */
+  const origins = new Map<string, string>();
   if (file) {
     let text: string;
     try {
@@ -157,19 +189,56 @@ export function loadConfig(
     }
     if (typeof raw !== 'object' || Array.isArray(raw))
       throw new ServerConfigError(`Config file ${file} must contain an object.`);
+    source = new ConfigSource(file, text);
   }
-  for (const [name, path, read] of ENV_OVERRIDES) {
+  for (const [name, path, read] of [...ENV_OVERRIDES, ...ENV_TRANSPORT_OVERRIDES]) {
     const value = env[name];
-    if (value !== undefined && value !== '') setPath(raw, path, read(value));
+    if (value === undefined || value === '') continue;
+    setPath(raw, path, read(value));
+    origins.set(path.join('.'), `environment variable ${name}`);
   }
-  if (overrides.dataDir !== undefined) raw.dataDir = overrides.dataDir;
-  if (overrides.host !== undefined) section(raw, 'server').host = overrides.host;
-  if (overrides.port !== undefined) section(raw, 'server').port = overrides.port;
+  const flags: ReadonlyArray<[unknown, readonly string[], string]> = [
+    [overrides.dataDir, ['dataDir'], '--data-dir'],
+    [overrides.host, ['server', 'host'], '--host'],
+    [overrides.port, ['server', 'port'], '--port'],
+    [overrides.tlsKeyFile, ['server', 'tls', 'keyFile'], '--tls-key'],
+    [overrides.tlsCertFile, ['server', 'tls', 'certFile'], '--tls-cert'],
+    [overrides.allowInsecureHttp, ['server', 'allowInsecureHttp'], '--allow-insecure-http'],
+  ];
+  for (const [value, path, flag] of flags) {
+    if (value === undefined) continue;
+    setPath(raw, path, value);
+    origins.set(path.join('.'), `flag ${flag}`);
+  }
   const result = serverConfigSchema.safeParse(raw);
   if (!result.success) {
+    const problems = result.error.issues.flatMap((issue) => describeIssue(issue, source, origins));
     throw new ServerConfigError(
-      `Invalid configuration${file ? ` in ${file}` : ''}:\n${z.prettifyError(result.error)}`,
+      `Invalid configuration${file ? ` in ${file}` : ''}:\n${problems.map((p) => `  ✖ ${p}`).join('\n')}`,
     );
   }
   return { ...result.data, dataDir: resolve(result.data.dataDir) };
+}
+
+/** One line per problem: where it was written (file:line:column, or the variable or flag) and how to fix it. */
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  source: ConfigSource | undefined,
+  origins: ReadonlyMap<string, string>,
+): string[] {
+  const path = issue.path;
+  const at = path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(serverConfigSchema, path);
+    return issue.keys.map((key) => {
+      const suggestion = suggestKey(key, known);
+      const where = source ? `${source.locate(path, key)}: ` : '';
+      return `${where}${at ? `${at}: ` : ''}Unrecognized key: "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}${known.length > 0 ? `; known keys: ${known.filter((k) => k !== '$schema').join(', ')}` : ''}`;
+    });
+  }
+  for (let i = path.length; i > 0; i--) {
+    const origin = origins.get(path.slice(0, i).map(String).join('.'));
+    if (origin) return [`${origin} (${at}): ${issue.message}`];
+  }
+  return [`${source ? `${source.locate(path)}: ` : ''}${at || '(root)'}: ${issue.message}`];
 }

@@ -2,14 +2,18 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { SqliteAuditStore } from '@mcp-warden/audit';
+import { DEFAULT_API_KEY_ENV_VAR } from '@mcp-warden/apikey-auth';
 import {
   createWarden,
+  JSON_RPC_ERROR_CODES,
   type ListeningServer,
   listen,
   pinoSink,
   type Warden,
+  WardenError,
   type WardenHttpHandler,
 } from '@mcp-warden/core';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type ServerConfig, ServerConfigError } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
 import { createMetrics, type WardenMetrics } from './metrics.js';
@@ -34,9 +38,12 @@ const DEMO_FILES: Record<string, string> = {
   'files/private/plans.txt': 'Private plans: only administrators may read this.\n',
 };
 
-/** Creates the data directory layout, with demo files on the first start of an empty directory. */
+/**
+ * Creates the data directory layout, with demo files the first time the file root is made (also when
+ * `mcp-warden keys create` ran first and left keys in the directory).
+ */
 function prepareDataDir(dataDir: string): void {
-  const firstStart = !existsSync(dataDir) || readdirSync(dataDir).length === 0;
+  const firstStart = !existsSync(join(dataDir, DATA_FILES.files));
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // mkdir's mode does not apply to a directory that already exists: keys, hashes and notes are for this user only.
   chmodSync(dataDir, 0o700);
@@ -116,6 +123,10 @@ export class ReferenceServer {
         destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1),
         level: config.logging.level,
       });
+      if (options.stdio && sink.writesToStdout)
+        throw new ServerConfigError(
+          `logging.securityLogFile (${config.logging.securityLogFile}) is stdout, which carries the JSON-RPC stream under --stdio: leave it unset (stderr) or name a file.`,
+        );
       warden = await createWarden({
         plugins: wiring.plugins,
         sinks: [sink],
@@ -196,6 +207,17 @@ export class ReferenceServer {
       if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
       if (req.method === 'GET' && path === '/readyz')
         return json(res, this.#closing ? 503 : 200, { status: this.#closing ? 'shutting-down' : 'ready' });
+      if (this.#closing) {
+        res.setHeader('Connection', 'close');
+        return json(res, 503, {
+          jsonrpc: '2.0',
+          id: null,
+          error: {
+            code: JSON_RPC_ERROR_CODES.SHUTTING_DOWN,
+            message: 'The server is shutting down; retry later.',
+          },
+        });
+      }
       handler(req, res);
     };
     const tls = s.tls ? { key: readFileSync(s.tls.keyFile), cert: readFileSync(s.tls.certFile) } : undefined;
@@ -214,16 +236,28 @@ export class ReferenceServer {
   }
 
   /** Serves one client over stdio; identity comes from the environment. */
-  async serveStdio(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  async serveStdio(env: NodeJS.ProcessEnv = process.env, transport?: Transport): Promise<void> {
     if (this.#metrics) this.metricsUrl = await this.#metrics.listen(this.config.metrics);
-    await this.warden.connectStdio(this.createMcpServer(), { env });
+    try {
+      await this.warden.connectStdio(this.createMcpServer(), { env, ...(transport ? { transport } : {}) });
+    } catch (error) {
+      if (WardenError.isInstance(error) && error.httpStatus === 401)
+        throw new ServerConfigError(
+          `${error.message} Under --stdio the client's identity comes from the environment: set ${DEFAULT_API_KEY_ENV_VAR} to an API key in the MCP client's server entry (create one with "mcp-warden keys create --name <name> --roles reader").`,
+        );
+      throw error;
+    }
   }
 
-  /** Graceful shutdown: refuse new work, close sessions, plugins and the database. */
+  /**
+   * Graceful shutdown: refuse new work (503), give requests in flight `server.shutdownTimeoutMs` to finish and
+   * answer the rest with an error (HTTP and stdio), then close sessions, plugins and the database.
+   */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     this.#unsubscribe?.();
+    await this.warden.drain({ timeoutMs: this.config.server.shutdownTimeoutMs });
     await this.#handler?.close();
     await this.#listening?.close();
     await this.#metrics?.close();

@@ -12,7 +12,7 @@ import {
   openDataDirKeys,
 } from '@mcp-warden/crypto';
 import { z } from 'zod';
-import type { ServerConfig } from './config.js';
+import { type ServerConfig, ServerConfigError } from './config.js';
 import { checkSqliteStores, DataDirIntegrityError, referenceStores } from './integrity.js';
 import type { NoteCodec } from './notes-store.js';
 
@@ -28,31 +28,16 @@ export const DATA_FILES = {
   policyMarker: '.policy-installed',
 } as const;
 
-export const cryptoSectionSchema = z
-  .object({
-    enabled: z.boolean().default(true),
-    /** Environment variable holding the key-file passphrase (optional; the key file is 0600 either way). */
-    passphraseEnv: z.string().default('MCP_WARDEN_KEY_PASSPHRASE'),
-  })
-  .strict();
+import { apiKeySectionSchema, cryptoSectionSchema } from './plugin-sections.js';
 
-export const apiKeySectionSchema = z
-  .object({
-    enabled: z.boolean().default(true),
-    prefix: z.string().default('mcpw'),
-    /** Extra header carrying a bare key, or false. */
-    header: z.union([z.string(), z.literal(false)]).default('x-api-key'),
-    /** Print an admin key once on the first start of an empty data directory. */
-    bootstrapAdminKey: z.boolean().default(true),
-    /** Used when the crypto plugin is off: the HMAC pepper (≥ 32 bytes) comes from this variable. */
-    pepperEnv: z.string().default('MCP_WARDEN_APIKEY_PEPPER'),
-  })
-  .strict();
+export { apiKeySectionSchema, cryptoSectionSchema };
 
 export function section<T extends z.ZodType>(schema: T, config: ServerConfig, name: string): z.infer<T> {
-  const result = schema.safeParse(config.plugins[name] ?? {});
+  const result = schema.safeParse((config.plugins as Record<string, unknown>)[name] ?? {});
   if (!result.success)
-    throw new Error(`Invalid configuration of plugins.${name}:\n${z.prettifyError(result.error)}`);
+    throw new ServerConfigError(
+      `Invalid configuration of plugins.${name}:\n${z.prettifyError(result.error)}`,
+    );
   return result.data;
 }
 

@@ -12,6 +12,7 @@ import {
   generateApiKey,
   randomBase62,
 } from './key-format.js';
+import { assertApiKeyManagerOptions } from './options.js';
 import { digestsEqual, type Pepper, PepperRing } from './pepper.js';
 import { keyState, toApiKeyInfo } from './record.js';
 import type {
@@ -190,7 +191,9 @@ export class ApiKeyManager {
   readonly #now: () => number;
   readonly #unsubscribe: (() => void) | undefined;
 
+  /** @throws ConfigError when an option is missing or invalid (the message says how to fix it). */
   constructor(options: ApiKeyManagerOptions) {
+    assertApiKeyManagerOptions(options);
     this.prefix = options.prefix ?? DEFAULT_API_KEY_PREFIX;
     assertPrefix(this.prefix);
     this.#keyLength = apiKeyLength(this.prefix);

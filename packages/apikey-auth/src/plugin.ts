@@ -54,6 +54,11 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = {}): ApiKeyAuthPlugin {
   let ownsManager = false;
   let unsubscribe: (() => void) | undefined;
   let prefixMarker = `${options.prefix ?? 'mcpw'}_`;
+  /**
+   * True when the warden says this is its only authenticator: then every bearer token is an API key (a wrong one is
+   * refused as "The API key is not valid."), rather than "no credential" that sends clients into OAuth discovery.
+   */
+  let soleAuthenticator = false;
 
   const plugin = {
     specVersion: WARDEN_SPEC_VERSION,
@@ -110,6 +115,11 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = {}): ApiKeyAuthPlugin {
         ownsManager = true;
         prefixMarker = `${resolved.prefix}_`;
       }
+      soleAuthenticator =
+        ctx.plugins.some((p) => p.name === APIKEY_AUTH_PLUGIN_NAME) &&
+        !ctx.plugins.some(
+          (p) => p.name !== APIKEY_AUTH_PLUGIN_NAME && p.provides.includes(AUTHENTICATION_CAPABILITY),
+        );
       const onEvent = resolved.onEvent;
       unsubscribe = manager.subscribe((event) => {
         ctx.emit(event);
@@ -127,7 +137,7 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = {}): ApiKeyAuthPlugin {
       if (!manager || !resolved) throw new ConfigError('apiKeyAuth: authenticate() called before setup().');
       if (request.url !== undefined && request.url.search.length > 1)
         refuseKeyInQuery(request.url, prefixMarker, resolved.header);
-      const credential = extractCredential(request, resolved, prefixMarker);
+      const credential = extractCredential(request, resolved, prefixMarker, soleAuthenticator);
       if (credential === undefined) return undefined;
       checkCredentialSyntax(credential.value, credential.source, resolved.maxCredentialLength);
       const result = await manager.verify(
@@ -162,6 +172,7 @@ function extractCredential(
   request: EdgeRequest,
   options: ResolvedApiKeyAuthOptions,
   prefixMarker: string,
+  everyBearerIsOurs: boolean,
 ): { value: string; source: CredentialSource } | undefined {
   if (request.transport === 'stdio') {
     const value = request.env !== undefined ? request.env[options.envVar] : process.env[options.envVar];
@@ -178,7 +189,7 @@ function extractCredential(
     while (authorization.charCodeAt(start) === 32) start++;
     // Only tokens with our prefix are ours: anything else (a JWT, another product's key) goes to the next
     // authenticator, e.g. the OAuth plugin.
-    if (authorization.startsWith(prefixMarker, start))
+    if (everyBearerIsOurs || authorization.startsWith(prefixMarker, start))
       return { value: authorization.slice(start), source: 'authorization' };
   }
   if (options.header !== false) {

@@ -20,6 +20,8 @@ export const JSON_RPC_ERROR_CODES = {
   ACCESS_DENIED: -32003,
   UNAUTHENTICATED: -32004,
   RATE_LIMITED: -32029,
+  /** The server is shutting down and did not finish this request in its drain time: retry elsewhere or later. */
+  SHUTTING_DOWN: -32050,
 } as const;
 
 /** Stable error codes of core. Plugins export their own `*_ERROR_CODES` maps for their reasons. */
@@ -39,6 +41,7 @@ export const CORE_ERROR_CODES = {
   SESSION_LIMIT: 'SESSION_LIMIT',
   PLUGIN_FAILED: 'PLUGIN_FAILED',
   CONFIG_INVALID: 'CONFIG_INVALID',
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
 
 export interface WardenErrorOptions {

@@ -1,6 +1,9 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryEventSink, pinoSink, redactEventDetails, SecurityEventBus } from './events.js';
 
@@ -71,5 +74,45 @@ describe('security events', () => {
       details: { keyId: 'k1', key: '[redacted]' },
     });
     expect(lines[0]).not.toContain('mcpw_secret');
+  });
+
+  it('pinoSink() writes to stderr by default: stdout stays free for a JSON-RPC stream', () => {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const script = join(mkdtempSync(join(tmpdir(), 'warden-events-')), 'emit.ts');
+    writeFileSync(
+      script,
+      `import { pinoSink, SecurityEventBus } from ${JSON.stringify(join(here, 'events.ts'))};
+const bus = new SecurityEventBus([pinoSink()]);
+for (const outcome of ['denied', 'error', 'info']) bus.emit({ type: 'access.denied', outcome, severity: 'error', reason: 'no rule' });
+`,
+    );
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      cwd: join(here, '..'),
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe('');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines)
+      expect(JSON.parse(line)).toMatchObject({ event: 'security', reason: 'no rule' });
+  });
+
+  it.each([
+    ['the default', {}, false],
+    ['fd 2', { destination: 2 }, false],
+    ['a file', { destination: join(tmpdir(), 'warden-events-any.log') }, false],
+    ['fd 1', { destination: 1 }, true],
+    ['process.stdout', { destination: process.stdout }, true],
+    ['/dev/stdout', { destination: '/dev/stdout' }, true],
+    ['/proc/self/fd/1', { destination: '/proc/self/fd/1' }, true],
+    ['/dev/stderr', { destination: '/dev/stderr' }, false],
+    ['a pino destination on fd 1', { destination: pino.destination({ dest: 1, sync: true }) }, true],
+    ['a logger on stdout', { logger: pino(pino.destination({ dest: 1, sync: true })) }, true],
+    ['a logger on stderr', { logger: pino(pino.destination({ dest: 2, sync: true })) }, false],
+  ] as const)('pinoSink on %s says whether it writes to stdout', (_name, options, expected) => {
+    const sink = pinoSink(options);
+    expect(sink.writesToStdout).toBe(expected);
+    expect(new SecurityEventBus([new MemoryEventSink(), sink]).writesToStdout).toBe(expected);
   });
 });

@@ -61,6 +61,11 @@ export type SecurityEventInput = Omit<SecurityEvent, 'time' | 'severity' | 'outc
 /** Receives every security event. Must not throw; a throwing sink is isolated from the request. */
 export interface SecurityEventSink {
   write(event: SecurityEvent): void;
+  /**
+   * True when the sink writes to the process's standard output. Under stdio, stdout carries the JSON-RPC stream, so
+   * `warden.connectStdio()` refuses such a sink. `pinoSink()` sets it; set it on your own sink if it writes there.
+   */
+  readonly writesToStdout?: boolean;
 }
 
 export type SecurityEventListener = (event: SecurityEvent) => void;
@@ -111,6 +116,11 @@ export class SecurityEventBus {
 
   addSink(sink: SecurityEventSink): void {
     this.#sinks.push(sink);
+  }
+
+  /** True when some sink writes to stdout (see `SecurityEventSink.writesToStdout`). */
+  get writesToStdout(): boolean {
+    return this.#sinks.some((sink) => sink.writesToStdout === true);
   }
 
   /** Subscribes to events; returns the unsubscribe function. */
@@ -165,7 +175,12 @@ export class MemoryEventSink implements SecurityEventSink {
 }
 
 export interface PinoSinkOptions {
-  /** File path, a pino destination stream, or `1` for stdout / `2` for stderr. @default 1 */
+  /**
+   * File path, a pino destination stream, or `2` for stderr / `1` for stdout. stderr by default so that a server
+   * serving MCP over stdio (where stdout is the JSON-RPC stream) never gets events between its replies; a sink on
+   * stdout is refused by `warden.connectStdio()`.
+   * @default 2
+   */
   destination?: string | number | DestinationStream;
   /** Lowest severity written. @default 'info' */
   level?: SecurityEventSeverity;
@@ -173,18 +188,46 @@ export interface PinoSinkOptions {
   logger?: Logger;
 }
 
-/** Writes one JSON line per event through `pino` (stdout, stderr or a file). */
-export function pinoSink(options: PinoSinkOptions = {}): SecurityEventSink & { logger: Logger } {
+/** `/dev/stdout` and friends name a descriptor, not a file (opening them fails when the stream is a socket). */
+const STANDARD_STREAM_PATHS: Record<string, number> = {
+  '/dev/stdout': 1,
+  '/dev/fd/1': 1,
+  '/proc/self/fd/1': 1,
+  '/dev/stderr': 2,
+  '/dev/fd/2': 2,
+  '/proc/self/fd/2': 2,
+};
+
+/** Whether a pino destination (or a logger's stream) is the process's stdout. */
+function isStdout(destination: unknown): boolean {
+  if (destination === 1 || destination === process.stdout) return true;
+  return (
+    typeof destination === 'object' && destination !== null && (destination as { fd?: unknown }).fd === 1
+  );
+}
+
+/** Writes one JSON line per event through `pino` (stderr by default, stdout or a file). */
+export function pinoSink(
+  options: PinoSinkOptions = {},
+): SecurityEventSink & { logger: Logger; readonly writesToStdout: boolean } {
+  const destination =
+    typeof options.destination === 'string'
+      ? (STANDARD_STREAM_PATHS[options.destination] ?? options.destination)
+      : (options.destination ?? 2);
   const logger =
     options.logger ??
     pino(
       { level: options.level ?? 'info', base: { name: 'mcp-warden' }, timestamp: false, messageKey: 'msg' },
-      typeof options.destination === 'object'
-        ? options.destination
-        : pino.destination({ dest: options.destination ?? 1, sync: true, mkdir: true }),
+      typeof destination === 'object'
+        ? destination
+        : pino.destination({ dest: destination, sync: true, mkdir: true }),
     );
+  const stream: unknown = options.logger
+    ? (options.logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym]
+    : destination;
   return {
     logger,
+    writesToStdout: isStdout(stream),
     write(event) {
       logger[event.severity]({ event: 'security', ...event }, event.type);
     },

@@ -77,7 +77,18 @@ export interface PipelineOptions {
  * Runs the plugins' hooks in their fixed order, applies audit semantics, fails closed on anything unexpected,
  * and records every refusal as a security event. One per warden; shared by every transport.
  */
+/** A transport with requests in flight that a shutdown can answer (`WardenTransport`). */
+export interface DrainableTransport {
+  /** Requests delivered to the server and not answered yet. */
+  readonly inFlight: number;
+  /** Answers every request in flight with `error` and tells the server to stop working on them. */
+  shutdown(error: unknown): Promise<void>;
+}
+
 export class Pipeline {
+  /** Every open `WardenTransport` (HTTP sessions, stateless requests, stdio), for a draining shutdown. */
+  readonly transports = new Set<DrainableTransport>();
+
   readonly plugins: readonly WardenPlugin[];
   readonly #events: SecurityEventBus;
   readonly #services: ServiceRegistry;

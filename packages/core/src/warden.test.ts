@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tokenAuth } from './__fixtures__/plugins.js';
 import { CORE_ERROR_CODES, ConfigError, WardenError } from './errors.js';
+import { MemoryEventSink, pinoSink, type SecurityEventSink } from './events.js';
 import type { WardenPlugin } from './plugin.js';
 import { serviceKey } from './plugin.js';
 import { createWarden } from './warden.js';
@@ -79,6 +80,25 @@ describe('createWarden', () => {
     const warden = await createWarden({ plugins: [tokenAuth()] });
     expect((await warden.authenticateEnvironment({ TEST_TOKEN: 'good:bob' })).id).toBe('bob');
     await expect(warden.authenticateEnvironment({})).rejects.toThrow(/Authentication required/);
+    await warden.close();
+  });
+
+  it.each([
+    ['pinoSink({ destination: 1 })', () => pinoSink({ destination: 1 })],
+    ['pinoSink on process.stdout', () => pinoSink({ destination: process.stdout })],
+    [
+      'a custom sink that says it writes to stdout',
+      (): SecurityEventSink => ({ write() {}, writesToStdout: true }),
+    ],
+  ])('connectStdio refuses %s: stdout carries the JSON-RPC stream', async (_name, make) => {
+    const warden = await createWarden({ plugins: [tokenAuth()], sinks: [new MemoryEventSink(), make()] });
+    const server = { connect: async () => undefined, close: async () => undefined };
+    const error = await warden.connectStdio(server, { env: { TEST_TOKEN: 'good:bob' } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/writes to stdout[\s\S]*pinoSink\(\{ destination: 2 \}\)/);
     await warden.close();
   });
 });

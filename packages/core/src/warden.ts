@@ -1,7 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
-import { ConfigError, WardenError } from './errors.js';
+import { CORE_ERROR_CODES, ConfigError, JSON_RPC_ERROR_CODES, WardenError } from './errors.js';
 import { SecurityEventBus, type SecurityEventSink } from './events.js';
 import {
   createHttpHandler,
@@ -136,6 +136,10 @@ export class Warden {
     server: McpServerLike,
     options: { env?: NodeJS.ProcessEnv; transport?: Transport } = {},
   ): Promise<WardenTransport> {
+    if (!options.transport && this.events.writesToStdout)
+      throw new ConfigError(
+        'A security event sink writes to stdout, which carries the JSON-RPC stream under stdio. Send events to stderr (pinoSink() does by default) or to a file: pinoSink({ destination: 2 }) or pinoSink({ destination: "/var/log/mcp-warden.jsonl" }).',
+      );
     const principal = await this.pipeline.authenticate({
       transport: 'stdio',
       headers: {},
@@ -167,6 +171,45 @@ export class Warden {
   /** The principal a stdio process would get (useful for CLIs that check configuration). */
   authenticateEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<Principal> {
     return this.pipeline.authenticate({ transport: 'stdio', headers: {}, env });
+  }
+
+  /**
+   * Graceful shutdown, step one: waits up to `timeoutMs` for the requests in flight (HTTP and stdio) to be
+   * answered, then answers each one still open with a `SHUTTING_DOWN` error (JSON-RPC -32050) and cancels it on the
+   * server. Returns how many were answered that way (a `request.aborted` event each). Call `close()` after it.
+   * @example
+   * process.once('SIGTERM', async () => { await warden.drain({ timeoutMs: 10_000 }); await warden.close(); });
+   */
+  async drain(options: { timeoutMs?: number } = {}): Promise<number> {
+    const timeoutMs = Math.max(0, options.timeoutMs ?? 10_000);
+    const deadline = Date.now() + timeoutMs;
+    const busy = () => [...this.pipeline.transports].some((t) => t.inFlight > 0);
+    while (busy() && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, Math.min(25, Math.max(1, deadline - Date.now()))));
+    const error = new WardenError({
+      code: CORE_ERROR_CODES.SHUTTING_DOWN,
+      message: 'The server is shutting down and could not finish this request; retry it.',
+      jsonRpcCode: JSON_RPC_ERROR_CODES.SHUTTING_DOWN,
+      httpStatus: 503,
+    });
+    let answered = 0;
+    const answering: Promise<void>[] = [];
+    for (const transport of [...this.pipeline.transports]) {
+      const open = transport.inFlight;
+      if (open === 0) continue;
+      answered += open;
+      answering.push(transport.shutdown(error).catch(() => undefined));
+    }
+    await Promise.all(answering);
+    if (answered > 0)
+      this.events.emit({
+        type: 'request.timeout',
+        outcome: 'denied',
+        severity: 'warn',
+        reason: `shutdown: ${answered} request(s) still in flight after ${timeoutMs} ms were answered with an error`,
+        details: { shutdown: true, answered, drainMs: timeoutMs },
+      });
+    return answered;
   }
 
   /** Closes HTTP sessions and every plugin (reverse order). */

@@ -2,7 +2,7 @@ import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/
 import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { AuthenticationError, CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
-import type { Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
+import type { DrainableTransport, Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
 import { getPrincipal, type Principal, toSdkAuthInfo } from '../principal.js';
 import { isPlainObject, type JsonRpcRequest, targetName } from './classify.js';
 
@@ -49,7 +49,7 @@ function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: 
  * Requests the HTTP edge already checked arrive "prepared" (see {@link WardenTransport.prepared}); all others
  * (stdio, in-memory, a custom HTTP integration) are checked here.
  */
-export class WardenTransport implements Transport {
+export class WardenTransport implements Transport, DrainableTransport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
@@ -79,6 +79,39 @@ export class WardenTransport implements Transport {
     this.#options = options;
     this.#timeoutMs = options.requestTimeoutMs ?? 120_000;
     this.#authInfo = options.principal ? toSdkAuthInfo(options.principal) : undefined;
+    pipeline.transports.add(this);
+  }
+
+  /** Requests delivered to the server and not answered yet (tracked when a timeout or a plugin watches them). */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Shutdown: answers every request in flight with `error` (so no client is left waiting) and sends the server a
+   * `notifications/cancelled` for each, which aborts the handler's `extra.signal`.
+   */
+  async shutdown(error: unknown): Promise<void> {
+    const sent: Promise<void>[] = [];
+    for (const [id, pending] of [...this.#pending]) {
+      this.#pending.delete(id);
+      if (pending.timer) clearTimeout(pending.timer);
+      pending.prepared.controller.abort('shutdown');
+      // Marked like a timed-out request, so the server's late answer (if any) is dropped, not sent twice.
+      this.#timedOut.add(id);
+      this.onmessage?.(
+        {
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: 'MCP Warden shutdown' },
+        },
+        this.#extra(undefined),
+      );
+      sent.push(
+        this.#inner.send(errorResponse(id, error), { relatedRequestId: id }).catch((e) => this.onerror?.(e)),
+      );
+    }
+    await Promise.all(sent);
   }
 
   get sessionId(): string | undefined {
@@ -97,6 +130,7 @@ export class WardenTransport implements Transport {
   async start(): Promise<void> {
     this.#inner.onmessage = (message, extra) => this.#receive(message, extra);
     this.#inner.onclose = () => {
+      this.#pipeline.transports.delete(this);
       this.#abortAll('transport closed');
       this.onclose?.();
     };
@@ -105,6 +139,7 @@ export class WardenTransport implements Transport {
   }
 
   async close(): Promise<void> {
+    this.#pipeline.transports.delete(this);
     this.#abortAll('transport closed');
     await this.#inner.close();
   }
