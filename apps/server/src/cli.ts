@@ -11,8 +11,8 @@ import {
   rotate as rotateKeys,
 } from '@mcp-warden/crypto';
 import { Command, InvalidArgumentError } from 'commander';
-import { registerAuditCommands } from './audit-cli.js';
 import { stringify as toYaml } from 'yaml';
+import { registerAuditCommands } from './audit-cli.js';
 import { type ConfigOverrides, loadConfig, type ServerConfig, ServerConfigError } from './config.js';
 import { maskSecrets } from './config-source.js';
 import { NotesStore } from './notes-store.js';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { auditConfigSchema, metricsConfigSchema, tracingConfigSchema } from './observability-config.js';
 import { ConfigSource, knownKeysAt, suggestKey } from './config-source.js';
+import { auditConfigSchema, metricsConfigSchema, tracingConfigSchema } from './observability-config.js';
 import { pluginsSchema } from './plugin-sections.js';
 
 /**

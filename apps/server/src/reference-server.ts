@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { SqliteAuditStore } from '@mcp-warden/audit';
 import { DEFAULT_API_KEY_ENV_VAR } from '@mcp-warden/apikey-auth';
+import type { SqliteAuditStore } from '@mcp-warden/audit';
 import {
   createWarden,
   JSON_RPC_ERROR_CODES,
