@@ -265,22 +265,34 @@ export class Pipeline {
         observation?.stage(stageOf(plugin, 'beforeRequest', started, undefined));
       } catch (error) {
         observation?.stage(stageOf(plugin, 'beforeRequest', started, error));
-        try {
-          this.#refuse(plugin, error, eventBase);
-        } catch (refusal) {
-          observation?.end({
-            outcome: 'refused',
-            errorCode: (refusal as WardenError).code,
-            plugin: plugin.name,
-            delivered: false,
-            params: base.params,
-          });
-          throw refusal;
-        }
+        this.#refuseObserved(plugin, error, eventBase, observation, false, base.params);
       }
       if (controller.signal.aborted) break;
     }
     return { request: delivered, controller, base, observation };
+  }
+
+  /** {@link #refuse}; when it throws (enforce mode), the observation (if any) ends as refused by `plugin`. */
+  #refuseObserved(
+    plugin: WardenPlugin,
+    error: unknown,
+    eventBase: EventBase,
+    observation: PreparedRequest['observation'],
+    delivered: boolean,
+    params: Readonly<Record<string, unknown>>,
+  ): void {
+    try {
+      this.#refuse(plugin, error, eventBase);
+    } catch (refusal) {
+      observation?.end({
+        outcome: 'refused',
+        errorCode: (refusal as WardenError).code,
+        plugin: plugin.name,
+        delivered,
+        params,
+      });
+      throw refusal;
+    }
   }
 
   /**
@@ -315,18 +327,7 @@ export class Pipeline {
         observation?.stage(stageOf(plugin, 'afterResponse', started, undefined));
       } catch (error) {
         observation?.stage(stageOf(plugin, 'afterResponse', started, error));
-        try {
-          this.#refuse(plugin, error, eventBase);
-        } catch (refusal) {
-          observation?.end({
-            outcome: 'refused',
-            errorCode: (refusal as WardenError).code,
-            plugin: plugin.name,
-            delivered: true,
-            params: base.params,
-          });
-          throw refusal;
-        }
+        this.#refuseObserved(plugin, error, eventBase, observation, true, base.params);
       }
     }
     return current;
