@@ -172,7 +172,9 @@ describe('no verification oracle', () => {
       const failuresBefore = server.events.ofType('auth.failed').length;
       const response = await post(value);
       introspection.failWith(undefined);
-      const headers = [...response.headers.entries()].filter(([k]) => k !== 'date');
+      const headers = [...response.headers.entries()].filter(
+        ([k]) => !['date', 'connection', 'keep-alive'].includes(k),
+      ); // transport, not the check
       seen.push({ name, status: response.status, body: await response.text(), headers, token: value });
       const failures = server.events.ofType('auth.failed');
       expect(failures.length, name).toBe(failuresBefore + 1);
