@@ -116,7 +116,13 @@ async function main(): Promise<void> {
   } else {
     const inspector = createInspector();
     const warden = await createWarden({ plugins: [inspector.plugin] });
-    const handler = warden.httpHandler({ createServer: createFixtureServer, sessions: 'stateful' });
+    // The suite opens a session per scenario from one address and never DELETEs it, so the per-client cap
+    // (16 by default, there for hostile clients) is raised here; everything else keeps its default.
+    const handler = warden.httpHandler({
+      createServer: createFixtureServer,
+      sessions: 'stateful',
+      maxSessionsPerPrincipal: 256,
+    });
     const listening = await listen(handler, { host: '127.0.0.1', port });
     summary = inspector.summary;
     close = async () => {

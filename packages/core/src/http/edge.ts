@@ -68,7 +68,8 @@ export interface HttpHandlerOptions {
   /**
    * New sessions of one principal beyond this are refused with 429 `SESSION_LIMIT` and `Retry-After`. Kept well
    * below `maxSessions` so that many principals are needed to fill the server, and one credential (or a few
-   * readers) cannot shut out the others. @default 16
+   * readers) cannot shut out the others. Unauthenticated (anonymous) sessions are counted per client address.
+   * @default 16
    */
   maxSessionsPerPrincipal?: number;
   /**
@@ -109,6 +110,8 @@ interface Session {
   owner: Principal;
   ownerId: string;
   ownerAuthenticatedBy: string | undefined;
+  /** What the per-principal cap counts this session against (see {@link limitKeyOf}). */
+  limitKey: string;
   lastSeen: number;
 }
 
@@ -226,21 +229,27 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     }
   }
   const sessions = new Map<string, Session>();
-  /** Open sessions per principal (`authenticatedBy:id`). */
+  /** Open sessions per {@link limitKeyOf} key. */
   const perPrincipal = new Map<string, number>();
   const ownerKey = (principal: { id: string; authenticatedBy?: string | undefined }) =>
     `${principal.authenticatedBy ?? ''}:${principal.id}`;
+  /**
+   * The per-principal cap counts an authenticated principal by its identity. The anonymous principal is one id
+   * shared by every unauthenticated client, so it is counted per client address instead: otherwise a server
+   * without authentication would hold `maxSessionsPerPrincipal` sessions in all.
+   */
+  const limitKeyOf = (principal: Principal, remoteAddress: string | undefined) =>
+    isAnonymous(principal) ? `anonymous@${remoteAddress ?? 'unknown'}` : ownerKey(principal);
   function addSession(sessionId: string, session: Session): void {
     sessions.set(sessionId, session);
-    const key = ownerKey({ id: session.ownerId, authenticatedBy: session.ownerAuthenticatedBy });
-    perPrincipal.set(key, (perPrincipal.get(key) ?? 0) + 1);
+    perPrincipal.set(session.limitKey, (perPrincipal.get(session.limitKey) ?? 0) + 1);
   }
   /** The one way a session leaves the table (DELETE, transport close, idle sweep, shutdown). */
   function removeSession(sessionId: string): Session | undefined {
     const session = sessions.get(sessionId);
     if (!session) return undefined;
     sessions.delete(sessionId);
-    const key = ownerKey({ id: session.ownerId, authenticatedBy: session.ownerAuthenticatedBy });
+    const key = session.limitKey;
     const left = (perPrincipal.get(key) ?? 1) - 1;
     if (left > 0) perPrincipal.set(key, left);
     else perPrincipal.delete(key);
@@ -703,12 +712,12 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
           );
         }
         // Per principal first: a principal at its own cap learns that, not that the server is full.
-        if ((perPrincipal.get(ownerKey(principal)) ?? 0) >= maxPerPrincipal) {
+        if ((perPrincipal.get(limitKeyOf(principal, edge.remoteAddress)) ?? 0) >= maxPerPrincipal) {
           return reject(
             res,
             sessionLimitError(
               429,
-              `Too many open sessions for this credential (${maxPerPrincipal}): close one (DELETE) first.`,
+              `Too many open sessions for this ${isAnonymous(principal) ? 'client' : 'credential'} (${maxPerPrincipal}): close one (DELETE) first.`,
               `per-principal session limit ${maxPerPrincipal} reached by ${principal.id}`,
             ),
             edge,
@@ -855,6 +864,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
       owner: principal,
       ownerId: principal.id,
       ownerAuthenticatedBy: principal.authenticatedBy,
+      limitKey: limitKeyOf(principal, edge.remoteAddress),
       lastSeen: Date.now(),
     };
     await server.connect(wrapped);

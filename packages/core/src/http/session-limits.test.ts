@@ -81,6 +81,30 @@ describe('session caps', () => {
     expect((await open('admin')).status).toBe(200);
   });
 
+  it('anonymous sessions are capped per client address, not for all unauthenticated clients together', async () => {
+    srv = await startTestHttpServer({
+      wardenOptions: { allowAnonymous: true },
+      createServer: demoServer,
+      handlerOptions: { maxSessionsPerPrincipal: 2, trustedProxies: ['127.0.0.1'] },
+    });
+    const openFrom = async (address: string) =>
+      (
+        await fetch(srv!.url, {
+          method: 'POST',
+          headers: { ...HEADERS, 'x-forwarded-for': address },
+          body: JSON.stringify(INIT),
+        })
+      ).status;
+    for (const address of ['203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.3'])
+      expect(await openFrom(address)).toBe(200);
+    expect(await openFrom('203.0.113.1')).toBe(429);
+    expect(await openFrom('203.0.113.2')).toBe(200);
+    expect(await openFrom('203.0.113.2')).toBe(429);
+    expect(srv.events.ofType('session.rejected').at(-1)).toMatchObject({
+      reason: 'per-principal session limit 2 reached by anonymous',
+    });
+  });
+
   it('refuses invalid caps at setup', async () => {
     await expect(start({ maxSessionsPerPrincipal: 0 })).rejects.toThrow(
       /maxSessionsPerPrincipal must be a positive integer/,
