@@ -30,5 +30,6 @@ export {
 export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';
+export { ScopeHierarchy, type ScopeHierarchyOptions } from './scope-hierarchy.js';
 export { WardenServices } from './services.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';

@@ -24,6 +24,12 @@ function notesServer(): McpServer {
   mcp.registerTool('delete_note', { description: 'Deletes a note' }, async () => ({
     content: [{ type: 'text', text: 'deleted' }],
   }));
+  mcp.registerTool('read_note', { description: 'Reads a note' }, async () => ({
+    content: [{ type: 'text', text: 'note' }],
+  }));
+  mcp.registerTool('purge', { description: 'Purges everything' }, async () => ({
+    content: [{ type: 'text', text: 'purged' }],
+  }));
   return mcp;
 }
 
@@ -41,7 +47,7 @@ function callTool(token: string, name: string): Promise<Response> {
 }
 
 beforeAll(async () => {
-  as = await startAuthorizationServer({ scopes: [...THREE, 'notes:read'] });
+  as = await startAuthorizationServer({ scopes: [...THREE, 'notes:read', 'mcp:write', 'mcp:admin'] });
   server = await startTestHttpServer({
     plugins: (url) => {
       as.allowResource(url.href);
@@ -52,7 +58,10 @@ beforeAll(async () => {
           jwksUri: as.jwksUri,
           requiredScopes: ['mcp:read'],
           methods: { 'tools/call': ['tools:call'] },
-          tools: { delete_note: ['notes:write'] },
+          tools: { delete_note: ['notes:write'], read_note: ['notes:read'], purge: ['mcp:admin'] },
+          scopeHierarchy: {
+            implies: { 'mcp:admin': ['mcp:write'], 'mcp:write': ['mcp:read'], 'notes:write': ['notes:read'] },
+          },
         }),
       ];
     },
@@ -117,6 +126,24 @@ function setupContext(): PluginSetupContext {
   const services = { provide() {}, get: () => undefined, require: () => assert.fail('no services') };
   return { services, plugins: [], resourceUrl: undefined, emit() {} };
 }
+
+describe('scope hierarchies behind the edge (MCP 2026-07-28: a broader scope implies narrower ones)', () => {
+  const token = (scope: string) => as.mintToken({ resource: server.url.href, scope });
+
+  it('a broader scope satisfies a narrower requirement, through a chain', async () => {
+    // mcp:admin → mcp:write → mcp:read (global), notes:write → notes:read (read_note).
+    const response = await callTool(await token('mcp:admin tools:call notes:write'), 'read_note');
+    expect(response.status).toBe(200);
+  });
+
+  it('a narrower scope never satisfies a broader requirement', async () => {
+    for (const held of ['mcp:read tools:call', 'mcp:write tools:call notes:write']) {
+      const response = await callTool(await token(held), 'purge');
+      expect(response.status).toBe(403);
+      expect(challengeScopes(bearerChallenges(response)[0])).toEqual(['mcp:admin', 'mcp:read', 'tools:call']);
+    }
+  });
+});
 
 describe('the required set is the union of every matching rule (generated configurations)', () => {
   const scope = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'x:y', 'x:z');
