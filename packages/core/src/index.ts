@@ -1,3 +1,4 @@
+export { advertisableScopes, isRefreshTokenScope } from './advertised-scopes.js';
 export * from './errors.js';
 export * from './events.js';
 export { formatChallenge } from './http/challenge.js';

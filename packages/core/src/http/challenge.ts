@@ -1,3 +1,4 @@
+import { advertisableScopes } from '../advertised-scopes.js';
 import type { AuthChallenge } from '../errors.js';
 
 /** RFC 7230 quoted-string: escape backslash and double quote; drop control characters. */
@@ -5,9 +6,13 @@ function quote(value: string): string {
   return `"${value.replace(/[\u0000-\u001f\u007f]/g, '').replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-/** `Bearer realm="x", scope="a b"` */
+/**
+ * `Bearer realm="x", scope="a b"`. Every challenge goes out through here, so this is where a `scope` value loses
+ * `offline_access` (in any case) and duplicates, whichever plugin wrote it: MCP servers do not advertise it.
+ */
 export function formatChallenge(challenge: AuthChallenge): string {
   const params = Object.entries(challenge.params)
+    .map(([k, v]): [string, string] => [k, k.toLowerCase() === 'scope' ? advertisableScopes(v).join(' ') : v])
     .filter(([, v]) => v !== undefined && v !== '')
     .map(([k, v]) => `${k}=${quote(v)}`);
   return params.length ? `${challenge.scheme} ${params.join(', ')}` : challenge.scheme;
