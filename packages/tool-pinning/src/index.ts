@@ -1,0 +1,27 @@
+export {
+  canonicalDefinition,
+  canonicalJson,
+  DefinitionNotPinnableError,
+  fingerprintTool,
+  hashCanonical,
+  MAX_CANONICAL_LENGTH,
+  MAX_DEFINITION_DEPTH,
+  PINNED_FIELDS,
+  type PinnedField,
+  type ToolFingerprint,
+} from './canonical.js';
+export { diffLines, prettyCanonical, revealHidden, unifiedDiff } from './diff.js';
+export { PinStoreError, TOOL_PINNING_ERROR_CODES, type ToolPinningErrorCode } from './errors.js';
+export {
+  isCallable,
+  MIN_HASH_PREFIX,
+  type Observation,
+  type ObservedDefinition,
+  type PendingDefinition,
+  type PendingPin,
+  type PendingReason,
+  type PinRecord,
+  PinStore,
+  type PinStoreOptions,
+  type ShadowedTool,
+} from './store.js';
