@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CORE_ERROR_CODES, createWarden, JSON_RPC_ERROR_CODES, type SecurityEvent } from '@mcp-warden/core';
+import {
+  ArgumentValidationError,
+  CORE_ERROR_CODES,
+  createWarden,
+  JSON_RPC_ERROR_CODES,
+  type SecurityEvent,
+  type WardenPlugin,
+} from '@mcp-warden/core';
 import {
   connectHttpClient,
   connectTestClient,
@@ -318,6 +325,31 @@ describe('toolPinning behind a real SDK v1 server', () => {
       const again = await kit.client.listTools();
       expect((await kit.client.listTools({ cursor: again.nextCursor })).tools).toEqual([]);
       expect(pinning.store.pending().map((p) => p.tool)).toEqual(['beta']);
+    } finally {
+      await kit.close();
+    }
+  });
+
+  it('refuses a held tool as held before later stages (validation) judge its arguments', async () => {
+    const strict: WardenPlugin = {
+      specVersion: 1,
+      name: 'strict-validation',
+      stage: 'validate',
+      beforeRequest(ctx) {
+        if (ctx.method === 'tools/call') {
+          throw new ArgumentValidationError({ issues: [{ pointer: '/path', message: 'never valid' }] });
+        }
+      },
+    };
+    const { server } = filesServer();
+    const kit = await connectTestClient({
+      plugins: [strict, toolPinning({ storeFile: tempStoreFile(), trustOnFirstUse: false })],
+      createServer: () => server,
+    });
+    try {
+      await kit.client.listTools();
+      const refused = await callError(kit.client.callTool({ name: 'read_file', arguments: { path: 'a' } }));
+      expect(refused.data).toEqual({ code: TOOL_PINNING_ERROR_CODES.TOOL_HELD });
     } finally {
       await kit.close();
     }

@@ -115,9 +115,9 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
   const plugin: WardenPlugin = {
     specVersion: WARDEN_SPEC_VERSION,
     name: config.name,
-    // The default stage's afterResponse runs first: pins cover what the server sent, before other plugins
-    // (sanitize) rewrite it, so a change of their configuration never looks like a rug pull.
-    stage: 'default',
+    // Authorize: a call to a held tool is refused as held before validation or sanitizing look at it. Lists
+    // are checked after sanitize (which runs first on the way back), so a pin covers what the client receives.
+    stage: 'authorize',
     mode: config.mode,
 
     setup() {

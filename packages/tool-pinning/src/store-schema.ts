@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { PinStoreError, TOOL_PINNING_ERROR_CODES } from './errors.js';
@@ -39,6 +39,14 @@ export interface OpenOptions {
  */
 export function openPinDatabase(path: string, options: OpenOptions = {}): Database.Database {
   if (path !== ':memory:') {
+    // SQLite would take an empty file for a new store, and trust on first use would then approve every tool
+    // again: an existing empty file is a store that lost its content.
+    if (existsSync(path) && statSync(path).size === 0) {
+      throw new PinStoreError(
+        TOOL_PINNING_ERROR_CODES.STORE_INVALID,
+        `${path} is empty: restore the pin store from a backup, or delete the file to start over (every tool is then trusted on first use again)`,
+      );
+    }
     if (!existsSync(path)) {
       if (options.mustExist) {
         throw new PinStoreError(TOOL_PINNING_ERROR_CODES.STORE_INVALID, `no pin store at ${path}`);

@@ -138,10 +138,13 @@ describe('PinStore', () => {
     store.close();
   });
 
-  it('refuses a missing file when it must exist, a file that is not a database, and a newer schema', () => {
+  it('refuses a missing file when it must exist, an empty file, a file that is not a database, and a newer schema', () => {
     expect(codeOf(() => new PinStore({ path, mustExist: true }))).toBe(
       TOOL_PINNING_ERROR_CODES.STORE_INVALID,
     );
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    expect(codeOf(() => new PinStore({ path: empty }))).toBe(TOOL_PINNING_ERROR_CODES.STORE_INVALID);
     const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'not a database, just text that is long enough to have a header');
     expect(codeOf(() => new PinStore({ path: junk }))).toBe(TOOL_PINNING_ERROR_CODES.STORE_INVALID);
