@@ -17,7 +17,7 @@ export const toolPinningOptionsSchema = z
     /** An open {@link PinStore} (the plugin does not close it). */
     store: z.instanceof(PinStore).optional(),
     /**
-     * The name pins are kept under. @default the server's name from `initialize` (`serverInfo.name`) when seen,
+     * The name pins are kept under. @default the server's name from `initialize` or `server/discover` when seen,
      * else `'default'`
      */
     upstream: upstreamName.optional(),

@@ -21,7 +21,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprot
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { TOOL_PINNING_ERROR_CODES } from './errors.js';
-import { toolPinning } from './plugin.js';
+import { reportedServerName, toolPinning } from './plugin.js';
 import { PinStore } from './store.js';
 
 const dirs: string[] = [];
@@ -363,6 +363,25 @@ describe('toolPinning behind a real SDK v1 server', () => {
       (e: unknown) => e,
     );
     expect((error as { code?: string }).code).toBe(CORE_ERROR_CODES.CONFIG_INVALID);
+  });
+
+  it('learns the server name from initialize (2025) and server/discover (2026-07-28), printable names only', () => {
+    expect(reportedServerName({ serverInfo: { name: 'files', version: '1' } })).toBe('files');
+    expect(
+      reportedServerName({
+        supportedVersions: ['2026-07-28'],
+        _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'files-v2', version: '2' } },
+      }),
+    ).toBe('files-v2');
+    for (const bad of [
+      {},
+      { serverInfo: { name: '' } },
+      { serverInfo: { name: 'a\u202eb' } },
+      { serverInfo: 'x' },
+    ]) {
+      expect(reportedServerName(bad)).toBeUndefined();
+    }
+    expect(reportedServerName({ serverInfo: { name: 'x'.repeat(201) } })).toBeUndefined();
   });
 
   it('lists every option problem in one ConfigError', () => {

@@ -46,8 +46,21 @@ function whyHeld(record: PinRecord | undefined): string {
   return 'its definition changed since it was approved';
 }
 
-function serverName(result: Readonly<Record<string, unknown>>): string | undefined {
-  const info = result.serverInfo;
+/** Where the 2026-07-28 `server/discover` result carries the server's identity (no body `serverInfo` there). */
+const DISCOVER_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
+
+/**
+ * The name a server gives itself: `serverInfo.name` of `initialize` (2025 era) or
+ * `_meta["io.modelcontextprotocol/serverInfo"].name` of `server/discover` (2026-07-28). Undefined unless it is
+ * printable text of at most 200 characters.
+ */
+export function reportedServerName(result: Readonly<Record<string, unknown>>): string | undefined {
+  const meta = result._meta;
+  const info =
+    result.serverInfo ??
+    (typeof meta === 'object' && meta !== null
+      ? (meta as Record<string, unknown>)[DISCOVER_SERVER_INFO]
+      : undefined);
   if (typeof info !== 'object' || info === null) return undefined;
   const name = (info as { name?: unknown }).name;
   return typeof name === 'string' && name.length > 0 && name.length <= 200 && !/[\p{Cc}\p{Cf}]/u.test(name)
@@ -83,7 +96,7 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
   const currentUpstream = (): string => config.upstream ?? learned ?? 'default';
 
   const learnUpstream = (ctx: ResponseContext): void => {
-    const name = serverName(ctx.result);
+    const name = reportedServerName(ctx.result);
     if (config.upstream !== undefined || name === undefined) return;
     if (learned === undefined) {
       learned = name;
