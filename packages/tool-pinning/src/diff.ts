@@ -17,7 +17,10 @@ export function revealHidden(text: string): string {
   return text.replace(HIDDEN, (ch) => `\\u{${ch.codePointAt(0)!.toString(16)}}`);
 }
 
-/** Pretty-prints canonical JSON text with two-space indentation and sorted keys, hidden characters revealed. */
+/**
+ * Pretty-prints canonical JSON text with two-space indentation and sorted keys, hidden characters revealed, and
+ * strings with line breaks shown one line of text per line. For reading, not parsing: the hash is the identity.
+ */
 export function prettyCanonical(canonical: string): string[] {
   const lines: string[] = [];
   render(JSON.parse(canonical) as unknown, 0, '', '', lines);
@@ -50,6 +53,14 @@ function render(value: unknown, depth: number, prefix: string, suffix: string, o
       render(item, depth + 1, `${JSON.stringify(key)}: `, i < keys.length - 1 ? ',' : '', out);
     });
     out.push(`${pad}}${suffix}`);
+    return;
+  }
+  if (typeof value === 'string' && value.includes('\n')) {
+    // A multi-line text (descriptions usually are) gets one diff line per line of text, so a changed sentence
+    // shows as that line, not as the whole description. Each line stays JSON-escaped; `│` marks the text.
+    const textLines = value.split('\n');
+    out.push(`${pad}${prefix}(text, ${textLines.length} lines)${suffix}`);
+    for (const line of textLines) out.push(`${pad}  │ ${JSON.stringify(line).slice(1, -1)}`);
     return;
   }
   out.push(`${pad}${prefix}${JSON.stringify(value)}${suffix}`);
