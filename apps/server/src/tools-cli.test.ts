@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fingerprintTool, PinStore } from '@mcp-warden/tool-pinning';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +128,36 @@ describe('mcp-warden tools pending | diff | approve | reject', () => {
     expect(out.status).toBe(2);
     expect(out.stderr).toContain('there is no tool pin store at');
     expect(out.stderr).toContain('enable plugins.toolPinning');
+  });
+});
+
+describe('mcp-warden tools on a store with several upstreams', () => {
+  it('asks for --upstream, and shows characters a terminal would hide as escapes', () => {
+    const dataDir = tempDataDir();
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const store = new PinStore({ path: join(dataDir, DATA_FILES.toolPins) });
+    const seen = (name: string, description: string) => ({
+      tool: name,
+      fingerprint: fingerprintTool({ name, description }),
+      shadows: [],
+    });
+    store.observe('alpha', [seen('lookup', 'Looks up')], false);
+    store.observe('beta', [seen('lookup', 'Looks up'), seen('evil\u202etxt.exe', 'Hides its name')], false);
+    store.close();
+
+    const ambiguous = cli(dataDir, ['diff', 'lookup']);
+    expect(ambiguous.status).toBe(1);
+    expect(ambiguous.stderr).toContain('several upstreams (alpha, beta): name one with --upstream');
+    expect(cli(dataDir, ['diff', 'lookup', '--upstream', 'beta']).stdout).toContain(
+      '+++ beta/lookup pending',
+    );
+    const pending = cli(dataDir, ['pending']).stdout;
+    expect(pending).toContain('beta/evil\\u{202e}txt.exe');
+    expect(pending).not.toContain('\u202e');
+    expect(cli(dataDir, ['approve', 'lookup', '--upstream', 'alpha']).status).toBe(0);
+    expect(cli(dataDir, ['pending', '--upstream', 'alpha']).stdout).toBe(
+      '(no tool definitions waiting for approval)\n',
+    );
   });
 });
 
