@@ -42,10 +42,7 @@ export function checkToolList(
   for (const tool of named) counts.set(tool.name, (counts.get(tool.name) ?? 0) + 1);
 
   const index = options.detectShadowing
-    ? new ShadowIndex(store.otherTools(upstream), [
-        ...counts.keys(),
-        ...store.list(upstream).map((r) => r.tool),
-      ])
+    ? new ShadowIndex(store.otherTools(upstream), [...counts.keys(), ...store.toolNames(upstream)])
     : undefined;
   const observed: Array<{ definition: object } & ObservedDefinition> = [];
   for (const definition of named) {
@@ -76,10 +73,10 @@ export function checkToolList(
   results.forEach((result, i) => {
     const entry = observed[i]!;
     verdicts.set(entry.definition, { visible: result.status === 'approved' });
-    if (options.trust && result.status === 'approved' && !result.newlyPending) pinnedNow++;
+    if (result.pinnedOnFirstUse) pinnedNow++;
     if (result.newlyPending) recordHeld(ctx, upstream, result);
   });
-  if (options.trust && pinnedNow > 0) {
+  if (pinnedNow > 0) {
     ctx.emit({
       type: 'tool.pinned',
       outcome: 'info',

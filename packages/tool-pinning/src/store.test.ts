@@ -39,11 +39,16 @@ describe('PinStore', () => {
   it('pins on first use, holds a changed definition, and approves only the hash reviewed', () => {
     const store = new PinStore({ path });
     const [first] = store.observe('fs', [seen(readFile)], true);
-    expect(first).toMatchObject({ status: 'approved', newlyPending: false });
+    expect(first).toMatchObject({ status: 'approved', newlyPending: false, pinnedOnFirstUse: true });
     expect(store.get('fs', 'read_file')?.approvedBy).toBe('trust-on-first-use');
 
     const [changed] = store.observe('fs', [seen(poisoned)], false);
-    expect(changed).toMatchObject({ status: 'held', reason: 'changed', newlyPending: true });
+    expect(changed).toMatchObject({
+      status: 'held',
+      reason: 'changed',
+      newlyPending: true,
+      pinnedOnFirstUse: false,
+    });
     expect(changed?.approvedHash).toBe(first?.hash);
     expect(isCallable(store.get('fs', 'read_file'))).toBe(false);
     // Seen again: still held, but not newly pending (one event per change, not per list).

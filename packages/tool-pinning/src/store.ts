@@ -54,6 +54,8 @@ export interface Observation {
   readonly approvedHash: string | null;
   /** True when this definition became pending just now (record an event once, not on every list). */
   readonly newlyPending: boolean;
+  /** True when this definition was pinned as approved just now, by trust on first use. */
+  readonly pinnedOnFirstUse: boolean;
   readonly shadows: readonly ShadowedTool[];
 }
 
@@ -175,6 +177,16 @@ export class PinStore {
     return row !== undefined;
   }
 
+  /** Tool names the store has for an upstream. */
+  toolNames(upstream: string): string[] {
+    const rows = this.#db
+      .prepare('SELECT tool FROM tool_pins WHERE upstream = ? ORDER BY tool')
+      .all(upstream) as {
+      tool: string;
+    }[];
+    return rows.map((r) => r.tool);
+  }
+
   /** Tool names of every upstream but `upstream` (for shadowing checks). */
   otherTools(upstream: string): ShadowedTool[] {
     return this.#db
@@ -198,7 +210,7 @@ export class PinStore {
     const { hash, canonical } = fingerprint;
     const now = this.#now().toISOString();
     const row = this.#get.get(upstream, tool);
-    const base = { tool, hash, shadows };
+    const base = { tool, hash, shadows, pinnedOnFirstUse: false };
     if (!row) {
       if (trust && shadows.length === 0) {
         this.#db
@@ -207,7 +219,13 @@ export class PinStore {
                current_hash, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, 'trust-on-first-use', ?, ?, ?)`,
           )
           .run(upstream, tool, hash, canonical, now, hash, now, now);
-        return { ...base, status: 'approved', approvedHash: hash, newlyPending: false };
+        return {
+          ...base,
+          status: 'approved',
+          approvedHash: hash,
+          newlyPending: false,
+          pinnedOnFirstUse: true,
+        };
       }
       this.#db
         .prepare(
