@@ -18,6 +18,7 @@ import { maskSecrets } from './config-source.js';
 import { NotesStore } from './notes-store.js';
 import { ReferenceServer } from './reference-server.js';
 import { apiKeySectionSchema, cryptoSectionSchema, DATA_FILES, openDataDir, section } from './services.js';
+import { registerToolCommands } from './tools-cli.js';
 
 // dist/cli.js and src/cli.ts both sit one level below package.json.
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -441,6 +442,7 @@ common(
   });
 
 registerAuditCommands(program, common, overrides, fail);
+registerToolCommands(program, common, overrides, fail);
 
 if (process.argv[1] && /cli\.(js|ts)$/.test(process.argv[1])) {
   program.parseAsync(process.argv).catch(fail);

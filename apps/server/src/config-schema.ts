@@ -29,6 +29,11 @@ const PLUGIN_SECTIONS: Record<string, { description: string; enabledByDefault: b
     enabledByDefault: true,
   },
   crypto: { description: 'Encryption at rest (@mcp-warden/crypto): passphraseEnv', enabledByDefault: true },
+  toolPinning: {
+    description:
+      'Tool pinning (@mcp-warden/tool-pinning): storeFile (default <dataDir>/tool-pins.db), upstream, trustOnFirstUse, detectShadowing, mode',
+    enabledByDefault: false,
+  },
 };
 
 /** The JSON Schema of the reference server's config file (written to config.schema.json). */

@@ -79,8 +79,18 @@ function sqliteProblem(path: string, tables: readonly string[]): string | undefi
 }
 
 /** The stores of the reference server's data directory. */
-export function referenceStores(files: { keys: string; notes: string; audit: string }): SqliteStoreSpec[] {
+export function referenceStores(files: {
+  keys: string;
+  notes: string;
+  audit: string;
+  toolPins: string;
+}): SqliteStoreSpec[] {
   return [
+    {
+      file: files.toolPins,
+      tables: ['tool_pins', 'tool_pins_meta'],
+      lose: 'every tool approval: the next list is trusted on first use again',
+    },
     { file: files.audit, tables: ['audit_log'], lose: 'the audit trail' },
     { file: files.keys, tables: ['mcp_warden_api_keys'], lose: 'every API key: issue new ones' },
     { file: files.notes, tables: ['notes'], lose: 'every note' },

@@ -36,5 +36,6 @@ export const pluginsSchema = z
     sanitize: pluginOptions.optional(),
     ratelimit: pluginOptions.optional(),
     crypto: cryptoSectionSchema.optional(),
+    toolPinning: pluginOptions.optional(),
   })
   .strict();

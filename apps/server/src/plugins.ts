@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { acl } from '@mcp-warden/acl';
 import { apiKeyAuth } from '@mcp-warden/apikey-auth';
 import type { WardenPlugin } from '@mcp-warden/core';
@@ -8,6 +8,7 @@ import { cryptoPlugin } from '@mcp-warden/crypto';
 import { oauth } from '@mcp-warden/oauth';
 import { rateLimit } from '@mcp-warden/ratelimit';
 import { sanitize } from '@mcp-warden/sanitize';
+import { toolPinning } from '@mcp-warden/tool-pinning';
 import { createSafePath, validation } from '@mcp-warden/validation';
 import { z } from 'zod';
 import { type ServerConfig, ServerConfigError } from './config.js';
@@ -149,11 +150,15 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
 
   if (services.keyRing) plugins.push(cryptoPlugin({ keyRing: services.keyRing, store: false }));
 
+  const pinning = wireToolPinning(config);
+  if (pinning) plugins.push(pinning.plugin);
+
   return {
     plugins,
     resolveInSandbox: (root, userPath) =>
       root === filesRoot ? filesChecker(userPath) : createSafePath({ root, mustExist: true })(userPath),
     afterStart: async () => {
+      pinning?.afterStart();
       if (!apiKeys.enabled || !apiKeys.bootstrapAdminKey || !services.keys || ctx.stdio) return;
       const marker = join(config.dataDir, DATA_FILES.bootstrapMarker);
       if (existsSync(marker) || (await services.keys.list()).length > 0) return;
@@ -172,6 +177,36 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
           '  (Turn this off with plugins.apikeyAuth.bootstrapAdminKey: false.)',
         ].join('\n'),
       );
+    },
+  };
+}
+
+/** Where the pin store of `plugins.toolPinning` lives: its `storeFile`, else `<dataDir>/tool-pins.db`. */
+export function toolPinsFile(config: ServerConfig): string {
+  const configured = (config.plugins.toolPinning as { storeFile?: unknown } | undefined)?.storeFile;
+  return typeof configured === 'string' ? resolve(configured) : join(config.dataDir, DATA_FILES.toolPins);
+}
+
+/**
+ * Tool pinning (off by default). Once its store exists a marker records it, so a pin store that disappears
+ * refuses to start instead of trusting every tool on first use again.
+ */
+function wireToolPinning(config: ServerConfig): { plugin: WardenPlugin; afterStart: () => void } | undefined {
+  const options = optionsOf(config, 'toolPinning', false);
+  if (!options) return undefined;
+  const storeFile = toolPinsFile(config);
+  const marker = join(config.dataDir, DATA_FILES.toolPinsMarker);
+  if (!existsSync(storeFile) && existsSync(marker)) {
+    throw new ServerConfigError(
+      `the tool pin store ${storeFile} is missing; refusing to start, because every tool would be trusted on ` +
+        `first use again. Restore it from a backup, or delete ${marker} to start over.`,
+    );
+  }
+  const plugin = toolPinning({ ...options, storeFile } as Parameters<typeof toolPinning>[0]);
+  return {
+    plugin,
+    afterStart: () => {
+      if (!existsSync(marker)) writeFileSync(marker, `${storeFile}\n`, { mode: 0o600 });
     },
   };
 }

@@ -26,6 +26,10 @@ export const DATA_FILES = {
   bootstrapMarker: '.bootstrap-key-issued',
   /** Written with the default policy: from then on a missing policy file refuses to start. */
   policyMarker: '.policy-installed',
+  /** Tool pins (plugins.toolPinning). */
+  toolPins: 'tool-pins.db',
+  /** Written once the pin store exists: from then on a missing pin store refuses to start. */
+  toolPinsMarker: '.tool-pins-created',
 } as const;
 
 import { apiKeySectionSchema, cryptoSectionSchema } from './plugin-sections.js';
