@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { aeadBackendName, useAeadBackend } from '../../packages/crypto/src/aead.ts';
 import { KeyRing, loadSodium } from '../../packages/crypto/src/index.ts';
+import { recordMeasures } from './summary.ts';
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -260,6 +261,17 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   console.log(targetTable);
+  recordMeasures(
+    'crypto',
+    measured
+      .filter((m) => !m.measure.startsWith('('))
+      .map((m) => ({
+        measure: `crypto: ${m.measure}, by CPU`,
+        ratio: m.cpuRatio,
+        target: m.target,
+        kind: 'atLeast',
+      })),
+  );
   const sizes = [
     { label: '1 KiB', bytes: 1024, time: 300 },
     { label: '1 MiB', bytes: 1024 * 1024, time: 600 },

@@ -33,6 +33,7 @@ import {
   SignJWT,
   StreamableHTTPServerTransport,
 } from '../../packages/oauth/src/testing/bench-support.ts';
+import { recordMeasures } from './summary.ts';
 
 const RESOURCE = 'http://127.0.0.1/mcp';
 const ISSUER = 'https://as.example.com';
@@ -67,6 +68,9 @@ async function keyFor(alg: Alg) {
     .sign(privateKey);
   return { publicKey, jwk: jwk as typeof jwk & { kty: string }, token };
 }
+
+/** CPU cost of `createTokenVerifier` (no cache) per ES256 verification ÷ bare `jose.jwtVerify`'s, for the summary. */
+let es256CostRatio = Number.NaN;
 
 async function verificationBench(): Promise<string> {
   const rows: string[] = [];
@@ -116,6 +120,7 @@ async function verificationBench(): Promise<string> {
     }));
     const base = results[0]!;
     const withLookup = results[1]!;
+    if (alg === 'ES256') es256CostRatio = results[2]!.us / base.us;
     for (const r of results) {
       rows.push(
         `| ${alg} | ${r.name} | ${fmt(r.ops)} | ${fmt(r.us, 1)} | ${fmt(r.us / base.us, 2)}× | ${fmt(r.us / withLookup.us, 2)}× | ${fmt(r.ops / base.ops, 2)}× |`,
@@ -311,6 +316,14 @@ async function main(): Promise<void> {
   console.log(report);
   const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'oauth.md');
   writeFileSync(out, report);
+  recordMeasures('oauth', [
+    {
+      measure: 'oauth: createTokenVerifier ES256 (no cache), CPU cost vs bare jose.jwtVerify',
+      ratio: es256CostRatio,
+      target: 1.1,
+      kind: 'atMost',
+    },
+  ]);
   console.log(`written to ${out}`);
 }
 

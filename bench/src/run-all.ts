@@ -2,6 +2,7 @@
 // run), then assembles bench/RESULTS.md from the per-benchmark result files.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { summaryMarkdown } from './summary.ts';
 
 const here = new URL('.', import.meta.url).pathname;
 const only = process.argv.slice(2);
@@ -20,8 +21,11 @@ const sections = readdirSync(resultsDir)
   .filter((f) => f.endsWith('.md'))
   .sort()
   .map((f) => readFileSync(`${resultsDir}${f}`, 'utf8').trim());
+const summary = summaryMarkdown();
+writeFileSync(new URL('../SUMMARY.md', import.meta.url), `# Benchmark summary\n\n${summary}`);
+process.stdout.write(`\n${summary}`);
 writeFileSync(
   new URL('../RESULTS.md', import.meta.url),
-  `# Benchmark results\n\nEach table comes from one run of \`pnpm bench\` (or \`pnpm bench <name>\`) in which the baseline and MCP Warden ran side by side on the same machine; ratios matter more than absolute numbers (the machines are shared). Machine, Node version and date are on each table.\n\n${sections.join('\n\n')}\n`,
+  `# Benchmark results\n\nEach table comes from one run of \`pnpm bench\` (or \`pnpm bench <name>\`) in which the baseline and MCP Warden ran side by side on the same machine; ratios matter more than absolute numbers (the machines are shared). Machine, Node version and date are on each table.\n\n${summary}\n${sections.join('\n\n')}\n`,
 );
 process.exit(failed === 0 ? 0 : 1);
