@@ -1,7 +1,7 @@
 export { advertisableScopes, isRefreshTokenScope } from './advertised-scopes.js';
 export * from './errors.js';
 export * from './events.js';
-export { formatChallenge, refusalChallenge } from './http/challenge.js';
+export { formatChallenge, mergeChallenges, refusalChallenge } from './http/challenge.js';
 export {
   createHttpHandler,
   type HttpHandlerOptions,
