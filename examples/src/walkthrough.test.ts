@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { maxArgumentLength } from './first-plugin/max-argument-length.js';
 
 // CONTRIBUTING.md's walkthrough shows its plugin in pieces, each fenced as ```ts file=<path>. Put together in
 // order (one blank line between pieces) they must be exactly the files that CI tests, so the text cannot drift.
@@ -31,4 +32,19 @@ describe('CONTRIBUTING.md: your first plugin in 15 minutes', () => {
       expect(parts.join('\n')).toBe(readFileSync(join(root, file), 'utf8'));
     });
   }
+});
+
+describe('CONTRIBUTING.md: the options rule', () => {
+  it("shows the message parseOptions really gives for the walkthrough plugin's bad options", () => {
+    const rule = guide.slice(guide.indexOf('## Options'), guide.indexOf('## Your first plugin'));
+    const shown = /```text\n([\s\S]*?)```/.exec(rule)?.[1];
+    const lines = shown
+      ?.trimEnd()
+      .split('\n')
+      .map((line) => line.slice(2)); // the list's indentation
+    expect(lines?.length).toBeGreaterThan(1);
+    expect(() => maxArgumentLength({ maxLength: 0, tool: ['save_note'] } as never)).toThrow(
+      lines!.join('\n'),
+    );
+  });
 });

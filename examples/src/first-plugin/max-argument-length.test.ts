@@ -57,6 +57,16 @@ describe('maxArgumentLength', () => {
     }
   });
 
+  it('refuses bad options when it is created, every problem in one ConfigError', () => {
+    expect(() => maxArgumentLength({ maxLength: 0, tool: ['save_note'] } as never)).toThrow(
+      [
+        'max-argument-length: invalid options (2 problems):',
+        '  ✖ maxLength: Too small: expected number to be >0 (fix: use a value > 0)',
+        '  ✖ (options): unknown option "tool" (fix: did you mean "tools"?)',
+      ].join('\n'),
+    );
+  });
+
   it('finds a long string at any depth and in property names, and only then', () => {
     const hasLong = (v: unknown, max: number): boolean =>
       typeof v === 'string'

@@ -1,6 +1,6 @@
 import {
   ArgumentValidationError,
-  ConfigError,
+  parseOptions,
   type ValidationIssue,
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
@@ -52,12 +52,7 @@ export function longStrings(value: unknown, max: number): ValidationIssue[] {
  */
 export function maxArgumentLength(options: MaxArgumentLengthOptions): WardenPlugin {
   // Eagerly, in the factory: a bad option stops the server at startup, not at the first request.
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`);
-    throw new ConfigError(`max-argument-length: invalid options: ${issues.join('; ')}`);
-  }
-  const { maxLength, tools, mode } = parsed.data;
+  const { maxLength, tools, mode } = parseOptions(optionsSchema, options, { plugin: 'max-argument-length' });
   const capped = tools === undefined ? () => true : (name: string) => tools.includes(name);
   return {
     specVersion: WARDEN_SPEC_VERSION,
