@@ -67,6 +67,19 @@ describe('parseOptions', () => {
     );
   });
 
+  it("takes a refinement's own fix from its params", () => {
+    const either = z
+      .object({ file: z.string().optional(), text: z.string().optional() })
+      .strict()
+      .refine((o) => (o.file === undefined) !== (o.text === undefined), {
+        message: 'give exactly one of "file" and "text"',
+        params: { fix: "pass { file: './x.yaml' } or { text: '...' }" },
+      });
+    expect(() => parseOptions(either, {}, { plugin: 'demo' })).toThrow(
+      `demo: invalid options (1 problem):\n  ✖ (options): give exactly one of "file" and "text" (fix: pass { file: './x.yaml' } or { text: '...' })`,
+    );
+  });
+
   it('never echoes a value the caller gave, whatever the option and its wrong type', () => {
     fc.assert(
       fc.property(

@@ -117,6 +117,12 @@ function hintFor(issue: Issue, input: unknown, path: Path): string {
       return `give a valid ${issue.format}`;
     case 'not_multiple_of':
       return `use a multiple of ${String(issue.divisor)}`;
+    case 'custom': {
+      // A refinement names its own fix: `.refine(check, { message, params: { fix: '…' } })`.
+      const fix = (issue.params as { fix?: unknown } | undefined)?.fix;
+      if (typeof fix === 'string') return fix;
+      return 'see the Options table of the plugin README';
+    }
     default:
       return 'see the Options table of the plugin README';
   }
@@ -172,7 +178,8 @@ export function describeOptionIssues(
 
 /**
  * Parses a plugin's options with its zod schema, or throws one {@link ConfigError} that lists every problem.
- * Call it in the factory, so bad options stop the program at startup rather than at the first request.
+ * Call it in the factory, so bad options stop the program at startup rather than at the first request. A
+ * refinement says how to fix what it refuses with `params: { fix: '…' }`.
  * @example
  * const options = parseOptions(myOptionsSchema, input, { plugin: 'my-plugin' });
  * // ConfigError: my-plugin: invalid options (2 problems):
