@@ -18,6 +18,10 @@ const schema = z
       )
       .optional(),
     endpoint: z.url().optional(),
+    env: z
+      .string()
+      .regex(/^[A-Z_]+$/, 'must be an environment variable name')
+      .optional(),
   })
   .strict();
 
@@ -49,10 +53,11 @@ describe('parseOptions', () => {
         tools: [{ name: 'a', limit: 11, extra: true }],
         paths: { 'my docs': { root: 1, mustExsit: true } },
         endpoint: 'not a url',
+        env: 'lower',
       }),
     ).toBe(
       [
-        'demo: invalid options (10 problems):',
+        'demo: invalid options (11 problems):',
         '  ✖ maxLength: Invalid input: expected number, received undefined (fix: this option is required: give a number)',
         '  ✖ mode: Invalid option: expected one of "enforce"|"audit" (fix: did you mean "enforce"? use one of "enforce", "audit")',
         '  ✖ name: Too small: expected string to have >=1 characters (fix: give a string of >= 1 character)',
@@ -62,6 +67,7 @@ describe('parseOptions', () => {
         '  ✖ paths["my docs"].mustExist: Invalid input: expected boolean, received undefined (fix: this option is required: give a boolean)',
         '  ✖ paths["my docs"]: unknown option "mustExsit" (fix: did you mean "mustExist"?)',
         '  ✖ endpoint: Invalid URL (fix: give a valid url)',
+        '  ✖ env: must be an environment variable name (fix: match /^[A-Z_]+$/)',
         '  ✖ (options): unknown option "maxLenght" (fix: did you mean "maxLength"?)',
       ].join('\n'),
     );
@@ -148,7 +154,15 @@ describe('option paths and known keys', () => {
   });
 
   it('follows objects, records, arrays, unions and wrappers to the keys accepted there', () => {
-    expect(knownKeysAt(schema, [])).toEqual(['maxLength', 'mode', 'name', 'tools', 'paths', 'endpoint']);
+    expect(knownKeysAt(schema, [])).toEqual([
+      'maxLength',
+      'mode',
+      'name',
+      'tools',
+      'paths',
+      'endpoint',
+      'env',
+    ]);
     expect(knownKeysAt(schema, ['tools', 3])).toEqual(['name', 'limit']);
     expect(knownKeysAt(schema, ['paths', 'anything'])).toEqual(['root', 'mustExist']);
     expect(knownKeysAt(schema, ['maxLength'])).toEqual([]);

@@ -94,6 +94,15 @@ function valueAt(input: unknown, path: Path): unknown {
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const article = (word: string) => `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
 
+function formatHint(issue: z.core.$ZodIssueInvalidStringFormat): string {
+  const { pattern, prefix, suffix, includes } = issue as unknown as Record<string, unknown>;
+  if (issue.format === 'regex' && typeof pattern === 'string') return `match ${pattern}`;
+  if (issue.format === 'starts_with') return `start with ${JSON.stringify(prefix)}`;
+  if (issue.format === 'ends_with') return `end with ${JSON.stringify(suffix)}`;
+  if (issue.format === 'includes') return `include ${JSON.stringify(includes)}`;
+  return `give a valid ${issue.format}`;
+}
+
 /** How to fix one issue, in words; for unknown codes, where to look. */
 function hintFor(issue: Issue, input: unknown, path: Path): string {
   switch (issue.code) {
@@ -114,7 +123,7 @@ function hintFor(issue: Issue, input: unknown, path: Path): string {
       return `use a value ${op} ${bound}`;
     }
     case 'invalid_format':
-      return `give a valid ${issue.format}`;
+      return formatHint(issue);
     case 'not_multiple_of':
       return `use a multiple of ${String(issue.divisor)}`;
     case 'custom': {
