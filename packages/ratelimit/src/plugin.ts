@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
-  ConfigError,
   formatChallenge,
   isAnonymous,
   type McpTarget,
   type PluginSetupContext,
+  parseOptions,
   RateLimitError,
   type SecurityEvent,
   type SecurityEventInput,
@@ -12,7 +12,6 @@ import {
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
 } from '@mcp-warden/core';
-import type { z } from 'zod';
 import { BruteForceGuard } from './brute-force.js';
 import { RateLimitEngine } from './engine.js';
 import { RATELIMIT_ERROR_CODES } from './errors.js';
@@ -60,13 +59,6 @@ interface Attempt {
   readonly credential: string | undefined;
 }
 
-function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 10)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(options)'}: ${issue.message}`)
-    .join('; ');
-}
-
 interface Running {
   options: ResolvedRateLimitOptions;
   fingerprints: CredentialFingerprinter;
@@ -88,7 +80,7 @@ interface Running {
  * - With `store: { type: 'redis' }` instances share budgets; if Redis is unreachable each instance limits in
  *   memory and records `store.degraded`, then `store.recovered` when Redis is back.
  *
- * Options are validated at setup (a `ConfigError` says what to fix).
+ * Options are validated when it is called (one `ConfigError` lists every problem and its fix).
  *
  * @example
  * const warden = await createWarden({
@@ -96,12 +88,14 @@ interface Running {
  * });
  */
 export function rateLimit(options: RateLimitOptions = {}) {
+  // Eagerly, in the factory: bad options fail where they are written. The store connects at setup.
+  const resolved = parseOptions(rateLimitOptionsSchema, options, { plugin: RATE_LIMIT_PLUGIN_NAME });
   let running: Running | undefined;
   // Carries the credential fingerprint from `admit` to the authentication events of the same request: core emits
   // them synchronously in that request's async context, and they carry no request handle of their own.
   const attempts = new AsyncLocalStorage<Attempt>();
   let emit: (event: Omit<SecurityEventInput, 'plugin'>) => void = () => {};
-  const mode = options.mode === 'audit' ? 'audit' : 'enforce';
+  const mode = resolved.mode;
 
   const onStoreChange = (change: StoreHealthChange): void => {
     emit({
@@ -173,16 +167,6 @@ export function rateLimit(options: RateLimitOptions = {}) {
     provides: ['rate-limit', BRUTE_FORCE_CAPABILITY],
 
     async setup(ctx: PluginSetupContext): Promise<void> {
-      const parsed = rateLimitOptionsSchema.safeParse(options);
-      if (!parsed.success) {
-        throw new ConfigError(
-          `Invalid ratelimit options: ${formatIssues(parsed.error)}. See the Options table of @mcp-warden/ratelimit's README.`,
-          {
-            code: RATELIMIT_ERROR_CODES.CONFIG_INVALID,
-          },
-        );
-      }
-      const resolved = parsed.data;
       emit = ctx.emit;
       const store =
         resolved.store.type === 'redis'
