@@ -2,7 +2,7 @@
 // The two commands of the README: `npm start` (install, build, serve) and `npm test` (install, build, start the
 // services the tests need, run every test). Needs only Node >= 20 and npm; gets pnpm itself.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,10 +105,25 @@ async function startRedis() {
   return child;
 }
 
-/** Runs the test tasks, echoing their output, and ends with one "N passed, N failed" line over all packages. */
-function runTests(pnpm, extraArgs) {
+/** The pass and fail counts in one line of a vitest summary (`Tests  2 failed | 40 passed (42)`). */
+function vitestCounts(line) {
+  const m = /Tests\s+(?:(\d+) failed \| )?(?:\d+ skipped \| )?(\d+) passed/.exec(line);
+  if (m) return { passed: Number(m[2]), failed: Number(m[1] ?? 0) };
+  const onlyFailed = /Tests\s+(\d+) failed \(/.exec(line);
+  return onlyFailed ? { passed: 0, failed: Number(onlyFailed[1]) } : undefined;
+}
+
+/** The same from node:test's spec reporter (`ℹ pass 8`, `ℹ fail 0`). */
+function nodeTestCounts(line) {
+  const m = /^ℹ (pass|fail) (\d+)$/.exec(line.trim());
+  if (!m) return undefined;
+  return m[1] === 'pass' ? { passed: Number(m[2]), failed: 0 } : { passed: 0, failed: Number(m[2]) };
+}
+
+/** Runs a test command, echoing its output, and counts what its summary lines report. */
+function runCounted(argv, counts) {
   return new Promise((resolve) => {
-    const [cmd, ...args] = [...pnpm, 'exec', 'turbo', 'run', 'test', '--concurrency=1', ...extraArgs];
+    const [cmd, ...args] = argv;
     const child = spawn(cmd, args, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -123,23 +138,38 @@ function runTests(pnpm, extraArgs) {
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
       for (const raw of lines) {
-        const line = raw.replace(/\x1b\[[0-9;]*m/g, '');
-        const m = /Tests\s+(?:(\d+) failed \| )?(?:\d+ skipped \| )?(\d+) passed/.exec(line);
-        if (m) {
-          failed += Number(m[1] ?? 0);
-          passed += Number(m[2]);
-        } else {
-          const onlyFailed = /Tests\s+(\d+) failed \(/.exec(line);
-          if (onlyFailed) failed += Number(onlyFailed[1]);
-        }
+        const found = counts(raw.replace(/\x1b\[[0-9;]*m/g, ''));
+        passed += found?.passed ?? 0;
+        failed += found?.failed ?? 0;
       }
     });
     child.on('exit', (code) => {
-      if (code !== 0 && failed === 0) failed = 1; // a package failed without a vitest summary (e.g. a crash)
-      process.stdout.write(`\ntests: ${passed} passed, ${failed} failed\n`);
-      resolve(code ?? 1);
+      if (code !== 0 && failed === 0) failed = 1; // it failed without a summary (e.g. a crash)
+      resolve({ code: code ?? 1, passed, failed });
     });
   });
+}
+
+/**
+ * Runs every package's test task, then the repository tools' own tests (`tools/*.test.mjs`, node:test) unless
+ * the run is filtered, and ends with one "N passed, N failed" line over all of them.
+ */
+async function runTests(pnpm, extraArgs) {
+  const runs = [
+    await runCounted(
+      [...pnpm, 'exec', 'turbo', 'run', 'test', '--concurrency=1', ...extraArgs],
+      vitestCounts,
+    ),
+  ];
+  if (extraArgs.length === 0) {
+    const files = readdirSync(join(ROOT, 'tools')).filter((f) => f.endsWith('.test.mjs'));
+    const argv = [process.execPath, '--test', '--test-reporter=spec', ...files.map((f) => join('tools', f))];
+    runs.push(await runCounted(argv, nodeTestCounts));
+  }
+  const passed = runs.reduce((n, r) => n + r.passed, 0);
+  const failed = runs.reduce((n, r) => n + r.failed, 0);
+  process.stdout.write(`\ntests: ${passed} passed, ${failed} failed\n`);
+  return runs.find((r) => r.code !== 0)?.code ?? 0;
 }
 
 const pnpm = pnpmCommand();

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { knownKeysAt, suggestKey } from '@mcp-warden/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigSource, knownKeysAt, suggestKey } from './config-source.js';
+import { ConfigSource } from './config-source.js';
 import { auditConfigSchema, metricsConfigSchema, tracingConfigSchema } from './observability-config.js';
 import { pluginsSchema } from './plugin-sections.js';
 

@@ -4,6 +4,7 @@ import {
   type ListItem,
   type McpTarget,
   type Principal,
+  parseOptions,
   type RequestContext,
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
@@ -42,6 +43,7 @@ export const aclOptionsSchema = z
   .strict()
   .refine((o) => (o.policyFile === undefined) !== (o.policy === undefined), {
     message: 'give exactly one of "policyFile" (a YAML/JSON file) and "policy" (a document in code)',
+    params: { fix: "pass { policyFile: './policy.yaml' } or { policy: { version: 1, rules: [...] } }" },
   });
 
 export type AclOptions = z.input<typeof aclOptionsSchema>;
@@ -70,24 +72,13 @@ const MAX_TARGET_IN_MESSAGE = 200;
  * });
  */
 export function acl(options: AclOptions): AclPlugin {
-  const parsed = aclOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const detail = parsed.error.issues
-      .map((i) => `${i.path.join('.') || 'options'}: ${i.message}`)
-      .join('; ');
-    throw new ConfigError(
-      `acl: invalid options (${detail}). Pass { policyFile: './policy.yaml' } or { policy: { version: 1, rules: [...] } }.`,
-    );
-  }
-  const { policyFile, watch, debounceMs, mode, name } = parsed.data;
+  const parsed = parseOptions(aclOptionsSchema, options, { plugin: 'acl' });
+  const { policyFile, watch, debounceMs, mode, name } = parsed;
 
   let inCode: AccessPolicy | undefined;
-  if (parsed.data.policy !== undefined) {
+  if (parsed.policy !== undefined) {
     try {
-      inCode =
-        parsed.data.policy instanceof AccessPolicy
-          ? parsed.data.policy
-          : AccessPolicy.compile(parsed.data.policy);
+      inCode = parsed.policy instanceof AccessPolicy ? parsed.policy : AccessPolicy.compile(parsed.policy);
     } catch (error) {
       if (error instanceof PolicyError) throw new ConfigError(`acl: ${error.message}`, { cause: error });
       throw error;

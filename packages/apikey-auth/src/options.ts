@@ -34,14 +34,14 @@ export const pepperSchema = z.object({
       z.string(),
       z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be a string or a Uint8Array'),
     ])
-    .refine(
-      (s) => byteLength(s) >= MIN_PEPPER_BYTES,
-      `must be at least ${MIN_PEPPER_BYTES} bytes (generate one with \`openssl rand -base64 32\`)`,
-    ),
+    .refine((s) => byteLength(s) >= MIN_PEPPER_BYTES, {
+      message: `must be at least ${MIN_PEPPER_BYTES} bytes`,
+      params: { fix: 'generate one with `openssl rand -base64 32` and pass it from an environment variable' },
+    }),
 });
 
 /**
- * Options of {@link apiKeyAuth}, validated at setup. Plain-data fields (everything but `manager`, `store` and
+ * Options of {@link apiKeyAuth}, validated when it is called. Plain-data fields (everything but `manager`, `store` and
  * `onEvent`) can come from a config file.
  */
 export const apiKeyAuthOptionsSchema = z.strictObject({

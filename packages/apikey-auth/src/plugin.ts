@@ -6,6 +6,7 @@ import {
   type EdgeRequest,
   type PluginSetupContext,
   type Principal,
+  parseOptions,
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
 } from '@mcp-warden/core';
@@ -49,11 +50,14 @@ export interface ApiKeyAuthPlugin extends WardenPlugin {
  * const warden = await createWarden({ plugins: [apiKeyAuth({ manager: keys }), acl({ … })] });
  */
 export function apiKeyAuth(options: ApiKeyAuthOptions = {}): ApiKeyAuthPlugin {
+  // Eagerly, in the factory: bad options fail where they are written. The pepper variable is read at setup.
+  const parsed = parseOptions(apiKeyAuthOptionsSchema, options, { plugin: APIKEY_AUTH_PLUGIN_NAME });
+  /** The options, once setup has run. */
   let resolved: ResolvedApiKeyAuthOptions | undefined;
   let manager: ApiKeyManager | undefined = isManagerLike(options.manager) ? options.manager : undefined;
   let ownsManager = false;
   let unsubscribe: (() => void) | undefined;
-  let prefixMarker = `${options.prefix ?? 'mcpw'}_`;
+  let prefixMarker = `${parsed.prefix}_`;
   /**
    * True when the warden says this is its only authenticator: then every bearer token is an API key (a wrong one is
    * refused as "The API key is not valid."), rather than "no credential" that sends clients into OAuth discovery.
@@ -65,22 +69,14 @@ export function apiKeyAuth(options: ApiKeyAuthOptions = {}): ApiKeyAuthPlugin {
     name: APIKEY_AUTH_PLUGIN_NAME,
     version: '0.1.0',
     provides: [AUTHENTICATION_CAPABILITY],
-    ...(options.mode === undefined ? {} : { mode: options.mode }),
+    ...(parsed.mode === undefined ? {} : { mode: parsed.mode }),
 
     get manager(): ApiKeyManager | undefined {
       return manager;
     },
 
     setup(ctx: PluginSetupContext): void {
-      const parsed = apiKeyAuthOptionsSchema.safeParse(options);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const path = issue?.path.join('.') || '(options)';
-        throw new ConfigError(
-          `apiKeyAuth: option "${path}" ${issue?.message ?? 'is invalid'}. See the Options table of @mcp-warden/apikey-auth's README.`,
-        );
-      }
-      resolved = parsed.data;
+      resolved = parsed;
       if (resolved.manager) {
         manager = resolved.manager;
         prefixMarker = `${manager.prefix}_`;

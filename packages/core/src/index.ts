@@ -28,9 +28,16 @@ export {
   resolveTraceContext,
   type TraceContext,
 } from './observe/trace-context.js';
+export {
+  describeOptionIssues,
+  formatOptionPath,
+  knownKeysAt,
+  parseOptions,
+} from './options.js';
 export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';
 export { ScopeHierarchy, type ScopeHierarchyOptions } from './scope-hierarchy.js';
 export { WardenServices } from './services.js';
+export { suggestKey } from './suggest.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';

@@ -22,6 +22,21 @@ describe('createWarden', () => {
     expect(error.message).toMatch(/"future" does not satisfy the MCP Warden plugin contract v1/);
   });
 
+  it('lists every bad warden option in one ConfigError, in the format plugins use', async () => {
+    const error = await createWarden({ allowAnonymous: 'yes', resourceUrl: 'not a url' } as never).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.message).toBe(
+      [
+        'createWarden: invalid options (2 problems):',
+        '  ✖ allowAnonymous: Invalid input: expected boolean, received string (fix: give a boolean)',
+        '  ✖ resourceUrl: Invalid URL (fix: give a valid url)',
+      ].join('\n'),
+    );
+  });
+
   it('refuses bad names and duplicates', async () => {
     expect((await setupError([{ specVersion: 1, name: 'Bad Name' }])).message).toMatch(/kebab-case/);
     expect((await setupError([tokenAuth(), tokenAuth()])).message).toMatch(/registered twice/);

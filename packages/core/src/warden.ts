@@ -11,6 +11,7 @@ import {
 } from './http/edge.js';
 import { WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
 import type { RequestObserver } from './observe/observer.js';
+import { describeOptionIssues, parseOptions } from './options.js';
 import { Pipeline } from './pipeline.js';
 import {
   AUTHENTICATION_CAPABILITY,
@@ -241,8 +242,7 @@ export class Warden {
  * const warden = await createWarden({ plugins: [apiKeyAuth({ store, peppers })], sinks: [pinoSink()] });
  */
 export async function createWarden(options: WardenOptions = {}): Promise<Warden> {
-  const parsed = optionsShape.safeParse(options);
-  if (!parsed.success) throw new ConfigError(`Invalid warden options: ${z.prettifyError(parsed.error)}`);
+  parseOptions(optionsShape, options, { plugin: 'createWarden' });
   const plugins = options.plugins ?? [];
   const names = new Set<string>();
   for (const [index, plugin] of plugins.entries()) {
@@ -252,8 +252,9 @@ export async function createWarden(options: WardenOptions = {}): Promise<Warden>
         typeof (plugin as { name?: unknown })?.name === 'string'
           ? `"${(plugin as { name: string }).name}"`
           : `#${index}`;
+      const problems = describeOptionIssues(pluginShape, plugin, check.error.issues);
       throw new ConfigError(
-        `Plugin ${name} does not satisfy the MCP Warden plugin contract v${WARDEN_SPEC_VERSION}: ${z.prettifyError(check.error)}`,
+        `Plugin ${name} does not satisfy the MCP Warden plugin contract v${WARDEN_SPEC_VERSION}:\n${problems.map((p) => `  ✖ ${p}`).join('\n')}`,
       );
     }
     if (names.has(plugin.name))

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import {
   ConfigError,
+  parseOptions,
   type ResponseContext,
   serviceKey,
   WARDEN_SPEC_VERSION,
@@ -41,7 +42,7 @@ function isKeyProvider(value: unknown): value is KeyProvider {
   );
 }
 
-/** Options of {@link cryptoPlugin}, validated at setup. Embed it in a config schema as is. */
+/** Options of {@link cryptoPlugin}, validated when it is called. Embed it in a config schema as is. */
 export const cryptoOptionsSchema = z
   .object({
     mode: z.enum(['enforce', 'audit']).optional(),
@@ -96,28 +97,31 @@ export const cryptoOptionsSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['keyProvider'],
-        message: 'give either keyRing or keyProvider, not both',
+        message: 'keyRing and keyProvider are both set',
+        params: { fix: 'give either keyRing or keyProvider, not both' },
       });
     if ((o.keyRing || o.keyProvider) && o.keyFile) {
       ctx.addIssue({
         code: 'custom',
         path: ['keyFile'],
         message: 'keyFile cannot be combined with keyRing or keyProvider',
+        params: { fix: 'remove keyFile, or remove keyRing and keyProvider' },
       });
     }
     if (!o.keyRing && !o.keyProvider && !o.keyFile && !o.dataDir) {
       ctx.addIssue({
         code: 'custom',
         path: [],
-        message:
-          'say where the keys are: set dataDir (keys are created on first start), keyFile, keyRing or keyProvider',
+        message: 'no key source is set',
+        params: { fix: 'set dataDir (keys are created on first start), keyFile, keyRing or keyProvider' },
       });
     }
     if (o.store && !o.store.path && !o.dataDir) {
       ctx.addIssue({
         code: 'custom',
         path: ['store', 'path'],
-        message: 'set store.path or dataDir for the encrypted store',
+        message: 'the encrypted store has no path',
+        params: { fix: 'set store.path or dataDir, or store: false to go without the store' },
       });
     }
   });
@@ -167,27 +171,20 @@ export interface CryptoPluginOptions {
  * // in another plugin's setup or a tool: const crypto = services.require(CRYPTO_SERVICE);
  */
 export function cryptoPlugin(options: CryptoPluginOptions) {
+  // Eagerly, in the factory: bad options fail where they are written. Keys are opened at setup.
+  const o = parseOptions(cryptoOptionsSchema, options, { plugin: 'crypto' });
+  const sealFields: Record<string, string[]> = o.sealToolResults ?? {};
   let service: CryptoService | undefined;
   let ownedRing: KeyRing | undefined;
-  let sealFields: Record<string, string[]> = {};
 
   return {
     specVersion: WARDEN_SPEC_VERSION,
     name: 'crypto',
     stage: 'default',
-    mode: options.mode ?? 'enforce',
+    mode: o.mode ?? 'enforce',
     provides: [CRYPTO_CAPABILITY],
 
     async setup(ctx) {
-      const parsed = cryptoOptionsSchema.safeParse(options);
-      if (!parsed.success) {
-        const issues = parsed.error.issues
-          .map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`)
-          .join('; ');
-        throw new ConfigError(`crypto plugin options are invalid: ${issues}.`);
-      }
-      const o = parsed.data;
-      sealFields = o.sealToolResults ?? {};
       const passphrase = o.passphrase ?? (process.env[o.passphraseEnv] || undefined);
       let cipher: Cipher;
       try {

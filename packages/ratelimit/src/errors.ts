@@ -9,7 +9,7 @@ export const RATELIMIT_ERROR_CODES = {
   AUTH_BLOCKED: 'AUTH_BLOCKED',
   /** The client address is in a cool-down after recent failed authentications. */
   AUTH_COOLDOWN: 'AUTH_COOLDOWN',
-  /** The plugin's options are invalid (thrown at setup as a `ConfigError`; core's own code). */
+  /** The plugin's options are invalid (thrown by `rateLimit()` as a `ConfigError`; core's own code). */
   CONFIG_INVALID: 'CONFIG_INVALID',
 } as const;
 

@@ -152,7 +152,10 @@ export const redisStoreSchema = z
     /** `redis://` or `rediss://` URL (may carry a password: keep it in an environment variable, e.g. `REDIS_URL`). */
     url: z
       .string()
-      .refine((u) => /^rediss?:\/\//.test(u), 'must start with redis:// or rediss://')
+      .refine((u) => /^rediss?:\/\//.test(u), {
+        message: 'must start with redis:// or rediss://',
+        params: { fix: 'use a redis:// or rediss:// URL, e.g. from REDIS_URL' },
+      })
       .optional(),
     /** An existing ioredis client instead of `url` (its options are yours; see the README for the ones to set). */
     client: z.custom<Redis>(isRedisClient, 'must be an ioredis client').optional(),
@@ -178,7 +181,8 @@ export const redisStoreSchema = z
   })
   .strict()
   .refine((s) => (s.url === undefined) !== (s.client === undefined), {
-    message: 'give exactly one of url (e.g. from REDIS_URL) or client',
+    message: 'exactly one of url and client must be set',
+    params: { fix: 'give url (e.g. from REDIS_URL) or an ioredis client, not both' },
     path: ['url'],
   });
 
@@ -197,7 +201,7 @@ export const DEFAULT_RULES: readonly z.input<typeof ruleSchema>[] = Object.freez
 ]);
 
 /**
- * Options of {@link rateLimit}. Validated at setup; every field has a default, so `rateLimit()` works as is.
+ * Options of {@link rateLimit}. Validated when it is called; every field has a default, so `rateLimit()` works as is.
  *
  * @example
  * rateLimit({

@@ -1,10 +1,10 @@
 import {
-  ConfigError,
   type EdgeRequest,
   formatChallenge,
   isAnonymous,
   type McpTarget,
   type PluginSetupContext,
+  parseOptions,
   RateLimitError,
   type SecurityEvent,
   type SecurityEventInput,
@@ -13,7 +13,6 @@ import {
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
 } from '@mcp-warden/core';
-import type { z } from 'zod';
 import { BruteForceGuard } from './brute-force.js';
 import { RateLimitEngine } from './engine.js';
 import { RATELIMIT_ERROR_CODES } from './errors.js';
@@ -61,13 +60,6 @@ interface Attempt {
   readonly credential: string | undefined;
 }
 
-function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 10)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(options)'}: ${issue.message}`)
-    .join('; ');
-}
-
 interface Running {
   options: ResolvedRateLimitOptions;
   fingerprints: CredentialFingerprinter;
@@ -89,7 +81,7 @@ interface Running {
  * - With `store: { type: 'redis' }` instances share budgets; if Redis is unreachable each instance limits in
  *   memory and records `store.degraded`, then `store.recovered` when Redis is back.
  *
- * Options are validated at setup (a `ConfigError` says what to fix).
+ * Options are validated when it is called (one `ConfigError` lists every problem and its fix).
  *
  * @example
  * const warden = await createWarden({
@@ -97,13 +89,15 @@ interface Running {
  * });
  */
 export function rateLimit(options: RateLimitOptions = {}) {
+  // Eagerly, in the factory: bad options fail where they are written. The store connects at setup.
+  const resolved = parseOptions(rateLimitOptionsSchema, options, { plugin: RATE_LIMIT_PLUGIN_NAME });
   let running: Running | undefined;
   // Carries the credential fingerprint from `admit` to the authentication events of the same request: core hands
   // listeners the request an event is about (`source.edge`), the same object `admit` saw. Not AsyncLocalStorage:
   // on Node 20, once one is entered, every promise in the process pays for its hooks (about 3x per await).
   const attempts = new WeakMap<EdgeRequest, Attempt>();
   let emit: (event: Omit<SecurityEventInput, 'plugin'>) => void = () => {};
-  const mode = options.mode === 'audit' ? 'audit' : 'enforce';
+  const mode = resolved.mode;
 
   const onStoreChange = (change: StoreHealthChange): void => {
     emit({
@@ -175,16 +169,6 @@ export function rateLimit(options: RateLimitOptions = {}) {
     provides: ['rate-limit', BRUTE_FORCE_CAPABILITY],
 
     async setup(ctx: PluginSetupContext): Promise<void> {
-      const parsed = rateLimitOptionsSchema.safeParse(options);
-      if (!parsed.success) {
-        throw new ConfigError(
-          `Invalid ratelimit options: ${formatIssues(parsed.error)}. See the Options table of @mcp-warden/ratelimit's README.`,
-          {
-            code: RATELIMIT_ERROR_CODES.CONFIG_INVALID,
-          },
-        );
-      }
-      const resolved = parsed.data;
       emit = ctx.emit;
       const store =
         resolved.store.type === 'redis'

@@ -1,6 +1,6 @@
 /**
  * Stable error codes of `@mcp-warden/sanitize` (the `code` of the `WardenError`s it throws). Bad options are a
- * core `ConfigError` (`CONFIG_INVALID`), thrown at setup.
+ * core `ConfigError` (`CONFIG_INVALID`), thrown by `sanitize()` itself.
  */
 export const SANITIZE_ERROR_CODES = {
   /** Arguments matched the enforced `sql-keywords` compatibility rule. */

@@ -275,11 +275,10 @@ describe('sanitize plugin hooks (direct)', () => {
       ...overrides,
     }) as RequestContext;
 
-  it('throws a ConfigError from setup for bad options, with a message that names the option', () => {
-    const plugin = sanitize({ output: { 'aws-key': 'enforce' } });
+  it('throws a ConfigError from sanitize() for bad options, with a message that names the option', () => {
     let error: unknown;
     try {
-      plugin.setup();
+      sanitize({ output: { 'aws-key': 'enforce' } });
     } catch (e) {
       error = e;
     }

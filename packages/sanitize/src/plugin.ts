@@ -6,6 +6,7 @@ import {
   ArgumentValidationError,
   ConfigError,
   type PluginMode,
+  parseOptions,
   type RequestContext,
   type ResponseContext,
   WARDEN_SPEC_VERSION,
@@ -102,6 +103,7 @@ interface Compiled {
   targets: Map<string, { patterns: TargetEntry[]; exact: Map<string, TargetEntry> }>;
   lists: boolean;
   maxDepth: number;
+  mode: PluginMode;
 }
 
 interface TargetEntry {
@@ -112,15 +114,7 @@ interface TargetEntry {
 }
 
 function compileOptions(raw: SanitizeOptions): Compiled {
-  const parsed = sanitizeOptionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : 'options';
-    throw new ConfigError(
-      `sanitize: invalid option "${where}": ${issue?.message ?? 'invalid'}. See the Options table of @mcp-warden/sanitize's README.`,
-    );
-  }
-  const options = parsed.data;
+  const options = parseOptions(sanitizeOptionsSchema, raw, { plugin: 'sanitize' });
   const compileOpts =
     options.entropyThreshold === undefined ? {} : { entropyThreshold: options.entropyThreshold };
   const layer = (direction: 'input' | 'output', ...layers: (RulesConfig | undefined)[]): CompiledRules =>
@@ -167,7 +161,14 @@ function compileOptions(raw: SanitizeOptions): Compiled {
     }
     table.patterns.sort((a, b) => (b.prefix?.length ?? 0) - (a.prefix?.length ?? 0));
   }
-  return { input, output, targets, lists: options.lists ?? true, maxDepth: options.maxDepth ?? 256 };
+  return {
+    input,
+    output,
+    targets,
+    lists: options.lists ?? true,
+    maxDepth: options.maxDepth ?? 256,
+    mode: options.mode ?? 'enforce',
+  };
 }
 
 function targetEntry(compiled: Compiled, ctx: RequestContext): TargetEntry | undefined {
@@ -243,31 +244,17 @@ function emitFindings(
  * });
  */
 export function sanitize(options: SanitizeOptions = {}) {
-  let compiled: Compiled | undefined;
-  let configError: unknown;
-  try {
-    compiled = compileOptions(options);
-  } catch (error) {
-    configError = error;
-  }
-  const ready = (): Compiled => {
-    if (compiled === undefined) throw configError;
-    return compiled;
-  };
+  // Eagerly, in the factory: bad options or rules fail where they are written.
+  const c = compileOptions(options);
 
   return {
     specVersion: WARDEN_SPEC_VERSION,
     name: 'sanitize',
     version: '0.1.0',
     stage: 'sanitize',
-    mode: options.mode ?? 'enforce',
-
-    setup() {
-      ready();
-    },
+    mode: c.mode,
 
     beforeRequest(ctx: RequestContext) {
-      const c = ready();
       if (ctx.arguments === undefined || (ctx.method !== 'tools/call' && ctx.method !== 'prompts/get'))
         return;
       const rules = targetEntry(c, ctx)?.input ?? c.input;
@@ -302,7 +289,6 @@ export function sanitize(options: SanitizeOptions = {}) {
     },
 
     afterResponse(ctx: ResponseContext) {
-      const c = ready();
       const isList = LIST_METHODS.has(ctx.method);
       if (isList && !c.lists) return;
       if (

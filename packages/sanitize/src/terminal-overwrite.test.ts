@@ -205,7 +205,6 @@ describe('per-tool opt-out (keepOverwrites)', () => {
     const plugin = sanitize({
       tools: { progress: { keepOverwrites: true }, 'tty_*': { keepOverwrites: true } },
     });
-    plugin.setup();
     fc.assert(
       fc.property(tricked, (text) => {
         fc.pre(trickCount(text) > 0);
@@ -232,10 +231,8 @@ describe('per-tool opt-out (keepOverwrites)', () => {
     expect(out).toBe('10%\r20%\b');
   });
 
-  it('rejects a non-boolean keepOverwrites at setup', () => {
-    expect(() => sanitize({ tools: { x: { keepOverwrites: 'yes' as never } } }).setup()).toThrow(
-      /keepOverwrites/,
-    );
+  it('rejects a non-boolean keepOverwrites when sanitize() is called', () => {
+    expect(() => sanitize({ tools: { x: { keepOverwrites: 'yes' as never } } })).toThrow(/keepOverwrites/);
   });
 });
 

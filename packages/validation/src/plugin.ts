@@ -2,6 +2,7 @@ import {
   ArgumentValidationError,
   ConfigError,
   type PluginMode,
+  parseOptions,
   type RequestContext,
   type ResponseContext,
   type ValidationIssue,
@@ -175,13 +176,8 @@ function compileSchema(schema: ArgumentSchema | undefined, where: string): Compi
  * });
  */
 export function validation(options: ValidationOptions = {}) {
-  const parsed = validationOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new ConfigError(
-      `validation: invalid option "${first?.path.join('.') || '(options)'}": ${first?.message ?? 'invalid'}.`,
-    );
-  }
+  // Eagerly, in the factory: bad options fail where they are written.
+  parseOptions(validationOptionsSchema, options, { plugin: 'validation' });
   const baseLimits: ArgumentLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const maxIssues = options.maxIssues ?? 10;
   const learn = options.learnSchemas ?? true;
