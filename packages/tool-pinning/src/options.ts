@@ -1,4 +1,4 @@
-import { ConfigError } from '@mcp-warden/core';
+import { parseOptions } from '@mcp-warden/core';
 import { z } from 'zod';
 import { PinStore } from './store.js';
 
@@ -41,12 +41,7 @@ export const toolPinningOptionsSchema = z
 export type ToolPinningOptions = z.input<typeof toolPinningOptionsSchema>;
 export type ResolvedToolPinningOptions = z.output<typeof toolPinningOptionsSchema>;
 
-/** Validates options, throwing one `ConfigError` that lists every problem. */
+/** Validates options with core's `parseOptions`: one `ConfigError` lists every problem with its fix. */
 export function parseToolPinningOptions(options: unknown): ResolvedToolPinningOptions {
-  const parsed = toolPinningOptionsSchema.safeParse(options);
-  if (parsed.success) return parsed.data;
-  const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; ');
-  throw new ConfigError(
-    `tool-pinning: invalid options (${detail}). Pass { storeFile: './data/tool-pins.db' } and optionally { upstream: 'name' }.`,
-  );
+  return parseOptions(toolPinningOptionsSchema, options, { plugin: 'tool-pinning' });
 }
