@@ -34,7 +34,7 @@ export interface Measured {
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** User + system CPU time of a process in µs, from /proc (Linux); NaN elsewhere. */
-function cpuTimeUs(pid: number | undefined): number {
+export function cpuTimeUs(pid: number | undefined): number {
   try {
     // Fields 14 and 15 of /proc/<pid>/stat (counted from 1; after the parenthesised name) are utime and stime.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -49,8 +49,9 @@ function cpuTimeUs(pid: number | undefined): number {
 export async function startChild(
   script: string[],
   env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
 ): Promise<{ servers: { url: string; headers: Record<string, string> }[]; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, ...script], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });

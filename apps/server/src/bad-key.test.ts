@@ -51,8 +51,10 @@ describe('a bad API key with OAuth off (what mcp-remote shows)', () => {
         expect(challenge).toMatch(/^Bearer /);
         expect(challenge).not.toMatch(/resource_metadata/);
         const body = (await response.json()) as { error: { message: string } };
-        expect(body.error.message).toMatch(/API key/);
-        expect(body.error.message).not.toContain(value);
+        // One fixed message whatever was sent: nothing of the token is echoed (a short token such as "a" would
+        // be found inside any sentence, so the message is compared whole).
+        expect(body.error.message).toBe('The API key is not valid.');
+        if (value.length >= 6) expect(challenge).not.toContain(value);
       }),
       { numRuns: 40 },
     );

@@ -20,6 +20,7 @@ import { ACL_DECISION_REASONS, type AclDecisionReason, PolicyError, type PolicyI
 import { expandBraces, GlobSyntaxError } from './glob.js';
 import { GlobIndex } from './glob-index.js';
 import { type AclPolicyDocument, aclPolicySchema } from './policy-schema.js';
+import { ScopeSubjects } from './scope-subjects.js';
 
 /** Where a rule was written. */
 export interface RuleSource {
@@ -136,6 +137,7 @@ export class AccessPolicy {
   /** Rules with a wildcard action and no targets: the only ones that can apply to an action this package does not know. */
   readonly #wildcardAnyTarget: CompiledRule[] = [];
   readonly #subjectCache = new WeakMap<Principal, ReadonlySet<string>>();
+  readonly #scopeSubjects: ScopeSubjects;
   readonly #scratch: CompiledRule[] = [];
   #deny = NO_MATCH;
   #allow = NO_MATCH;
@@ -146,8 +148,10 @@ export class AccessPolicy {
     rules: CompiledRule[],
     roleClosure: Map<string, string[]>,
     buckets: Map<string, ActionBucket>,
+    scopeSubjects: ScopeSubjects,
   ) {
     this.document = document;
+    this.#scopeSubjects = scopeSubjects;
     this.rules = rules.map(({ id, index, effect, source }) => Object.freeze({ id, index, effect, source }));
     this.#roleClosure = roleClosure;
     this.#buckets = buckets;
@@ -370,8 +374,13 @@ export class AccessPolicy {
       });
     });
 
+    const scopeSubjects = ScopeSubjects.compile(
+      document.scopes,
+      compiled.flatMap((rule) => rule.subjects),
+      (message, hint) => issue(['scopes', 'implies'], message, hint),
+    );
     if (issues.length > 0) throw new PolicyError(issues);
-    return new AccessPolicy(document as AclPolicyDocument, compiled, closure, buckets);
+    return new AccessPolicy(document as AclPolicyDocument, compiled, closure, buckets, scopeSubjects);
   }
 
   /** Fast path: whether `principal` may perform `action` on `target` (with `args` for conditions). */
@@ -603,7 +612,7 @@ export class AccessPolicy {
         `principal:${principal.id}`,
       ]);
       for (const role of this.effectiveRoles(principal)) set.add(`role:${role}`);
-      for (const scope of principal.scopes) set.add(`scope:${scope}`);
+      for (const key of this.#scopeSubjects.keysFor(principal.scopes)) set.add(key);
       keys = set;
       if (Object.isFrozen(principal)) this.#subjectCache.set(principal, keys);
     }

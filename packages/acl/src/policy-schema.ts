@@ -58,6 +58,14 @@ export const aclPolicySchema = z
         aclRoleSchema.nullable(),
       )
       .default({}),
+    /** Scope hierarchy for `scope:` subjects: `{ implies: { 'notes:write': ['notes:read'] }, prefixSeparator: ':' }`. */
+    scopes: z
+      .object({
+        implies: z.record(z.string().min(1).max(256), z.array(z.string().min(1).max(256))).optional(),
+        prefixSeparator: z.string().min(1).max(4).optional(),
+      })
+      .strict()
+      .optional(),
     rules: z.array(aclRuleSchema),
   })
   .strict();

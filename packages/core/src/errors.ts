@@ -1,3 +1,4 @@
+import { advertisableScopes } from './advertised-scopes.js';
 import type { SecurityEventType } from './events.js';
 
 /**
@@ -144,19 +145,19 @@ export class InsufficientScopeError extends WardenError {
     message?: string;
     details?: Record<string, unknown>;
   }) {
+    // What the client is told (message, data, challenge) never names offline_access: it is no resource scope.
+    const advertised = advertisableScopes(options.requiredScopes);
     super({
       code: CORE_ERROR_CODES.INSUFFICIENT_SCOPE,
-      message:
-        options.message ??
-        `Insufficient scope: this operation needs scope "${options.requiredScopes.join(' ')}".`,
+      message: options.message ?? `Insufficient scope: this operation needs scope "${advertised.join(' ')}".`,
       reason: options.reason,
       httpStatus: 403,
       jsonRpcCode: JSON_RPC_ERROR_CODES.ACCESS_DENIED,
-      data: { requiredScopes: [...options.requiredScopes] },
+      data: { requiredScopes: advertised },
       eventType: 'access.denied',
       details: options.details,
     });
-    this.requiredScopes = [...options.requiredScopes];
+    this.requiredScopes = advertised;
   }
 }
 

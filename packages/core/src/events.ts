@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { PluginMode } from './plugin.js';
+import type { EdgeRequest, PluginMode } from './plugin.js';
 
 /** Event types core and the built-in plugins record. Plugins may add their own `domain.verb` types. */
 export type KnownSecurityEventType =
@@ -68,7 +68,18 @@ export interface SecurityEventSink {
   readonly writesToStdout?: boolean;
 }
 
-export type SecurityEventListener = (event: SecurityEvent) => void;
+/**
+ * What an event is about, for listeners only (never written to sinks): `edge` is the HTTP request or stdio start
+ * whose admission or authentication produced it (`auth.succeeded`, `auth.failed`, refusals in `admit`), so that a
+ * plugin can relate the event to what its own `admit` saw of the same request (a `WeakMap` keyed by it).
+ */
+export interface SecurityEventSource {
+  readonly edge?: EdgeRequest;
+}
+
+const NO_SOURCE: SecurityEventSource = Object.freeze({});
+
+export type SecurityEventListener = (event: SecurityEvent, source: SecurityEventSource) => void;
 
 const SECRET_KEY_PATTERN =
   /(token|secret|password|passphrase|authorization|cookie|credential|api[-_]?key|private[-_]?key|access[-_]?key|^key$|pepper|bearer)/i;
@@ -129,7 +140,7 @@ export class SecurityEventBus {
     return () => this.#listeners.delete(listener);
   }
 
-  emit(input: SecurityEventInput): SecurityEvent {
+  emit(input: SecurityEventInput, source: SecurityEventSource = NO_SOURCE): SecurityEvent {
     const outcome = input.outcome ?? 'info';
     // Object.assign rather than `{ ...input, time, … }`: on Node 20's V8, adding properties after a spread costs
     // about a microsecond per object (measured ~30× the Object.assign form), and this runs on every request.
@@ -148,7 +159,7 @@ export class SecurityEventBus {
     }
     for (const listener of this.#listeners) {
       try {
-        listener(event);
+        listener(event, source);
       } catch {
         // Listeners are isolated like sinks.
       }

@@ -1,6 +1,7 @@
+export { advertisableScopes, isRefreshTokenScope } from './advertised-scopes.js';
 export * from './errors.js';
 export * from './events.js';
-export { formatChallenge } from './http/challenge.js';
+export { formatChallenge, refusalChallenge } from './http/challenge.js';
 export {
   createHttpHandler,
   type HttpHandlerOptions,
@@ -30,5 +31,6 @@ export {
 export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';
+export { ScopeHierarchy, type ScopeHierarchyOptions } from './scope-hierarchy.js';
 export { WardenServices } from './services.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';

@@ -5,7 +5,7 @@ import {
   PluginFailureError,
   WardenError,
 } from './errors.js';
-import type { SecurityEventBus, SecurityEventInput } from './events.js';
+import type { SecurityEventBus, SecurityEventInput, SecurityEventSource } from './events.js';
 import { classifyRequest, type JsonRpcRequest, targetName } from './mcp/classify.js';
 import { nowMs, Observation, type RequestObserver, type StageObservation } from './observe/observer.js';
 import { resolveTraceContext } from './observe/trace-context.js';
@@ -155,11 +155,12 @@ export class Pipeline {
    */
   async authenticate(request: EdgeRequest): Promise<Principal> {
     const base: EventBase = { remoteAddress: request.remoteAddress };
+    const source = { edge: request };
     for (const plugin of this.#admitters) {
       try {
         await plugin.admit!(request, this.#edgeContexts.get(plugin)!);
       } catch (error) {
-        this.#refuse(plugin, error, base);
+        this.#refuse(plugin, error, base, source);
       }
     }
     for (const plugin of this.#authenticators) {
@@ -167,7 +168,7 @@ export class Pipeline {
       try {
         found = await plugin.authenticate!(request, this.#edgeContexts.get(plugin)!);
       } catch (error) {
-        this.#refuse(plugin, error, base);
+        this.#refuse(plugin, error, base, source);
         continue; // audit mode: the credential counts as absent
       }
       if (found) {
@@ -175,14 +176,17 @@ export class Pipeline {
           found.authenticatedBy === plugin.name
             ? found
             : createPrincipal({ ...found, authenticatedBy: plugin.name });
-        this.#events.emit({
-          type: 'auth.succeeded',
-          outcome: 'allowed',
-          plugin: plugin.name,
-          principalId: principal.id,
-          remoteAddress: request.remoteAddress,
-          details: { transport: request.transport, kind: principal.kind },
-        });
+        this.#events.emit(
+          {
+            type: 'auth.succeeded',
+            outcome: 'allowed',
+            plugin: plugin.name,
+            principalId: principal.id,
+            remoteAddress: request.remoteAddress,
+            details: { transport: request.transport, kind: principal.kind },
+          },
+          source,
+        );
         return principal;
       }
     }
@@ -192,13 +196,16 @@ export class Pipeline {
       message: 'Authentication required: no credential was presented.',
       reason: 'no credential presented',
     });
-    this.#events.emit({
-      type: 'auth.failed',
-      outcome: 'denied',
-      reason: error.reason,
-      ...base,
-      details: { transport: request.transport, code: error.code },
-    });
+    this.#events.emit(
+      {
+        type: 'auth.failed',
+        outcome: 'denied',
+        reason: error.reason,
+        ...base,
+        details: { transport: request.transport, code: error.code },
+      },
+      source,
+    );
     throw error;
   }
 
@@ -414,21 +421,29 @@ export class Pipeline {
   }
 
   /** Records a refusal; rethrows it in enforce mode (non-WardenErrors become a fail-closed PluginFailureError). */
-  #refuse(plugin: WardenPlugin | undefined, thrown: unknown, eventBase: EventBase): void {
+  #refuse(
+    plugin: WardenPlugin | undefined,
+    thrown: unknown,
+    eventBase: EventBase,
+    source?: SecurityEventSource,
+  ): void {
     const error = WardenError.isInstance(thrown)
       ? thrown
       : new PluginFailureError(plugin?.name ?? 'core', thrown);
     const mode = plugin ? modeOf(plugin) : 'enforce';
-    this.#events.emit({
-      type: error.eventType,
-      outcome: mode === 'audit' ? 'audited' : 'denied',
-      severity: error.eventType === 'plugin.error' ? 'error' : undefined,
-      plugin: plugin?.name,
-      mode: plugin ? mode : undefined,
-      reason: error.reason ?? error.message,
-      ...eventBase,
-      details: { code: error.code, ...error.details },
-    });
+    this.#events.emit(
+      {
+        type: error.eventType,
+        outcome: mode === 'audit' ? 'audited' : 'denied',
+        severity: error.eventType === 'plugin.error' ? 'error' : undefined,
+        plugin: plugin?.name,
+        mode: plugin ? mode : undefined,
+        reason: error.reason ?? error.message,
+        ...eventBase,
+        details: { code: error.code, ...error.details },
+      },
+      source,
+    );
     if (mode === 'enforce') throw error;
   }
 

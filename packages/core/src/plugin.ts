@@ -195,8 +195,14 @@ export interface WardenPlugin {
   afterResponse?(ctx: ResponseContext): void | AfterResponseResult | Promise<void | AfterResponseResult>;
   /** For list results: return `false` to hide the item from this principal. */
   filterListItem?(item: ListItem, ctx: RequestContext): boolean | Promise<boolean>;
-  /** Sees every security event (e.g. to count failed authentications). Must not throw or block. */
-  onEvent?(event: import('./events.js').SecurityEvent): void;
+  /**
+   * Sees every security event (e.g. to count failed authentications). Must not throw or block. `source.edge` is the
+   * request an admission or authentication event is about (the same object `admit` received).
+   */
+  onEvent?(
+    event: import('./events.js').SecurityEvent,
+    source: import('./events.js').SecurityEventSource,
+  ): void;
 }
 
 /** A typed key for a service plugins share through the warden (e.g. the crypto plugin's sealer). */

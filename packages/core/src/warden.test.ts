@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tokenAuth } from './__fixtures__/plugins.js';
 import { CORE_ERROR_CODES, ConfigError, WardenError } from './errors.js';
 import { MemoryEventSink, pinoSink, type SecurityEventSink } from './events.js';
-import type { WardenPlugin } from './plugin.js';
+import type { EdgeRequest, WardenPlugin } from './plugin.js';
 import { serviceKey } from './plugin.js';
 import { createWarden } from './warden.js';
 
@@ -74,6 +74,34 @@ describe('createWarden', () => {
     await (await createWarden({ plugins: [provider, consumer] })).close();
     expect(got).toBe('hi');
     expect((await setupError([consumer])).message).toMatch(/Service "test.greeter" is not available/);
+  });
+
+  it('hands onEvent the request an authentication event is about: the object admit saw', async () => {
+    const admitted: EdgeRequest[] = [];
+    const seen: { type: string; edge: EdgeRequest | undefined }[] = [];
+    const observer: WardenPlugin = {
+      specVersion: 1,
+      name: 'observer',
+      admit: (request) => {
+        admitted.push(request);
+      },
+      onEvent: (event, source) => {
+        if (event.type.startsWith('auth.')) seen.push({ type: event.type, edge: source.edge });
+      },
+    };
+    const warden = await createWarden({ plugins: [observer, tokenAuth()] });
+    const requests = ['Bearer good:alice', 'Bearer wrong', undefined].map(
+      (authorization): EdgeRequest => ({
+        transport: 'http',
+        headers: { authorization },
+        remoteAddress: '127.0.0.1',
+      }),
+    );
+    for (const request of requests) await warden.pipeline.authenticate(request).catch(() => undefined);
+    expect(seen.map((s) => s.type)).toEqual(['auth.succeeded', 'auth.failed', 'auth.failed']);
+    expect(admitted).toEqual(requests);
+    for (const [i, s] of seen.entries()) expect(s.edge).toBe(requests[i]);
+    await warden.close();
   });
 
   it('authenticates a stdio process from its environment', async () => {

@@ -1,3 +1,4 @@
+import { isRefreshTokenScope } from '@mcp-warden/core';
 import { z } from 'zod';
 import { isLoopbackUrl } from './http-fetch.js';
 import { isScopeToken } from './scopes.js';
@@ -45,6 +46,15 @@ function secureUrl(what: string) {
 
 const scopeToken = z.string().refine(isScopeToken, {
   message: 'a scope must be printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)',
+});
+
+/**
+ * A scope this resource requires or advertises: never `offline_access` (any case). MCP 2026-07-28 keeps it out of
+ * `scopes_supported` and every challenge; requiring it would send clients into a step-up they can never satisfy.
+ */
+const resourceScope = scopeToken.refine((scope) => !isRefreshTokenScope(scope), {
+  message:
+    '"offline_access" (in any case) asks the authorization server for a refresh token; it is not a scope of this resource, so it can be neither required nor advertised (MCP 2026-07-28, "Refresh Tokens"): remove it',
 });
 
 const jwkSchema = z
@@ -156,22 +166,22 @@ export const tokenVerifierOptionsSchema = z.strictObject(verifierShape).superRef
     });
 });
 
-const scopeRulesSchema = z.record(z.string().min(1).max(512), z.array(scopeToken));
+const scopeRulesSchema = z.record(z.string().min(1).max(512), z.array(resourceScope));
 
 /** Options of the {@link oauth} plugin, validated with this schema at setup. */
 export const oauthOptionsSchema = z
   .strictObject({
     ...verifierShape,
     authorizationServers: z.array(secureUrl('authorizationServers[]')).min(1).optional(),
-    scopesSupported: z.array(scopeToken).optional(),
-    requiredScopes: z.array(scopeToken).optional(),
+    scopesSupported: z.array(resourceScope).optional(),
+    requiredScopes: z.array(resourceScope).optional(),
     methods: scopeRulesSchema.optional(),
     tools: scopeRulesSchema.optional(),
     prompts: scopeRulesSchema.optional(),
     resources: scopeRulesSchema.optional(),
     scopeHierarchy: z
       .strictObject({
-        implies: z.record(scopeToken, z.array(scopeToken)).optional(),
+        implies: z.record(resourceScope, z.array(resourceScope)).optional(),
         prefixSeparator: z.string().min(1).max(4).optional(),
       })
       .optional(),
@@ -203,7 +213,12 @@ export type OAuthOptionsInput = z.input<typeof oauthOptionsSchema>;
 export function formatIssues(error: z.ZodError, prefix: string): string {
   const lines = error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.join('.') : '(options)';
-    return `${path}: ${issue.message}`;
+    // A refused record key: zod's own message is only "Invalid key in record"; say why, still without the key.
+    const message =
+      issue.code === 'invalid_key'
+        ? `invalid key: ${issue.issues.map((i) => i.message).join('; ')}`
+        : issue.message;
+    return `${path}: ${message}`;
   });
   return `${prefix}\n  - ${lines.join('\n  - ')}`;
 }

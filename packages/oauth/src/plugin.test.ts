@@ -176,6 +176,13 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
     await expect(
       createWarden({ plugins: [oauth({ resource: RESOURCE, keys: [key.publicJwk] })] }),
     ).rejects.toThrow(/issuer is required/);
+    await expect(
+      createWarden({
+        plugins: [
+          oauth(options({ scopeHierarchy: { implies: { 'mcp:read': ['mcp'] }, prefixSeparator: ':' } })),
+        ],
+      }),
+    ).rejects.toThrow(/scopeHierarchy has a cycle: "mcp:read" → "mcp" → "mcp:read"/);
   });
 });
 

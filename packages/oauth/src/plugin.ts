@@ -1,6 +1,7 @@
 import {
   type AuthChallenge,
   AuthenticationError,
+  advertisableScopes,
   CORE_ERROR_CODES,
   ConfigError,
   type EdgeContext,
@@ -39,9 +40,12 @@ export interface OAuthOptions
   resource?: string;
   /** Authorization server issuer URLs advertised in the metadata. @default [issuer] */
   authorizationServers?: string[];
-  /** `scopes_supported` of the metadata: keep it to what basic use needs (more is asked for by step-up). */
+  /**
+   * `scopes_supported` of the metadata: keep it to what basic use needs (more is asked for by step-up). Also sent
+   * in the 401 challenge's `scope`, after `requiredScopes`. Never `offline_access`.
+   */
   scopesSupported?: string[];
-  /** Scopes every request needs (also sent in the 401 challenge's `scope`). @default [] */
+  /** Scopes every request needs (first in the 401 challenge's `scope`). Never `offline_access`. @default [] */
   requiredScopes?: string[];
   /** Extra scopes by JSON-RPC method, exact or glob: `{ 'tools/list': ['mcp:read'] }`. */
   methods?: Record<string, string[]>;
@@ -51,7 +55,10 @@ export interface OAuthOptions
   prompts?: Record<string, string[]>;
   /** Extra scopes by resource URI, exact or glob: `{ 'file:///private/*': ['files:private'] }`. */
   resources?: Record<string, string[]>;
-  /** Broader scopes imply narrower ones: `{ implies: { 'notes:write': ['notes:read'] }, prefixSeparator: ':' }`. */
+  /**
+   * Broader scopes imply narrower ones, transitively: `{ implies: { 'notes:write': ['notes:read'] }, prefixSeparator:
+   * ':' }` (with the separator, `notes` also covers `notes:read`). A cycle is a ConfigError at setup.
+   */
   scopeHierarchy?: { implies?: Record<string, string[]>; prefixSeparator?: string };
   /** `resource_name` of the metadata. */
   resourceName?: string;
@@ -197,7 +204,18 @@ export function oauth(options: OAuthOptions) {
     if (scopesSupported) metadata.scopes_supported = [...scopesSupported];
     if (resourceName) metadata.resource_name = resourceName;
     if (resourceDocumentation) metadata.resource_documentation = resourceDocumentation;
-    challengeScope = [...new Set(requiredScopes ?? [])].join(' ');
+    // The 401 `scope`: what a client should ask for to use this endpoint at all (MCP 2026-07-28, "Scope Selection
+    // Strategy"): the scopes every request needs, then the basic set of scopes_supported. More comes by step-up.
+    challengeScope = advertisableScopes([...(requiredScopes ?? []), ...(scopesSupported ?? [])]).join(' ');
+    if (!challengeScope && emit) {
+      emit({
+        type: 'config.warning',
+        outcome: 'info',
+        severity: 'warn',
+        reason:
+          'no scope on 401 challenges: set requiredScopes or scopesSupported so clients know which scopes to request',
+      });
+    }
   }
 
   // Validate eagerly when the resource is known, so routes exist before setup; otherwise at setup.

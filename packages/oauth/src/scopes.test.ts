@@ -1,3 +1,4 @@
+import { ConfigError } from '@mcp-warden/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { globMatch, ScopeRules } from './glob.js';
@@ -57,13 +58,19 @@ describe('globMatch', () => {
 
 describe('ScopeHierarchy', () => {
   const hierarchy = new ScopeHierarchy({
-    implies: { admin: ['notes:write', 'files'], 'notes:write': ['notes:read'], files: ['admin'] },
+    implies: { admin: ['notes:write', 'files'], 'notes:write': ['notes:read'] },
     prefixSeparator: ':',
   });
 
-  it('applies implications transitively (and survives cycles)', () => {
-    expect(hierarchy.missing(['admin'], ['notes:read', 'notes:write', 'files'])).toEqual([]);
+  it('applies implications transitively', () => {
+    expect(hierarchy.missing(['admin'], ['notes:read', 'notes:write', 'files', 'files:read'])).toEqual([]);
     expect(hierarchy.missing(['notes:write'], ['notes:read', 'admin'])).toEqual(['admin']);
+  });
+
+  it('refuses a cycle at setup (it would let a narrower scope grant a broader one)', () => {
+    expect(
+      () => new ScopeHierarchy({ implies: { admin: ['files'], files: ['admin'] }, prefixSeparator: ':' }),
+    ).toThrow(ConfigError);
   });
 
   it('applies the prefix rule: "files" covers "files:read:all", not "filesystem"', () => {

@@ -1,13 +1,24 @@
-import type { AuthChallenge } from '../errors.js';
+import { advertisableScopes } from '../advertised-scopes.js';
+import {
+  type AuthChallenge,
+  type AuthenticationError,
+  CORE_ERROR_CODES,
+  type InsufficientScopeError,
+  type WardenError,
+} from '../errors.js';
 
 /** RFC 7230 quoted-string: escape backslash and double quote; drop control characters. */
 function quote(value: string): string {
   return `"${value.replace(/[\u0000-\u001f\u007f]/g, '').replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-/** `Bearer realm="x", scope="a b"` */
+/**
+ * `Bearer realm="x", scope="a b"`. Every challenge goes out through here, so this is where a `scope` value loses
+ * `offline_access` (in any case) and duplicates, whichever plugin wrote it: MCP servers do not advertise it.
+ */
 export function formatChallenge(challenge: AuthChallenge): string {
   const params = Object.entries(challenge.params)
+    .map(([k, v]): [string, string] => [k, k.toLowerCase() === 'scope' ? advertisableScopes(v).join(' ') : v])
     .filter(([, v]) => v !== undefined && v !== '')
     .map(([k, v]) => `${k}=${quote(v)}`);
   return params.length ? `${challenge.scheme} ${params.join(', ')}` : challenge.scheme;
@@ -80,4 +91,32 @@ export function withBearerError(
     }
     return { scheme: c.scheme, params: { ...params, ...extra } };
   });
+}
+
+/**
+ * The `WWW-Authenticate` value of a refusal, or `undefined` when it needs none: a 401 gets every authenticator's
+ * challenge (merged per scheme, Bearer first) with the RFC 6750 `error` when there is one; a 403
+ * `insufficient_scope` gets the same challenges with `error="insufficient_scope"` and, in one `scope`, every scope
+ * the operation needs (MCP 2026-07-28, "Scope Challenge Handling"). Any edge (Node, web-standard) answers
+ * refusals through this, so every face of Warden challenges alike.
+ */
+export function refusalChallenge(
+  error: WardenError,
+  challenges: readonly AuthChallenge[],
+): string | undefined {
+  let extra: Record<string, string>;
+  if (error.httpStatus === 401) {
+    const oauthError = (error as Partial<AuthenticationError>).oauthError;
+    extra = oauthError ? { error: oauthError } : {};
+  } else if (error.code === CORE_ERROR_CODES.INSUFFICIENT_SCOPE) {
+    const required = (error as Partial<InsufficientScopeError>).requiredScopes ?? [];
+    extra = {
+      error: 'insufficient_scope',
+      scope: required.join(' '),
+      error_description: 'The access token lacks a scope this operation needs.',
+    };
+  } else {
+    return undefined;
+  }
+  return withBearerError(challenges, extra).map(formatChallenge).join(', ');
 }

@@ -1,0 +1,59 @@
+// Reads a V8 CPU profile (.cpuprofile JSON) and attributes self time to places a reader of MCP Warden knows: each
+// workspace package by source file, each dependency by package name, Node's own code, GC. Self time is the time a
+// function was on top of the stack; summed per place it says where the CPU went, not who called it.
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+export interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time in µs per place, and per function (place + name + line) for the top-functions list. */
+export interface Attribution {
+  byPlace: Map<string, number>;
+  byFunction: Map<string, number>;
+  totalUs: number;
+}
+
+const WORKSPACE_FILE = /\/(packages|apps)\/([^/]+)\/src\/(.+?)(?:\?.*)?$/;
+const DEPENDENCY = /\/node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)\//;
+
+/** Where a frame's code lives, e.g. `@mcp-warden/core pipeline.ts`, `zod`, `node internals`, `GC`. */
+export function placeOf(frame: ProfileNode['callFrame']): string | undefined {
+  const { url, functionName } = frame;
+  if (functionName === '(idle)') return undefined;
+  if (functionName === '(garbage collector)') return 'GC';
+  if (functionName === '(program)' || functionName === '(root)') return 'V8 and native code';
+  const workspace = WORKSPACE_FILE.exec(url);
+  if (workspace) {
+    const pkg = workspace[1] === 'apps' ? workspace[2] : `@mcp-warden/${workspace[2]}`;
+    return pkg === '@mcp-warden/core' ? `${pkg} ${workspace[3]}` : pkg;
+  }
+  const dependency = DEPENDENCY.exec(url);
+  if (dependency) return dependency[1];
+  if (url.includes('/bench/src/')) return 'bench server';
+  return 'node internals (http, streams, timers)';
+}
+
+export function attribute(profile: CpuProfile): Attribution {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byPlace = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let totalUs = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const node = nodes.get(profile.samples[i]!);
+    const delta = profile.timeDeltas[i] ?? 0;
+    if (!node || delta <= 0) continue;
+    const place = placeOf(node.callFrame);
+    if (place === undefined) continue;
+    totalUs += delta;
+    byPlace.set(place, (byPlace.get(place) ?? 0) + delta);
+    const name = `${node.callFrame.functionName || '(anonymous)'} · ${place}:${node.callFrame.lineNumber + 1}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + delta);
+  }
+  return { byPlace, byFunction, totalUs };
+}
