@@ -1,15 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  type AuthChallenge,
-  AuthenticationError,
-  CORE_ERROR_CODES,
-  type InsufficientScopeError,
-  type WardenError,
-} from '../errors.js';
+import { AuthenticationError, CORE_ERROR_CODES, type WardenError } from '../errors.js';
 import type { Pipeline } from '../pipeline.js';
 import type { EdgeRequest } from '../plugin.js';
 import { isAnonymous, type Principal } from '../principal.js';
-import { formatChallenge, withBearerError } from './challenge.js';
 import { markConnectionAuthenticated } from './connections.js';
 import { toWardenError } from './edge-errors.js';
 
@@ -56,28 +49,4 @@ export async function authenticateRequest(
 
 export function isAuthRefusal(value: Principal | AuthRefusal): value is AuthRefusal {
   return 'refused' in value;
-}
-
-/**
- * The `WWW-Authenticate` value for a refusal: the authenticators' challenges on a 401 (with the OAuth error if
- * there is one), `insufficient_scope` with every scope the operation needs on a step-up; none otherwise.
- * `challenges` is only called when a challenge is due.
- */
-export function challengeHeader(error: WardenError, challenges: () => AuthChallenge[]): string | undefined {
-  if (error.httpStatus === 401) {
-    const oauthError = (error as Partial<AuthenticationError>).oauthError;
-    const params: Record<string, string> = oauthError ? { error: oauthError } : {};
-    return withBearerError(challenges(), params).map(formatChallenge).join(', ');
-  }
-  if (error.code === CORE_ERROR_CODES.INSUFFICIENT_SCOPE) {
-    const required = (error as Partial<InsufficientScopeError>).requiredScopes ?? [];
-    return withBearerError(challenges(), {
-      error: 'insufficient_scope',
-      scope: required.join(' '),
-      error_description: 'The access token lacks a scope this operation needs.',
-    })
-      .map(formatChallenge)
-      .join(', ');
-  }
-  return undefined;
 }

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { WardenError } from '../errors.js';
+import { CORE_ERROR_CODES, type WardenError } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import { errorResponse } from '../mcp/warden-transport.js';
 import type { Pipeline } from '../pipeline.js';
 import type { EdgeRequest } from '../plugin.js';
-import { challengeHeader } from './authenticate.js';
+import { refusalChallenge } from './challenge.js';
 
 /** Writes a complete response (JSON for objects, text for strings, none for `undefined`), never cached. */
 export function send(
@@ -56,7 +56,12 @@ export function createReject(events: SecurityEventBus, pipeline: Pipeline): Reje
       });
     }
     const headers: Record<string, string> = { ...error.headers };
-    const challenge = edge ? challengeHeader(error, () => pipeline.challenges(edge)) : undefined;
+    // Only a 401 or a step-up 403 carries a challenge; the authenticators are asked only then.
+    const challenges =
+      edge && (error.httpStatus === 401 || error.code === CORE_ERROR_CODES.INSUFFICIENT_SCOPE)
+        ? pipeline.challenges(edge)
+        : undefined;
+    const challenge = challenges ? refusalChallenge(error, challenges) : undefined;
     if (challenge !== undefined) headers['WWW-Authenticate'] = challenge;
     if (error.httpStatus === 413 || error.httpStatus === 408) headers.Connection = 'close';
     send(res, error.httpStatus, errorResponse(id, error), headers);
