@@ -5,7 +5,13 @@ import { createServer } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { createWarden, listen, type WardenPlugin } from '../../../packages/core/src/index.ts';
+import {
+  createWarden,
+  listen,
+  type RequestObserver,
+  type SecurityEvent,
+  type WardenPlugin,
+} from '../../../packages/core/src/index.ts';
 
 export function benchServer(): McpServer {
   const server = new McpServer({ name: 'bench', version: '1.0.0' });
@@ -37,8 +43,19 @@ export async function serveBare(): Promise<string> {
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/mcp`;
 }
 
-export async function serveWarden(plugins: WardenPlugin[] = [], allowAnonymous = false): Promise<string> {
-  const warden = await createWarden({ plugins, allowAnonymous });
+/** What a configuration adds besides plugins: request observers (audit, metrics) and an event listener. */
+export interface Observing {
+  observers?: RequestObserver[];
+  onEvent?: (event: SecurityEvent) => void;
+}
+
+export async function serveWarden(
+  plugins: WardenPlugin[] = [],
+  allowAnonymous = false,
+  observing: Observing = {},
+): Promise<string> {
+  const warden = await createWarden({ plugins, allowAnonymous, observers: observing.observers });
+  if (observing.onEvent) warden.events.on(observing.onEvent);
   const handler = warden.httpHandler({
     createServer: benchServer,
     sessions: 'stateless',

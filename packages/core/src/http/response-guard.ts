@@ -1,4 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import type { SecurityEventBus } from '../events.js';
+import type { EdgeRequest } from '../plugin.js';
+import type { Principal } from '../principal.js';
 
 /**
  * Keeps internal error text out of responses written by code the edge does not own (the MCP SDK's transport and
@@ -63,6 +66,26 @@ export function guardResponse(res: ServerResponse, onWithheld: (detail: string) 
     }
     return end(...args);
   };
+}
+
+/** The SDK writes its own error responses; internal error text in them goes to the event, not the client. */
+export function guardSdkResponse(
+  res: ServerResponse,
+  events: SecurityEventBus,
+  edge: EdgeRequest,
+  principal: Principal,
+): void {
+  guardResponse(res, (detail) =>
+    events.emit({
+      type: 'plugin.error',
+      outcome: 'denied',
+      severity: 'error',
+      reason: `MCP SDK error response, internal detail withheld from the client: ${detail}`.slice(0, 500),
+      principalId: principal.id,
+      remoteAddress: edge.remoteAddress,
+      details: { httpMethod: edge.method, path: edge.url?.pathname },
+    }),
+  );
 }
 
 /** `writeHead` takes an object, or a flat `[name, value, …]` array. */

@@ -61,11 +61,24 @@ export function formatTraceparent(traceId: string, spanId: string, sampled: bool
   return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
 }
 
+/** Two hex digits per byte value, so an id costs no `toString`/`padStart` per byte. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/**
+ * Random bytes drawn 4 KiB at a time (as Node's `randomUUID` caches its entropy): one `getRandomValues` call per
+ * request cost more than the rest of an observed request's bookkeeping. Every byte is used once.
+ */
+const POOL_BYTES = 4096;
+const pool = new Uint8Array(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
 function randomHex(bytes: number): string {
-  const buffer = new Uint8Array(bytes);
-  globalThis.crypto.getRandomValues(buffer);
+  if (poolOffset + bytes > POOL_BYTES) {
+    globalThis.crypto.getRandomValues(pool);
+    poolOffset = 0;
+  }
   let out = '';
-  for (const byte of buffer) out += byte.toString(16).padStart(2, '0');
+  for (let i = poolOffset; i < poolOffset + bytes; i++) out += HEX[pool[i]!];
+  poolOffset += bytes;
   return out;
 }
 
