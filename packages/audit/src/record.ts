@@ -1,4 +1,12 @@
-import { createHmac, hash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
+
+/** `crypto.hash` (one-shot) exists from Node 20.12 / 21.7; engines allow any Node 20, so older ones use createHash. */
+const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string })
+  .hash;
+const sha256Hex = (text: string): string =>
+  oneShotHash
+    ? oneShotHash('sha256', text, 'hex')
+    : nodeCrypto.createHash('sha256').update(text).digest('hex');
 
 /** How an allowed request ended (refusals before the server are security events, not audit records). */
 export type AuditOutcome = 'ok' | 'error' | 'refused' | 'timeout' | 'cancelled';
@@ -87,9 +95,10 @@ export function digestArguments(value: unknown, key?: Uint8Array | string): stri
   } catch {
     text = '"[not canonical]"';
   }
-  if (key !== undefined) return `hmac-sha256:${createHmac('sha256', key).update(text).digest('hex')}`;
-  // One-shot: a createHash object per record cost more than the rest of the record.
-  return `sha256:${hash('sha256', text, 'hex')}`;
+  if (key !== undefined)
+    return `hmac-sha256:${nodeCrypto.createHmac('sha256', key).update(text).digest('hex')}`;
+  // One-shot where there is one: a createHash object per record cost more than the rest of the record.
+  return `sha256:${sha256Hex(text)}`;
 }
 
 /** What is digested for a method: the arguments of calls and prompts, the params (without `_meta`) otherwise. */
