@@ -22,6 +22,10 @@ export const JSON_RPC_ERROR_CODES = {
   RATE_LIMITED: -32029,
   /** The server is shutting down and did not finish this request in its drain time: retry elsewhere or later. */
   SHUTTING_DOWN: -32050,
+  /** MCP 2026-07-28 `HeaderMismatch`: `Mcp-Method` / `Mcp-Name` / `MCP-Protocol-Version` missing, malformed or not the body's. */
+  HEADER_MISMATCH: -32020,
+  /** MCP 2026-07-28 `UnsupportedProtocolVersion`: the request names a revision this endpoint does not serve. */
+  UNSUPPORTED_PROTOCOL_VERSION: -32022,
 } as const;
 
 /** Stable error codes of core. Plugins export their own `*_ERROR_CODES` maps for their reasons. */
@@ -42,6 +46,8 @@ export const CORE_ERROR_CODES = {
   PLUGIN_FAILED: 'PLUGIN_FAILED',
   CONFIG_INVALID: 'CONFIG_INVALID',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  HEADER_MISMATCH: 'HEADER_MISMATCH',
+  UNSUPPORTED_PROTOCOL_VERSION: 'UNSUPPORTED_PROTOCOL_VERSION',
 } as const;
 
 export interface WardenErrorOptions {
