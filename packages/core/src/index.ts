@@ -32,3 +32,9 @@ export * from './plugin.js';
 export * from './principal.js';
 export { WardenServices } from './services.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';
+export {
+  DEFAULT_MAX_SSE_EVENT_SIZE,
+  type SseMessageTransform,
+  type TransformSseOptions,
+  transformSseStream,
+} from './web/sse.js';
