@@ -43,6 +43,8 @@ export const CORE_ERROR_CODES = {
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
   /** No room for another session (for this principal: 429; on the server: 503); `Retry-After` says when to retry. */
   SESSION_LIMIT: 'SESSION_LIMIT',
+  /** A 2026-07-28 `requestState` failed verification (tampered, expired, another principal's or request's). */
+  REQUEST_STATE_INVALID: 'REQUEST_STATE_INVALID',
   PLUGIN_FAILED: 'PLUGIN_FAILED',
   CONFIG_INVALID: 'CONFIG_INVALID',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
