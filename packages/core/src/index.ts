@@ -24,6 +24,7 @@ export {
   generateSpanId,
   generateTraceId,
   parseTraceparent,
+  requestTraceparent,
   resolveTraceContext,
   type TraceContext,
 } from './observe/trace-context.js';
@@ -33,6 +34,14 @@ export * from './principal.js';
 export { WardenServices } from './services.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';
 export { canonicalJson } from './web/canonical-json.js';
+export { classifyEra, type EraInput, type EraOutcome } from './web/era.js';
+export {
+  createFetchHandler,
+  type FetchRequestInfo,
+  type WardenFetchHandler,
+} from './web/handler.js';
+export { type NodeHandler, toNodeHandler } from './web/node.js';
+export type { FetchHandlerOptions, FetchUpstream, UpstreamRequestOptions } from './web/options.js';
 export {
   createRequestStateSealer,
   DEFAULT_MAX_REQUEST_STATE_BYTES,
@@ -53,3 +62,4 @@ export {
   type TransformSseOptions,
   transformSseStream,
 } from './web/sse.js';
+export { decodeNameHeader, MCP_NAME_SOURCE } from './web/standard-headers.js';
