@@ -6,7 +6,14 @@ import { getPrincipal } from '../principal.js';
  * An SDK v2 (`@modelcontextprotocol/server`) endpoint for core's web tests: the same tools, prompt and resources as
  * `demoServer`, served to both eras by `createMcpHandler` (modern per request, 2025 era by its stateless fallback).
  */
-export function v2Endpoint() {
+export interface V2Hooks {
+  /** `slow` sends a progress notification (token `p1`), then waits for this before it answers. */
+  slowGate?: () => Promise<void>;
+  /** Told when `slow` was cancelled (its signal aborted). */
+  onSlowAborted?: () => void;
+}
+
+export function v2Endpoint(hooks: V2Hooks = {}) {
   return createMcpHandler(() => {
     const server = new McpServer({ name: 'core-v2-test', version: '1.0.0' });
     server.registerTool(
@@ -17,6 +24,15 @@ export function v2Endpoint() {
     server.registerTool('whoami', { description: 'Who am I' }, async (toolCtx) => ({
       content: [{ type: 'text', text: getPrincipal(toolCtx.http)?.id ?? 'nobody' }],
     }));
+    server.registerTool('slow', { description: 'Progress, then an answer when let go' }, async (ctx) => {
+      ctx.mcpReq.signal.addEventListener('abort', () => hooks.onSlowAborted?.());
+      await ctx.mcpReq.notify({
+        method: 'notifications/progress',
+        params: { progressToken: 'p1', progress: 1 },
+      });
+      await (hooks.slowGate?.() ?? Promise.resolve());
+      return { content: [{ type: 'text', text: 'done' }] };
+    });
     server.registerTool('admin_stats', { description: 'Admin only' }, async () => ({
       content: [{ type: 'text', text: 'stats' }],
     }));
