@@ -64,7 +64,7 @@ describe('fetch handler with the SDK v2 client (2026-07-28)', () => {
     await client.connect(new V2Transport(url, { requestInit: { headers: AUTH } }));
     seen.length = 0;
     const tools = await client.listTools();
-    expect(tools.tools.map((t) => t.name).sort()).toEqual(['echo', 'whoami']);
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(['echo', 'slow', 'whoami']);
     const who = await client.callTool({ name: 'whoami', arguments: {} });
     expect(who.content).toEqual([{ type: 'text', text: 'alice' }]);
     await expect(client.callTool({ name: 'admin_stats', arguments: {} })).rejects.toThrow(/Access denied/);
@@ -91,7 +91,7 @@ describe('fetch handler with the SDK v1 client (2025 era) at the same endpoint',
     await client.connect(new V1Transport(url, { requestInit: { headers: AUTH } }));
     seen.length = 0;
     const tools = await client.listTools();
-    expect(tools.tools.map((t) => t.name).sort()).toEqual(['echo', 'whoami']);
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(['echo', 'slow', 'whoami']);
     const who = await client.callTool({ name: 'whoami', arguments: {} });
     expect(who.content).toEqual([{ type: 'text', text: 'alice' }]);
     await expect(client.callTool({ name: 'admin_stats', arguments: {} })).rejects.toThrow(/Access denied/);
