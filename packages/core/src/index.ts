@@ -33,6 +33,7 @@ export * from './principal.js';
 export { WardenServices } from './services.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';
 export { canonicalJson } from './web/canonical-json.js';
+export { type FilterDiscoverOptions, filterDiscoverResult } from './web/discover.js';
 export {
   createRequestStateSealer,
   DEFAULT_MAX_REQUEST_STATE_BYTES,
