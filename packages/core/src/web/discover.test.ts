@@ -12,6 +12,13 @@ function idOf(item: ListItem): string {
   return item.name;
 }
 
+/** The value at a property path (tests only). */
+function at(value: unknown, ...path: string[]): unknown {
+  let v = value;
+  for (const key of path) v = (v as Record<string, unknown> | undefined)?.[key];
+  return v;
+}
+
 /** Every string and key in a JSON value. */
 function strings(value: unknown, out: string[] = []): string[] {
   if (typeof value === 'string') out.push(value);
@@ -76,12 +83,14 @@ const placementArb = fc
 const slotArb = fc.constantFrom('experimental', 'extension', 'meta', 'top', 'toolsCapability');
 
 function place(slot: string, placement: object, n: number): Record<string, unknown> {
-  const result = structuredClone(specResult) as Record<string, any>;
-  if (slot === 'experimental') result.capabilities.experimental = { [`vendor${n}`]: placement };
-  if (slot === 'extension') result.capabilities.extensions[`com.example/ext${n}`] = placement;
-  if (slot === 'meta') result._meta[`com.example/catalog${n}`] = placement;
+  const result = structuredClone(specResult) as typeof specResult & Record<string, unknown>;
+  const capabilities = result.capabilities as typeof specResult.capabilities & Record<string, unknown>;
+  if (slot === 'experimental') capabilities.experimental = { [`vendor${n}`]: placement };
+  if (slot === 'extension')
+    (capabilities.extensions as Record<string, unknown>)[`com.example/ext${n}`] = placement;
+  if (slot === 'meta') (result._meta as Record<string, unknown>)[`com.example/catalog${n}`] = placement;
   if (slot === 'top') result[`x-catalog${n}`] = placement;
-  if (slot === 'toolsCapability') result.capabilities.tools[`catalog${n}`] = placement;
+  if (slot === 'toolsCapability') (capabilities.tools as Record<string, unknown>)[`catalog${n}`] = placement;
   return result;
 }
 
@@ -127,12 +136,12 @@ describe('filterDiscoverResult', () => {
       },
       'x-counts': { prompts: 5, resources: 'hidden-r://x', tool: true },
     };
-    const output = (await filterDiscoverResult(input, { filterItem })) as any;
-    expect(output.capabilities.tools).toEqual({ listChanged: true, names: ['ok-1'] });
-    expect(output.capabilities.experimental.catalog.tools).toEqual(['ok-2']);
+    const output = await filterDiscoverResult(input, { filterItem });
+    expect(at(output, 'capabilities', 'tools')).toEqual({ listChanged: true, names: ['ok-1'] });
+    expect(at(output, 'capabilities', 'experimental', 'catalog', 'tools')).toEqual(['ok-2']);
     // Counts outside an item key say nothing about which items exist.
-    expect(output.capabilities.experimental.catalog.toolCount).toBe(4);
-    expect(output['x-counts']).toEqual({ tool: true });
+    expect(at(output, 'capabilities', 'experimental', 'catalog', 'toolCount')).toBe(4);
+    expect(at(output, 'x-counts')).toEqual({ tool: true });
   });
 
   it('hands the filter the item and its definition as the lists do', async () => {
