@@ -32,6 +32,12 @@ export * from './plugin.js';
 export * from './principal.js';
 export { WardenServices } from './services.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';
+export {
+  type CacheHintOptions,
+  privateCacheHeaders,
+  stripSharedCacheHints,
+  stripSharedCacheHintsFromMessage,
+} from './web/cache-hints.js';
 export { canonicalJson } from './web/canonical-json.js';
 export { type FilterDiscoverOptions, filterDiscoverResult } from './web/discover.js';
 export {
