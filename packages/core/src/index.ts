@@ -41,6 +41,12 @@ export {
 export { canonicalJson } from './web/canonical-json.js';
 export { type FilterDiscoverOptions, filterDiscoverResult } from './web/discover.js';
 export {
+  createListenFilter,
+  filterListenMessage,
+  type ListenFilterOptions,
+  type ListenMessageFilter,
+} from './web/listen-filter.js';
+export {
   createRequestStateSealer,
   DEFAULT_MAX_REQUEST_STATE_BYTES,
   DEFAULT_REQUEST_STATE_TTL_MS,
