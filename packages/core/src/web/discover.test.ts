@@ -135,6 +135,7 @@ describe('filterDiscoverResult', () => {
         },
       },
       'x-counts': { prompts: 5, resources: 'hidden-r://x', tool: true },
+      'x-flags': { tools: { listChanged: true, total: 9, 'hidden-t': { description: 'x' } } },
     };
     const output = await filterDiscoverResult(input, { filterItem });
     expect(at(output, 'capabilities', 'tools')).toEqual({ listChanged: true, names: ['ok-1'] });
@@ -142,6 +143,7 @@ describe('filterDiscoverResult', () => {
     // Counts outside an item key say nothing about which items exist.
     expect(at(output, 'capabilities', 'experimental', 'catalog', 'toolCount')).toBe(4);
     expect(at(output, 'x-counts')).toEqual({ tool: true });
+    expect(at(output, 'x-flags')).toEqual({ tools: { listChanged: true } });
   });
 
   it('hands the filter the item and its definition as the lists do', async () => {

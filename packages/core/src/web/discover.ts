@@ -161,9 +161,13 @@ async function filterListed(value: object, type: ItemType, options: FilterDiscov
   const record = value as Record<string, unknown>;
   const single = itemShape(record, type);
   if (single !== undefined) return judge(single.type, single.id, record, options);
+  // A map: name → definition. A boolean is a flag (`listChanged: true`), not an item; a number (a count)
+  // cannot be judged.
   const out: Record<string, unknown> = {};
   for (const [id, definition] of Object.entries(record)) {
-    if (await options.filterItem(toItem(type, id, isRecord(definition) ? definition : undefined))) {
+    if (typeof definition === 'boolean') out[id] = definition;
+    else if (typeof definition === 'number') continue;
+    else if (await options.filterItem(toItem(type, id, isRecord(definition) ? definition : undefined))) {
       out[id] = definition;
     }
   }

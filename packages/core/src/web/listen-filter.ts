@@ -82,7 +82,7 @@ function filterResponse(message: Record<string, unknown>): Record<string, unknow
 function withoutNaming(record: Record<string, unknown>, skip?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
-    if (key === skip || isResourceKey(key)) continue;
+    if (key === skip || namesByKey(key, value)) continue;
     const stripped = strip(value, 1);
     if (stripped !== DROP) out[key] = stripped;
   }
@@ -97,7 +97,7 @@ function strip(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.map((v) => strip(v, depth + 1)).filter((v) => v !== DROP);
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (isResourceKey(key)) continue;
+    if (namesByKey(key, v)) continue;
     const stripped = strip(v, depth + 1);
     if (stripped !== DROP) out[key] = stripped;
   }
@@ -109,7 +109,15 @@ function namesResource(value: unknown, depth = 0): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (depth > MAX_DEPTH) return true;
   if (Array.isArray(value)) return value.some((v) => namesResource(v, depth + 1));
-  return Object.entries(value).some(([key, v]) => isResourceKey(key) || namesResource(v, depth + 1));
+  return Object.entries(value).some(([key, v]) => namesByKey(key, v) || namesResource(v, depth + 1));
+}
+
+/**
+ * A property names a resource when its key is a resource key and its value could hold a URI (a string, an
+ * object or an array). A flag or a number (`resourcesListChanged: true`) names none.
+ */
+function namesByKey(key: string, value: unknown): boolean {
+  return isResourceKey(key) && value !== null && (typeof value === 'string' || typeof value === 'object');
 }
 
 /** `uri`, `uris`, `targetUri`, `resource`, `resourceSubscriptions`, `resourceTemplates`, … (any case). */
