@@ -34,6 +34,7 @@ export { WardenServices } from './services.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';
 export {
   type CacheHintOptions,
+  isMultiRoundTripRetry,
   privateCacheHeaders,
   stripSharedCacheHints,
   stripSharedCacheHintsFromMessage,
@@ -58,6 +59,7 @@ export {
   type RequestStateSealerOptions,
   requestDigest,
   requestStateBinding,
+  sealMessageRequestState,
   sealResultRequestState,
 } from './web/request-state.js';
 export {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  isMultiRoundTripRetry,
   privateCacheHeaders,
   stripSharedCacheHints,
   stripSharedCacheHintsFromMessage,
@@ -49,6 +50,14 @@ describe('stripSharedCacheHints', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('tells a multi round-trip retry by its params', () => {
+    expect(isMultiRoundTripRetry({ name: 't', requestState: 'x' })).toBe(true);
+    expect(isMultiRoundTripRetry({ name: 't', inputResponses: {} })).toBe(true);
+    expect(isMultiRoundTripRetry({ name: 't', arguments: { requestState: 'x' } })).toBe(false);
+    for (const p of [undefined, null, 'requestState', { name: 't' }])
+      expect(isMultiRoundTripRetry(p)).toBe(false);
   });
 
   it('removes hints from interim input_required results', () => {

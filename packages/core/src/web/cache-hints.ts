@@ -15,6 +15,12 @@ export interface CacheHintOptions {
   retried?: boolean;
 }
 
+/** Whether request params make a multi round-trip retry (`requestState` or `inputResponses`): see `retried`. */
+export function isMultiRoundTripRetry(params: unknown): boolean {
+  if (typeof params !== 'object' || params === null) return false;
+  return Object.hasOwn(params, 'requestState') || Object.hasOwn(params, 'inputResponses');
+}
+
 /** The result with no shared cache hint: `cacheScope` becomes `"private"` (see the module comment). */
 export function stripSharedCacheHints<T>(result: T, options: CacheHintOptions = {}): T {
   if (typeof result !== 'object' || result === null || Array.isArray(result)) return result;
