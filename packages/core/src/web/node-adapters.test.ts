@@ -221,3 +221,26 @@ describe('toNodeHandler and the standard headers', () => {
     expect(authenticated?.traceparent).toBe(fromHeader);
   });
 });
+
+describe('Hono (the README example)', () => {
+  it('serves the SDK v2 client through c.req.raw', async () => {
+    const { Hono } = await import('hono');
+    const app = new Hono();
+    app.all('/mcp', (c) => handler.fetch(c.req.raw));
+    const client = new Client(
+      { name: 'hono-client', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
+    const viaHono = ((input: string | URL | Request, init?: RequestInit) =>
+      app.request(input instanceof Request ? input : String(input), init)) as typeof fetch;
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL('http://localhost/mcp'), {
+        requestInit: { headers: { Authorization: AUTH } },
+        fetch: viaHono,
+      }),
+    );
+    const result = await client.callTool({ name: 'echo', arguments: { text: 'via hono' } });
+    expect(result.content).toEqual([{ type: 'text', text: 'via hono' }]);
+    await client.close();
+  });
+});
