@@ -22,6 +22,8 @@ export interface DispatchDeps {
   options: ResolvedFetchOptions;
   /** Seals the `requestState` of modern results and opens it on the retry. */
   sealer: RequestStateSealer;
+  /** The warden's `requestTimeoutMs`: an upstream that has not started its answer by then is cancelled. */
+  requestTimeoutMs: number;
 }
 
 /** The client's request, re-made around the body Warden checked (never a second read of the original). */
@@ -173,10 +175,21 @@ export async function dispatchRequest(
   const delivered = prepared.request;
   const text = delivered === received ? bodyText : JSON.stringify(delivered);
   const signal = AbortSignal.any([request.signal, prepared.controller.signal]);
-  const response = await deps.options.callUpstream(forwardedRequest(request, text, signal), {
-    authInfo: toSdkAuthInfo(origin.principal),
-    parsedBody: delivered,
-  });
+  const response = await withTimeout(deps, edge, prepared, () =>
+    deps.options.callUpstream(forwardedRequest(request, text, signal), {
+      authInfo: toSdkAuthInfo(origin.principal),
+      parsedBody: delivered,
+    }),
+  );
+  if (response === undefined) {
+    const timeout = new WardenError({
+      code: CORE_ERROR_CODES.REQUEST_TIMEOUT,
+      message: `Request timed out after ${deps.requestTimeoutMs} ms.`,
+      jsonRpcCode: JSON_RPC_ERROR_CODES.REQUEST_TIMEOUT,
+      httpStatus: 200,
+    });
+    return jsonResponse(200, errorMessage(delivered.id, timeout));
+  }
   const duty = responseDuties({
     pipeline: deps.pipeline,
     prepared,
@@ -203,4 +216,39 @@ function refusalOf(
     method: message.method,
     traceparent: edge.traceparent,
   });
+}
+
+/**
+ * Calls the upstream; past `requestTimeoutMs` without an answer, cancels it (the request's controller aborts the
+ * forwarded signal), records `request.timeout` and resolves `undefined`. `0` waits for ever.
+ */
+async function withTimeout(
+  deps: DispatchDeps,
+  edge: EdgeRequest,
+  prepared: PreparedRequest,
+  call: () => Promise<Response>,
+): Promise<Response | undefined> {
+  if (deps.requestTimeoutMs <= 0) return call();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(undefined); // first: an upstream that rejects on abort must not win the race
+      prepared.controller.abort(new Error('request timeout'));
+      deps.events.emit({
+        type: 'request.timeout',
+        outcome: 'denied',
+        reason: `no answer within ${deps.requestTimeoutMs} ms`,
+        principalId: prepared.base.principal.id,
+        requestId: prepared.request.id,
+        method: prepared.request.method,
+        remoteAddress: edge.remoteAddress,
+        traceparent: edge.traceparent,
+      });
+    }, deps.requestTimeoutMs);
+  });
+  try {
+    return await Promise.race([call(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -56,6 +56,7 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
     events: deps.events,
     options: resolved,
     sealer: resolved.sealer,
+    requestTimeoutMs: deps.requestTimeoutMs,
   };
   const inFlight = new Set<AbortController>();
   let closed = false;

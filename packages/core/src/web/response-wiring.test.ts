@@ -163,3 +163,25 @@ describe('response duties on the fetch handler', () => {
     }
   });
 });
+
+describe('request timeout on the fetch handler', () => {
+  it('answers -32001 and cancels an upstream that does not answer in requestTimeoutMs', async () => {
+    const events = new MemoryEventSink();
+    const slow = await createWarden({ plugins: [tokenAuth()], sinks: [events], requestTimeoutMs: 100 });
+    let cancelled = false;
+    const stuck = slow.fetchHandler({
+      upstream: (request) =>
+        new Promise<Response>((_resolve, reject) => {
+          request.signal.addEventListener('abort', () => {
+            cancelled = true;
+            reject(new Error('aborted'));
+          });
+        }),
+    });
+    const response = await stuck.fetch(call('tools/call', { name: 'echo', arguments: {} }, ALICE, 'echo'));
+    expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32001);
+    expect(cancelled).toBe(true);
+    expect(events.ofType('request.timeout')).toHaveLength(1);
+    await slow.close();
+  });
+});
