@@ -48,6 +48,101 @@ const internalError = () =>
     CORE_ERROR_CODES.PLUGIN_FAILED,
   );
 
+/** A POST body: media types, then read within the limits and parsed (each failure answered like the node edge). */
+async function readPostBody(
+  dispatchDeps: DispatchDeps,
+  request: Request,
+  edge: EdgeRequest,
+): Promise<Response | { bodyText: string; body: unknown }> {
+  const resolved = dispatchDeps.options;
+  const contentType = (edge.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contentType !== 'application/json')
+    return refusal(
+      dispatchDeps,
+      edgeError(415, 'Unsupported Media Type: Content-Type must be application/json.', undefined),
+      { edge },
+    );
+  const accept = edge.headers.accept ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream'))
+    return refusal(
+      dispatchDeps,
+      edgeError(
+        406,
+        'Not Acceptable: the Accept header must list both application/json and text/event-stream.',
+        undefined,
+      ),
+      { edge },
+    );
+  try {
+    const bodyText = await readBodyText(request, resolved.maxBodyBytes, resolved.bodyTimeoutMs);
+    return { bodyText, body: parseBody(bodyText, resolved.maxJsonDepth) };
+  } catch (error) {
+    return refusal(dispatchDeps, WardenError.isInstance(error) ? error : internalError(), { edge });
+  }
+}
+
+/** The MCP endpoint: body, era and header duties, authentication, then the upstream (through the pipeline). */
+async function serveMcp(
+  deps: EdgeDeps,
+  dispatchDeps: DispatchDeps,
+  request: Request,
+  info: FetchRequestInfo,
+  edge: EdgeRequest,
+): Promise<Response> {
+  const resolved = dispatchDeps.options;
+  let bodyText: string | undefined;
+  let body: unknown;
+  if (request.method === 'POST') {
+    const read = await readPostBody(dispatchDeps, request, edge);
+    if (read instanceof Response) return read;
+    ({ bodyText, body } = read);
+  }
+  const params = isPlainObject(body) && isPlainObject(body.params) ? body.params : undefined;
+  const traceparent = requestTraceparent(params, edge.headers.traceparent);
+  const traced: EdgeRequest = traceparent === undefined ? edge : { ...edge, traceparent };
+  const era = checkEra(dispatchDeps, request, info, traced, body, traceparent);
+  if (era.kind === 'response') return era.response;
+
+  // Identity is established on every request, in either era.
+  let principal: Principal;
+  try {
+    principal = await deps.pipeline.authenticate(traced);
+  } catch (error) {
+    return refusal(
+      dispatchDeps,
+      WardenError.isInstance(error) ? error : internalError(),
+      { edge: traced, traceparent },
+      false,
+    );
+  }
+  const message = era.message;
+  if (message === undefined || !('id' in message) || typeof message.method !== 'string') {
+    // GET/DELETE (2025 sessions), notifications and posted responses: nothing for the pipeline to decide.
+    return resolved.callUpstream(forwardedRequest(request, bodyText, request.signal), {
+      authInfo: toSdkAuthInfo(principal),
+      ...(body === undefined ? {} : { parsedBody: body }),
+    });
+  }
+  const origin: RequestOrigin = {
+    principal,
+    transport: 'http',
+    remoteAddress: edge.remoteAddress,
+    traceparent: edge.headers.traceparent,
+    era: era.era,
+    protocolVersion: era.protocolVersion,
+    clientInfo: era.clientInfo,
+    clientCapabilities: era.clientCapabilities,
+  };
+  return dispatchRequest(
+    dispatchDeps,
+    traced,
+    request,
+    message as unknown as JsonRpcRequest,
+    bodyText!,
+    origin,
+  );
+}
+
 /** Builds the fetch handler of a warden (see {@link Warden.fetchHandler}). */
 export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions): WardenFetchHandler {
   const resolved = resolveFetchOptions(options, deps.plugins);
@@ -65,83 +160,8 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
     const verdict: EdgeVerdict = await checkEdge(dispatchDeps, request, info);
     if (verdict.kind === 'response') return verdict.response;
     const { edge, cors } = verdict;
-    const answer = await handleMcp(request, info, edge);
+    const answer = await serveMcp(deps, dispatchDeps, request, info, edge);
     return cors ? withHeaders(answer, cors) : answer;
-  }
-
-  async function handleMcp(request: Request, info: FetchRequestInfo, edge: EdgeRequest): Promise<Response> {
-    let bodyText: string | undefined;
-    let body: unknown;
-    if (request.method === 'POST') {
-      const contentType = (edge.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      if (contentType !== 'application/json')
-        return refusal(
-          dispatchDeps,
-          edgeError(415, 'Unsupported Media Type: Content-Type must be application/json.', undefined),
-          { edge },
-        );
-      const accept = edge.headers.accept ?? '';
-      if (!accept.includes('application/json') || !accept.includes('text/event-stream'))
-        return refusal(
-          dispatchDeps,
-          edgeError(
-            406,
-            'Not Acceptable: the Accept header must list both application/json and text/event-stream.',
-            undefined,
-          ),
-          { edge },
-        );
-      try {
-        bodyText = await readBodyText(request, resolved.maxBodyBytes, resolved.bodyTimeoutMs);
-        body = parseBody(bodyText, resolved.maxJsonDepth);
-      } catch (error) {
-        return refusal(dispatchDeps, WardenError.isInstance(error) ? error : internalError(), { edge });
-      }
-    }
-    const params = isPlainObject(body) && isPlainObject(body.params) ? body.params : undefined;
-    const traceparent = requestTraceparent(params, edge.headers.traceparent);
-    const traced: EdgeRequest = traceparent === undefined ? edge : { ...edge, traceparent };
-    const era = checkEra(dispatchDeps, request, info, traced, body, traceparent);
-    if (era.kind === 'response') return era.response;
-
-    // Identity is established on every request, in either era.
-    let principal: Principal;
-    try {
-      principal = await deps.pipeline.authenticate(traced);
-    } catch (error) {
-      return refusal(
-        dispatchDeps,
-        WardenError.isInstance(error) ? error : internalError(),
-        { edge: traced, traceparent },
-        false,
-      );
-    }
-    const message = era.message;
-    if (message === undefined || !('id' in message) || typeof message.method !== 'string') {
-      // GET/DELETE (2025 sessions), notifications and posted responses: nothing for the pipeline to decide.
-      return resolved.callUpstream(forwardedRequest(request, bodyText, request.signal), {
-        authInfo: toSdkAuthInfo(principal),
-        ...(body === undefined ? {} : { parsedBody: body }),
-      });
-    }
-    const origin: RequestOrigin = {
-      principal,
-      transport: 'http',
-      remoteAddress: edge.remoteAddress,
-      traceparent: edge.headers.traceparent,
-      era: era.era,
-      protocolVersion: era.protocolVersion,
-      clientInfo: era.clientInfo,
-      clientCapabilities: era.clientCapabilities,
-    };
-    return dispatchRequest(
-      dispatchDeps,
-      traced,
-      request,
-      message as unknown as JsonRpcRequest,
-      bodyText!,
-      origin,
-    );
   }
 
   return {
