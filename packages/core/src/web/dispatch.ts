@@ -1,0 +1,254 @@
+/**
+ * One JSON-RPC request through the pipeline to the upstream and back: `before` decides on the parsed body, that
+ * very object is what the upstream receives (bytes and `parsedBody`), and the answer (one JSON message or an SSE
+ * stream, message by message) goes through `after` before the client sees it.
+ */
+import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
+import type { SecurityEventBus } from '../events.js';
+import type { JsonRpcRequest } from '../mcp/classify.js';
+import type { Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
+import type { EdgeRequest } from '../plugin.js';
+import { toSdkAuthInfo } from '../principal.js';
+import { isMultiRoundTripRetry, privateCacheHeaders } from './cache-hints.js';
+import type { ResolvedFetchOptions } from './options.js';
+import { openRequestState, type RequestStateSealer, requestStateBinding } from './request-state.js';
+import { type MessageDuty, responseDuties } from './response-duties.js';
+import { errorMessage, jsonResponse, type RequestId, refusal } from './responses.js';
+import { transformSseStream } from './sse.js';
+
+export interface DispatchDeps {
+  pipeline: Pipeline;
+  events: SecurityEventBus;
+  options: ResolvedFetchOptions;
+  /** Seals the `requestState` of modern results and opens it on the retry. */
+  sealer: RequestStateSealer;
+  /** The warden's `requestTimeoutMs`: an upstream that has not started its answer by then is cancelled. */
+  requestTimeoutMs: number;
+}
+
+/** The client's request, re-made around the body Warden checked (never a second read of the original). */
+export function forwardedRequest(
+  request: Request,
+  bodyText: string | undefined,
+  signal: AbortSignal,
+): Request {
+  const headers = new Headers(request.headers);
+  headers.delete('content-length');
+  return new Request(request.url, {
+    method: request.method,
+    headers,
+    body: bodyText,
+    signal,
+  });
+}
+
+function isMediaType(response: Response, type: string): boolean {
+  const value = response.headers.get('content-type') ?? '';
+  return value.split(';')[0]!.trim().toLowerCase() === type;
+}
+
+/** Headers of a rewritten body: length and encoding no longer describe it, and no shared cache may keep it. */
+function rewrittenHeaders(response: Response): Headers {
+  const headers = privateCacheHeaders(response.headers);
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  return headers;
+}
+
+function upstreamFailure(deps: DispatchDeps, edge: EdgeRequest, id: RequestId, reason: string): Response {
+  deps.events.emit({
+    type: 'plugin.error',
+    outcome: 'denied',
+    severity: 'error',
+    reason: `upstream answer refused: ${reason}`.slice(0, 500),
+    requestId: id,
+    remoteAddress: edge.remoteAddress,
+  });
+  const error = new WardenError({
+    code: CORE_ERROR_CODES.PLUGIN_FAILED,
+    message: 'Internal error.',
+    httpStatus: 502,
+    jsonRpcCode: JSON_RPC_ERROR_CODES.INTERNAL_ERROR,
+  });
+  return jsonResponse(502, errorMessage(id, error));
+}
+
+/** Runs the upstream's answer to a prepared request through `after`: JSON re-serialized, SSE kept streaming. */
+async function transformAnswer(
+  deps: DispatchDeps,
+  edge: EdgeRequest,
+  prepared: PreparedRequest,
+  duty: MessageDuty,
+  response: Response,
+): Promise<Response> {
+  const id = prepared.request.id;
+  if (isMediaType(response, 'text/event-stream') && response.body) {
+    const body = transformSseStream(response.body, duty, {
+      errorId: id,
+      onFailure: (reason) =>
+        deps.events.emit({
+          type: 'plugin.error',
+          outcome: 'denied',
+          severity: 'error',
+          reason: `upstream SSE stream ended: ${reason}`.slice(0, 500),
+          requestId: id,
+          remoteAddress: edge.remoteAddress,
+        }),
+    });
+    return new Response(body, { status: response.status, headers: rewrittenHeaders(response) });
+  }
+  if (isMediaType(response, 'application/json')) {
+    const text = await response.text();
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return upstreamFailure(deps, edge, id, 'JSON response that does not parse');
+    }
+    const answered = await duty(message);
+    if (answered === undefined)
+      return upstreamFailure(deps, edge, id, 'JSON response dropped by the response duties');
+    return new Response(JSON.stringify(answered), {
+      status: response.status,
+      headers: rewrittenHeaders(response),
+    });
+  }
+  return new Response(response.body, {
+    status: response.status,
+    headers: privateCacheHeaders(response.headers),
+  });
+}
+
+/** The pipeline's refusal of a request: step-up and rate limits keep their HTTP status, the rest is a 200 error. */
+function pipelineRefusal(deps: DispatchDeps, edge: EdgeRequest, id: RequestId, error: unknown): Response {
+  const refused = WardenError.isInstance(error)
+    ? error
+    : new WardenError({
+        code: CORE_ERROR_CODES.PLUGIN_FAILED,
+        message: 'Internal error.',
+        httpStatus: 500,
+        jsonRpcCode: JSON_RPC_ERROR_CODES.INTERNAL_ERROR,
+      });
+  if (
+    refused.httpStatus === 401 ||
+    refused.httpStatus === 429 ||
+    refused.code === CORE_ERROR_CODES.INSUFFICIENT_SCOPE
+  )
+    return refusal(deps, refused, { edge, id }, false);
+  return jsonResponse(200, errorMessage(id, refused));
+}
+
+/**
+ * Dispatches one JSON-RPC request: `before`, the upstream (with `authInfo` and the checked body), `after`.
+ * `bodyText` is the exact text the request was parsed from; it is forwarded as is unless a plugin replaced the
+ * arguments, and then the object the pipeline returned is serialized.
+ */
+export async function dispatchRequest(
+  deps: DispatchDeps,
+  edge: EdgeRequest,
+  request: Request,
+  received: JsonRpcRequest,
+  bodyText: string,
+  origin: RequestOrigin,
+): Promise<Response> {
+  // Modern requests: a requestState the client echoes is opened (and so verified) before anyone decides on it.
+  let message = received;
+  let sealing:
+    | { sealer: RequestStateSealer; binding: Awaited<ReturnType<typeof requestStateBinding>> }
+    | undefined;
+  if (origin.era === 'modern') {
+    const binding = await requestStateBinding(origin.principal, received.method, received.params);
+    sealing = { sealer: deps.sealer, binding };
+    try {
+      const params = await openRequestState(received.params, binding, deps.sealer);
+      if (params !== received.params) message = { ...received, params } as JsonRpcRequest;
+    } catch (error) {
+      return refusalOf(deps, edge, received, origin, error);
+    }
+  }
+  let prepared: PreparedRequest;
+  try {
+    prepared = await deps.pipeline.before(message, origin);
+  } catch (error) {
+    return pipelineRefusal(deps, edge, message.id, error);
+  }
+  const delivered = prepared.request;
+  const text = delivered === received ? bodyText : JSON.stringify(delivered);
+  const signal = AbortSignal.any([request.signal, prepared.controller.signal]);
+  const response = await withTimeout(deps, edge, prepared, () =>
+    deps.options.callUpstream(forwardedRequest(request, text, signal), {
+      authInfo: toSdkAuthInfo(origin.principal),
+      parsedBody: delivered,
+    }),
+  );
+  if (response === undefined) {
+    const timeout = new WardenError({
+      code: CORE_ERROR_CODES.REQUEST_TIMEOUT,
+      message: `Request timed out after ${deps.requestTimeoutMs} ms.`,
+      jsonRpcCode: JSON_RPC_ERROR_CODES.REQUEST_TIMEOUT,
+      httpStatus: 200,
+    });
+    return jsonResponse(200, errorMessage(delivered.id, timeout));
+  }
+  const duty = responseDuties({
+    pipeline: deps.pipeline,
+    prepared,
+    method: received.method,
+    retried: isMultiRoundTripRetry(received.params),
+    sealing,
+  });
+  return transformAnswer(deps, edge, prepared, duty, response);
+}
+
+/** A refused `requestState`: recorded with the request's principal and trace, answered as its error says. */
+function refusalOf(
+  deps: DispatchDeps,
+  edge: EdgeRequest,
+  message: JsonRpcRequest,
+  origin: RequestOrigin,
+  error: unknown,
+): Response {
+  if (!WardenError.isInstance(error)) return pipelineRefusal(deps, edge, message.id, error);
+  return refusal(deps, error, {
+    edge,
+    id: message.id,
+    principalId: origin.principal.id,
+    method: message.method,
+    traceparent: edge.traceparent,
+  });
+}
+
+/**
+ * Calls the upstream; past `requestTimeoutMs` without an answer, cancels it (the request's controller aborts the
+ * forwarded signal), records `request.timeout` and resolves `undefined`. `0` waits for ever.
+ */
+async function withTimeout(
+  deps: DispatchDeps,
+  edge: EdgeRequest,
+  prepared: PreparedRequest,
+  call: () => Promise<Response>,
+): Promise<Response | undefined> {
+  if (deps.requestTimeoutMs <= 0) return call();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(undefined); // first: an upstream that rejects on abort must not win the race
+      prepared.controller.abort(new Error('request timeout'));
+      deps.events.emit({
+        type: 'request.timeout',
+        outcome: 'denied',
+        reason: `no answer within ${deps.requestTimeoutMs} ms`,
+        principalId: prepared.base.principal.id,
+        requestId: prepared.request.id,
+        method: prepared.request.method,
+        remoteAddress: edge.remoteAddress,
+        traceparent: edge.traceparent,
+      });
+    }, deps.requestTimeoutMs);
+  });
+  try {
+    return await Promise.race([call(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
