@@ -22,6 +22,10 @@ export const JSON_RPC_ERROR_CODES = {
   RATE_LIMITED: -32029,
   /** The server is shutting down and did not finish this request in its drain time: retry elsewhere or later. */
   SHUTTING_DOWN: -32050,
+  /** MCP 2026-07-28 `HeaderMismatch`: `Mcp-Method` / `Mcp-Name` / `MCP-Protocol-Version` missing, malformed or not the body's. */
+  HEADER_MISMATCH: -32020,
+  /** MCP 2026-07-28 `UnsupportedProtocolVersion`: the request names a revision this endpoint does not serve. */
+  UNSUPPORTED_PROTOCOL_VERSION: -32022,
 } as const;
 
 /** Stable error codes of core. Plugins export their own `*_ERROR_CODES` maps for their reasons. */
@@ -39,9 +43,13 @@ export const CORE_ERROR_CODES = {
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
   /** No room for another session (for this principal: 429; on the server: 503); `Retry-After` says when to retry. */
   SESSION_LIMIT: 'SESSION_LIMIT',
+  /** A 2026-07-28 `requestState` failed verification (tampered, expired, another principal's or request's). */
+  REQUEST_STATE_INVALID: 'REQUEST_STATE_INVALID',
   PLUGIN_FAILED: 'PLUGIN_FAILED',
   CONFIG_INVALID: 'CONFIG_INVALID',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  HEADER_MISMATCH: 'HEADER_MISMATCH',
+  UNSUPPORTED_PROTOCOL_VERSION: 'UNSUPPORTED_PROTOCOL_VERSION',
 } as const;
 
 export interface WardenErrorOptions {

@@ -32,3 +32,24 @@ export * from './plugin.js';
 export * from './principal.js';
 export { WardenServices } from './services.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';
+export { canonicalJson } from './web/canonical-json.js';
+export {
+  createRequestStateSealer,
+  DEFAULT_MAX_REQUEST_STATE_BYTES,
+  DEFAULT_REQUEST_STATE_TTL_MS,
+  openRequestState,
+  principalBinding,
+  type RequestStateBinding,
+  RequestStateError,
+  type RequestStateSealer,
+  type RequestStateSealerOptions,
+  requestDigest,
+  requestStateBinding,
+  sealResultRequestState,
+} from './web/request-state.js';
+export {
+  DEFAULT_MAX_SSE_EVENT_SIZE,
+  type SseMessageTransform,
+  type TransformSseOptions,
+  transformSseStream,
+} from './web/sse.js';
