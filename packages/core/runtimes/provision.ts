@@ -46,7 +46,7 @@ export function provisionRuntimes(): Record<Runtime, string> {
     const install = spawnSync(
       'npm',
       ['install', '--prefix', cache, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', ...specs],
-      { stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 },
+      { stdio: ['ignore', 'inherit', 'inherit'], timeout: 240_000 },
     );
     if (install.status !== 0)
       throw new Error(
