@@ -52,6 +52,8 @@ export interface SecurityEvent {
   method?: string;
   /** Tool name, prompt name or resource URI. */
   target?: string;
+  /** W3C `traceparent` of the request the event belongs to (from `_meta` or the HTTP header), when it had one. */
+  traceparent?: string;
   details?: Record<string, unknown>;
 }
 

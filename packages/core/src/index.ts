@@ -24,6 +24,7 @@ export {
   generateSpanId,
   generateTraceId,
   parseTraceparent,
+  requestTraceparent,
   resolveTraceContext,
   type TraceContext,
 } from './observe/trace-context.js';
@@ -32,7 +33,29 @@ export * from './plugin.js';
 export * from './principal.js';
 export { WardenServices } from './services.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';
+export {
+  type CacheHintOptions,
+  isMultiRoundTripRetry,
+  privateCacheHeaders,
+  stripSharedCacheHints,
+  stripSharedCacheHintsFromMessage,
+} from './web/cache-hints.js';
 export { canonicalJson } from './web/canonical-json.js';
+export { type FilterDiscoverOptions, filterDiscoverResult } from './web/discover.js';
+export { classifyEra, type EraInput, type EraOutcome } from './web/era.js';
+export {
+  createFetchHandler,
+  type FetchRequestInfo,
+  type WardenFetchHandler,
+} from './web/handler.js';
+export {
+  createListenFilter,
+  filterListenMessage,
+  type ListenFilterOptions,
+  type ListenMessageFilter,
+} from './web/listen-filter.js';
+export { type NodeHandler, toNodeHandler } from './web/node.js';
+export type { FetchHandlerOptions, FetchUpstream, UpstreamRequestOptions } from './web/options.js';
 export {
   createRequestStateSealer,
   DEFAULT_MAX_REQUEST_STATE_BYTES,
@@ -45,6 +68,7 @@ export {
   type RequestStateSealerOptions,
   requestDigest,
   requestStateBinding,
+  sealMessageRequestState,
   sealResultRequestState,
 } from './web/request-state.js';
 export {
@@ -53,3 +77,4 @@ export {
   type TransformSseOptions,
   transformSseStream,
 } from './web/sse.js';
+export { decodeNameHeader, MCP_NAME_SOURCE } from './web/standard-headers.js';

@@ -8,7 +8,7 @@ import {
 import type { SecurityEventBus, SecurityEventInput } from './events.js';
 import { classifyRequest, type JsonRpcRequest, targetName } from './mcp/classify.js';
 import { nowMs, Observation, type RequestObserver, type StageObservation } from './observe/observer.js';
-import { resolveTraceContext } from './observe/trace-context.js';
+import { requestTraceparent, resolveTraceContext } from './observe/trace-context.js';
 import {
   type EdgeContext,
   type EdgeRequest,
@@ -30,6 +30,14 @@ export interface RequestOrigin {
   remoteAddress?: string | undefined;
   /** The HTTP `traceparent` header, when there is one (the trace of observed requests). */
   traceparent?: string | undefined;
+  /** @see RequestContext.era @default 'legacy' */
+  era?: 'legacy' | 'modern' | undefined;
+  /** @see RequestContext.protocolVersion */
+  protocolVersion?: string | undefined;
+  /** @see RequestContext.clientInfo */
+  clientInfo?: Readonly<Record<string, unknown>> | undefined;
+  /** @see RequestContext.clientCapabilities */
+  clientCapabilities?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A request that passed every `beforeRequest` hook: what the server receives, and what `after` needs. */
@@ -41,11 +49,13 @@ export interface PreparedRequest {
   readonly base: Omit<RequestContext, 'mode' | 'emit'>;
   /** @internal What the request observers follow; absent without observers. */
   readonly observation?: Observation | undefined;
+  /** @internal The origin's `traceparent` header, for the events of `after`. */
+  readonly traceparent?: string | undefined;
 }
 
 type EventBase = Pick<
   SecurityEventInput,
-  'principalId' | 'remoteAddress' | 'sessionId' | 'requestId' | 'method' | 'target'
+  'principalId' | 'remoteAddress' | 'sessionId' | 'requestId' | 'method' | 'target' | 'traceparent'
 >;
 
 const LIST_KEYS: Record<string, { key: string; type: ListItem['type'] }> = {
@@ -155,9 +165,11 @@ export class Pipeline {
    */
   async authenticate(request: EdgeRequest): Promise<Principal> {
     const base: EventBase = { remoteAddress: request.remoteAddress };
+    if (request.traceparent !== undefined) base.traceparent = request.traceparent;
+    const contextOf = (plugin: WardenPlugin) => this.#edgeContextFor(plugin, request.traceparent);
     for (const plugin of this.#admitters) {
       try {
-        await plugin.admit!(request, this.#edgeContexts.get(plugin)!);
+        await plugin.admit!(request, contextOf(plugin));
       } catch (error) {
         this.#refuse(plugin, error, base);
       }
@@ -165,7 +177,7 @@ export class Pipeline {
     for (const plugin of this.#authenticators) {
       let found: Principal | undefined;
       try {
-        found = await plugin.authenticate!(request, this.#edgeContexts.get(plugin)!);
+        found = await plugin.authenticate!(request, contextOf(plugin));
       } catch (error) {
         this.#refuse(plugin, error, base);
         continue; // audit mode: the credential counts as absent
@@ -181,6 +193,7 @@ export class Pipeline {
           plugin: plugin.name,
           principalId: principal.id,
           remoteAddress: request.remoteAddress,
+          traceparent: request.traceparent,
           details: { transport: request.transport, kind: principal.kind },
         });
         return principal;
@@ -202,6 +215,19 @@ export class Pipeline {
     throw error;
   }
 
+  /** A plugin's edge context; with a `traceparent`, one whose events carry it (per request, only then). */
+  #edgeContextFor(plugin: WardenPlugin, traceparent: string | undefined): EdgeContext {
+    const shared = this.#edgeContexts.get(plugin)!;
+    if (traceparent === undefined) return shared;
+    return {
+      services: this.#services,
+      emit: (event) =>
+        this.#events.emit(
+          Object.assign({}, event, { plugin: plugin.name, mode: modeOf(plugin), traceparent }),
+        ),
+    };
+  }
+
   /**
    * Runs every `beforeRequest` hook for one JSON-RPC request. Returns the request to deliver, or throws the
    * refusal (already recorded).
@@ -216,6 +242,11 @@ export class Pipeline {
       requestId: request.id,
       method: request.method,
     };
+    const traceparent = requestTraceparent(
+      isRecord(request.params) ? request.params : undefined,
+      origin.traceparent,
+    );
+    if (traceparent !== undefined) eventBase.traceparent = traceparent;
     try {
       classified = classifyRequest(request);
     } catch (error) {
@@ -247,6 +278,10 @@ export class Pipeline {
       transport: origin.transport,
       sessionId: origin.sessionId,
       remoteAddress: origin.remoteAddress,
+      era: origin.era ?? 'legacy',
+      protocolVersion: origin.protocolVersion,
+      clientInfo: origin.clientInfo,
+      clientCapabilities: origin.clientCapabilities,
       signal: controller.signal,
       state: new Map(),
       services: this.#services,
@@ -269,7 +304,7 @@ export class Pipeline {
       }
       if (controller.signal.aborted) break;
     }
-    return { request: delivered, controller, base, observation };
+    return { request: delivered, controller, base, observation, traceparent: origin.traceparent };
   }
 
   /** {@link #refuse}; when it throws (enforce mode), the observation (if any) ends as refused by `plugin`. */
@@ -310,6 +345,8 @@ export class Pipeline {
       method: base.method,
       target: targetName(base.target),
     };
+    const traceparent = requestTraceparent(base.params, prepared.traceparent);
+    if (traceparent !== undefined) eventBase.traceparent = traceparent;
     let current = result;
     const list = LIST_KEYS[base.method];
     const observation = prepared.observation;

@@ -46,6 +46,11 @@ export interface EdgeRequest {
   readonly remoteAddress?: string;
   /** The process environment (stdio only): identity comes from here when there is no HTTP edge. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The request's W3C `traceparent` (from the message's `_meta` or the HTTP header, when valid): security events of
+   * the request's authentication carry it.
+   */
+  readonly traceparent?: string;
 }
 
 /** Passed to edge hooks (`admit`, `authenticate`). */
@@ -81,6 +86,23 @@ export interface RequestContext {
   readonly transport: 'http' | 'stdio' | (string & {});
   readonly sessionId: string | undefined;
   readonly remoteAddress: string | undefined;
+  /**
+   * The MCP era of the request: `modern` for 2026-07-28 requests (stateless, a per-request `_meta` envelope),
+   * `legacy` for 2025-era traffic (the `initialize` handshake and sessions, or stateless 2025 requests).
+   */
+  readonly era: 'legacy' | 'modern';
+  /**
+   * The protocol revision the request runs under: the envelope's `io.modelcontextprotocol/protocolVersion` (modern),
+   * or the version the session's `initialize` asked for (legacy over a wrapped transport). `undefined` when unknown.
+   */
+  readonly protocolVersion: string | undefined;
+  /**
+   * The client implementation as it describes itself (`{ name, version, … }`): from `_meta` (modern) or from the
+   * session's `initialize` (legacy). Self-reported: never a basis for authorization.
+   */
+  readonly clientInfo: Readonly<Record<string, unknown>> | undefined;
+  /** The capabilities the client declares: from `_meta` (modern) or from the session's `initialize` (legacy). */
+  readonly clientCapabilities: Readonly<Record<string, unknown>> | undefined;
   /** Aborted when the request times out or is cancelled. Pass it to anything slow. */
   readonly signal: AbortSignal;
   /** Per-request scratch space shared by all plugins (use a Symbol or your plugin name as key). */

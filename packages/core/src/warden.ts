@@ -20,6 +20,8 @@ import {
 } from './plugin.js';
 import type { Principal } from './principal.js';
 import { WardenServices } from './services.js';
+import { createFetchHandler, type WardenFetchHandler } from './web/handler.js';
+import type { FetchHandlerOptions } from './web/options.js';
 
 export interface WardenOptions {
   /** Plugins, in the order they run within a stage. */
@@ -92,7 +94,7 @@ export class Warden {
   readonly pipeline: Pipeline;
   readonly plugins: readonly WardenPlugin[];
   readonly requestTimeoutMs: number;
-  readonly #handlers = new Set<WardenHttpHandler>();
+  readonly #handlers = new Set<WardenHttpHandler | WardenFetchHandler>();
   readonly #observers: readonly RequestObserver[];
   #closed = false;
 
@@ -156,6 +158,28 @@ export class Warden {
   /** A node:http handler serving the MCP endpoint (Streamable HTTP) and the plugins' routes. */
   httpHandler(options: HttpHandlerOptions): WardenHttpHandler {
     const handler = createHttpHandler(
+      {
+        pipeline: this.pipeline,
+        events: this.events,
+        plugins: this.plugins,
+        requestTimeoutMs: this.requestTimeoutMs,
+      },
+      options,
+    );
+    this.#handlers.add(handler);
+    return handler;
+  }
+
+  /**
+   * A web-standard handler (`fetch(Request) → Response`) in front of an MCP fetch handler, for both MCP eras at one
+   * endpoint: SDK v2's `createMcpHandler(...)` first of all. Runs on Node, Bun, Deno, Workers and Hono; carry it to
+   * node:http, Express or Fastify with `toNodeHandler`.
+   * @example
+   * const handler = warden.fetchHandler({ upstream: createMcpHandler(() => buildServer()) });
+   * export default { fetch: (request: Request) => handler.fetch(request) };
+   */
+  fetchHandler(options: FetchHandlerOptions): WardenFetchHandler {
+    const handler = createFetchHandler(
       {
         pipeline: this.pipeline,
         events: this.events,

@@ -66,6 +66,8 @@ export class WardenTransport implements Transport, DrainableTransport {
   readonly #checkingIds = new Set<RequestId>();
   readonly #timedOut = new Set<RequestId>();
   readonly #authInfo: ReturnType<typeof toSdkAuthInfo> | undefined;
+  /** What the session's `initialize` said of the client (2025 era): every later request's context carries it. */
+  #client: Pick<RequestOrigin, 'protocolVersion' | 'clientInfo' | 'clientCapabilities'> = {};
 
   constructor(
     inner: Transport,
@@ -291,11 +293,14 @@ export class WardenTransport implements Transport, DrainableTransport {
         .catch((e) => this.onerror?.(e));
       return;
     }
+    if (message.method === 'initialize') this.#client = clientOfInitialize(message.params);
     const origin: RequestOrigin = {
       principal,
       transport: this.#options.transport ?? 'custom',
       sessionId: this.#inner.sessionId,
       remoteAddress: this.#options.remoteAddress,
+      era: 'legacy',
+      ...this.#client,
     };
     let prepared: PreparedRequest;
     try {
@@ -427,4 +432,22 @@ export function errorResponse(id: RequestId | null, error: unknown): JSONRPCMess
     ? error.toJsonRpcError()
     : { code: JSON_RPC_ERROR_CODES.INTERNAL_ERROR, message: 'Internal error.' };
   return { jsonrpc: '2.0', id, error: body } as JSONRPCMessage;
+}
+
+function recordOrUndefined(value: unknown): Readonly<Record<string, unknown>> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** The client's self-description in a 2025-era `initialize` request. */
+function clientOfInitialize(
+  params: unknown,
+): Pick<RequestOrigin, 'protocolVersion' | 'clientInfo' | 'clientCapabilities'> {
+  const p = recordOrUndefined(params) ?? {};
+  return {
+    protocolVersion: typeof p.protocolVersion === 'string' ? p.protocolVersion : undefined,
+    clientInfo: recordOrUndefined(p.clientInfo),
+    clientCapabilities: recordOrUndefined(p.capabilities),
+  };
 }

@@ -101,3 +101,19 @@ export function resolveTraceContext(
   if (header) return { ...header, source: 'header' };
   return { traceId: generateTraceId(), parentSpanId: undefined, sampled: true, source: 'generated' };
 }
+
+/**
+ * The request's `traceparent` as given: `_meta.traceparent` when valid, else the HTTP header when valid (the same
+ * precedence as {@link resolveTraceContext}), else `undefined`. Security events carry this value.
+ */
+export function requestTraceparent(
+  params: Readonly<Record<string, unknown>> | undefined,
+  headerValue: string | undefined,
+): string | undefined {
+  const meta = params?._meta;
+  if (typeof meta === 'object' && meta !== null && !Array.isArray(meta)) {
+    const value = (meta as Record<string, unknown>).traceparent;
+    if (parseTraceparent(value)) return (value as string).trim();
+  }
+  return parseTraceparent(headerValue) ? headerValue!.trim() : undefined;
+}

@@ -12,6 +12,7 @@ import {
   RequestStateError,
   requestDigest,
   requestStateBinding,
+  sealMessageRequestState,
   sealResultRequestState,
 } from './request-state.js';
 
@@ -317,6 +318,17 @@ describe('sealResultRequestState / openRequestState: where the spec puts the fie
     await expectRefused(
       openRequestState(retry, await requestStateBinding(mallory, 'tools/call', retry), sealer),
     );
+  });
+
+  it('seals the result of a JSON-RPC response and leaves other messages alone', async () => {
+    const response = { jsonrpc: '2.0', id: 3, result: inputRequired };
+    const sealed = await sealMessageRequestState(response, alice, sealer);
+    expect(sealed.id).toBe(3);
+    expect(await sealer.open(sealed.result.requestState, alice)).toBe(inputRequired.requestState);
+    const progress = { jsonrpc: '2.0', method: 'notifications/progress', params: { requestState: 'x' } };
+    expect(await sealMessageRequestState(progress, alice, sealer)).toBe(progress);
+    const complete = { jsonrpc: '2.0', id: 4, result: { resultType: 'complete', content: [] } };
+    expect(await sealMessageRequestState(complete, alice, sealer)).toBe(complete);
   });
 
   it('leaves results and params without requestState alone, drops a non-string one, refuses a non-string echo', async () => {

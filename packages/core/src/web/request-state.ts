@@ -242,6 +242,18 @@ export async function sealResultRequestState<T>(
   return { ...rest, requestState: await sealer.seal(requestState, binding) } as T;
 }
 
+/** {@link sealResultRequestState} on a JSON-RPC response's `result` (e.g. as an SSE `onMessage` step). */
+export async function sealMessageRequestState<T>(
+  message: T,
+  binding: RequestStateBinding,
+  sealer: RequestStateSealer,
+): Promise<T> {
+  if (typeof message !== 'object' || message === null || !Object.hasOwn(message, 'result')) return message;
+  const record = message as Record<string, unknown>;
+  const result = await sealResultRequestState(record.result, binding, sealer);
+  return result === record.result ? message : ({ ...record, result } as T);
+}
+
 /**
  * The request params with `requestState` opened back into the server's state. Params without one are returned
  * as is; a `requestState` that is not a string, or does not verify, is a {@link RequestStateError}.

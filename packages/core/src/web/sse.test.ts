@@ -25,6 +25,7 @@ function controllableUpstream() {
     push: (text: string | Uint8Array) =>
       controller.enqueue(typeof text === 'string' ? encoder.encode(text) : text),
     end: () => controller.close(),
+    error: (reason: unknown) => controller.error(reason),
   };
 }
 
@@ -312,6 +313,26 @@ describe('transformSseStream: fails closed', () => {
     });
     expect(refused.error.error.message).toBe('Access denied.');
     expect(JSON.stringify(refused.error)).not.toContain('hidden');
+  });
+
+  it('ends the stream with the error event when the upstream itself errors mid-stream', async () => {
+    const upstream = controllableUpstream();
+    const failures: string[] = [];
+    const reader = transformSseStream(upstream.stream, identity, {
+      onFailure: (reason) => failures.push(reason),
+    }).getReader();
+    upstream.push(`data: ${JSON.stringify(progress)}\n\n`);
+    await reader.read();
+    upstream.error(new Error('socket reset by peer 10.0.0.7'));
+    const { value } = await reader.read();
+    const text = new TextDecoder().decode(value);
+    expect(JSON.parse(parseSse(text).events[0]?.data ?? '')).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32603, message: 'The response could not be checked and was refused.' },
+    });
+    expect(text).not.toContain('10.0.0.7');
+    expect(failures).toHaveLength(1);
+    expect((await reader.read()).done).toBe(true);
   });
 
   it('refuses a transform result that is not JSON-serializable', async () => {

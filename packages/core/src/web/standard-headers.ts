@@ -120,3 +120,21 @@ export function checkStandardHeaders(
     return reject('name-header-mismatch', 'Bad Request: the Mcp-Name header does not match the body.');
   return undefined;
 }
+
+/**
+ * For 2025-era requests, which need none of these headers: one that is present must match the body all the same,
+ * so no component in front can be told one thing while the server executes another.
+ */
+export function checkPresentHeaders(request: Request, message: JsonObject): HeaderRejection | undefined {
+  if (typeof message.method !== 'string') return undefined;
+  const method = request.headers.get('mcp-method');
+  if (method !== null && method !== message.method)
+    return reject('method-header-mismatch', 'Bad Request: the Mcp-Method header does not match the body.');
+  const name = request.headers.get('mcp-name');
+  const field = Object.hasOwn(MCP_NAME_SOURCE, message.method) ? MCP_NAME_SOURCE[message.method] : undefined;
+  if (name === null || field === undefined) return undefined;
+  const params = isPlainObject(message.params) ? message.params : {};
+  if (decodeNameHeader(name) !== params[field])
+    return reject('name-header-mismatch', 'Bad Request: the Mcp-Name header does not match the body.');
+  return undefined;
+}

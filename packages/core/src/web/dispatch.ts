@@ -1,0 +1,179 @@
+/**
+ * One JSON-RPC request through the pipeline to the upstream and back: `before` decides on the parsed body, that
+ * very object is what the upstream receives (bytes and `parsedBody`), and the answer (one JSON message or an SSE
+ * stream, message by message) goes through `after` before the client sees it.
+ */
+import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
+import type { SecurityEventBus } from '../events.js';
+import type { JsonRpcRequest } from '../mcp/classify.js';
+import type { Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
+import type { EdgeRequest } from '../plugin.js';
+import { toSdkAuthInfo } from '../principal.js';
+import { isJsonRpcResultResponse, isPlainObject } from './jsonrpc-shape.js';
+import type { ResolvedFetchOptions } from './options.js';
+import { errorMessage, jsonResponse, type RequestId, refusal } from './responses.js';
+import { transformSseStream } from './sse.js';
+
+export interface DispatchDeps {
+  pipeline: Pipeline;
+  events: SecurityEventBus;
+  options: ResolvedFetchOptions;
+}
+
+/** The client's request, re-made around the body Warden checked (never a second read of the original). */
+export function forwardedRequest(
+  request: Request,
+  bodyText: string | undefined,
+  signal: AbortSignal,
+): Request {
+  const headers = new Headers(request.headers);
+  headers.delete('content-length');
+  return new Request(request.url, {
+    method: request.method,
+    headers,
+    body: bodyText,
+    signal,
+  });
+}
+
+function isMediaType(response: Response, type: string): boolean {
+  const value = response.headers.get('content-type') ?? '';
+  return value.split(';')[0]!.trim().toLowerCase() === type;
+}
+
+/** Headers of a rewritten body: length and encoding no longer describe it. */
+function rewrittenHeaders(response: Response): Headers {
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  return headers;
+}
+
+/**
+ * `after` on one message answering this request; other messages pass. A refusal becomes the JSON-RPC error the
+ * client gets instead of the result (already recorded by the pipeline).
+ */
+async function afterMessage(
+  pipeline: Pipeline,
+  prepared: PreparedRequest,
+  message: unknown,
+): Promise<unknown> {
+  if (!isPlainObject(message) || message.id !== prepared.request.id || !isJsonRpcResultResponse(message))
+    return message;
+  try {
+    const result = await pipeline.after(prepared, message.result as Record<string, unknown>);
+    return { ...message, result };
+  } catch (error) {
+    return errorMessage(prepared.request.id, error);
+  }
+}
+
+function upstreamFailure(deps: DispatchDeps, edge: EdgeRequest, id: RequestId, reason: string): Response {
+  deps.events.emit({
+    type: 'plugin.error',
+    outcome: 'denied',
+    severity: 'error',
+    reason: `upstream answer refused: ${reason}`.slice(0, 500),
+    requestId: id,
+    remoteAddress: edge.remoteAddress,
+  });
+  const error = new WardenError({
+    code: CORE_ERROR_CODES.PLUGIN_FAILED,
+    message: 'Internal error.',
+    httpStatus: 502,
+    jsonRpcCode: JSON_RPC_ERROR_CODES.INTERNAL_ERROR,
+  });
+  return jsonResponse(502, errorMessage(id, error));
+}
+
+/** Runs the upstream's answer to a prepared request through `after`: JSON re-serialized, SSE kept streaming. */
+async function transformAnswer(
+  deps: DispatchDeps,
+  edge: EdgeRequest,
+  prepared: PreparedRequest,
+  response: Response,
+): Promise<Response> {
+  const id = prepared.request.id;
+  if (isMediaType(response, 'text/event-stream') && response.body) {
+    const body = transformSseStream(
+      response.body,
+      (message) => afterMessage(deps.pipeline, prepared, message),
+      {
+        errorId: id,
+        onFailure: (reason) =>
+          deps.events.emit({
+            type: 'plugin.error',
+            outcome: 'denied',
+            severity: 'error',
+            reason: `upstream SSE stream ended: ${reason}`.slice(0, 500),
+            requestId: id,
+            remoteAddress: edge.remoteAddress,
+          }),
+      },
+    );
+    return new Response(body, { status: response.status, headers: rewrittenHeaders(response) });
+  }
+  if (isMediaType(response, 'application/json')) {
+    const text = await response.text();
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return upstreamFailure(deps, edge, id, 'JSON response that does not parse');
+    }
+    const answered = await afterMessage(deps.pipeline, prepared, message);
+    return new Response(JSON.stringify(answered), {
+      status: response.status,
+      headers: rewrittenHeaders(response),
+    });
+  }
+  return response;
+}
+
+/** The pipeline's refusal of a request: step-up and rate limits keep their HTTP status, the rest is a 200 error. */
+function pipelineRefusal(deps: DispatchDeps, edge: EdgeRequest, id: RequestId, error: unknown): Response {
+  const refused = WardenError.isInstance(error)
+    ? error
+    : new WardenError({
+        code: CORE_ERROR_CODES.PLUGIN_FAILED,
+        message: 'Internal error.',
+        httpStatus: 500,
+        jsonRpcCode: JSON_RPC_ERROR_CODES.INTERNAL_ERROR,
+      });
+  if (
+    refused.httpStatus === 401 ||
+    refused.httpStatus === 429 ||
+    refused.code === CORE_ERROR_CODES.INSUFFICIENT_SCOPE
+  )
+    return refusal(deps, refused, { edge, id }, false);
+  return jsonResponse(200, errorMessage(id, refused));
+}
+
+/**
+ * Dispatches one JSON-RPC request: `before`, the upstream (with `authInfo` and the checked body), `after`.
+ * `bodyText` is the exact text the request was parsed from; it is forwarded as is unless a plugin replaced the
+ * arguments, and then the object the pipeline returned is serialized.
+ */
+export async function dispatchRequest(
+  deps: DispatchDeps,
+  edge: EdgeRequest,
+  request: Request,
+  message: JsonRpcRequest,
+  bodyText: string,
+  origin: RequestOrigin,
+): Promise<Response> {
+  let prepared: PreparedRequest;
+  try {
+    prepared = await deps.pipeline.before(message, origin);
+  } catch (error) {
+    return pipelineRefusal(deps, edge, message.id, error);
+  }
+  const delivered = prepared.request;
+  const text = delivered === message ? bodyText : JSON.stringify(delivered);
+  const signal = AbortSignal.any([request.signal, prepared.controller.signal]);
+  const response = await deps.options.callUpstream(forwardedRequest(request, text, signal), {
+    authInfo: toSdkAuthInfo(origin.principal),
+    parsedBody: delivered,
+  });
+  return transformAnswer(deps, edge, prepared, response);
+}

@@ -1,0 +1,195 @@
+/**
+ * The web-standard face of Warden: `fetch(Request) → Response` in front of any fetch-shaped MCP handler (SDK v2's
+ * `createMcpHandler(...)` first of all), for both eras at one endpoint. Per request, before any plugin decides:
+ * plugin routes and Host/Origin; the body, read once and bounded; the era, classified as SDK v2 classifies it; the
+ * 2026-07-28 header duties; authentication; then the pipeline around the upstream.
+ */
+import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
+import type { EdgeDeps } from '../http/edge.js';
+import type { JsonRpcRequest } from '../mcp/classify.js';
+import { requestTraceparent } from '../observe/trace-context.js';
+import type { RequestOrigin } from '../pipeline.js';
+import type { EdgeRequest } from '../plugin.js';
+import { type Principal, toSdkAuthInfo } from '../principal.js';
+import { type DispatchDeps, dispatchRequest, forwardedRequest } from './dispatch.js';
+import { checkEdge, type EdgeVerdict } from './edge-checks.js';
+import { checkEra } from './era-checks.js';
+import { isPlainObject } from './jsonrpc-shape.js';
+import type { FetchHandlerOptions } from './options.js';
+import { resolveFetchOptions } from './options.js';
+import { parseBody, readBodyText } from './request-body.js';
+import { edgeError, errorMessage, jsonResponse, refusal } from './responses.js';
+
+/** Who is on the other end, as the host knows it (not the client): the adapter or runtime fills it in. */
+export interface FetchRequestInfo {
+  /** The TCP peer's address (`X-Forwarded-For` counts only through `trustedProxies`). */
+  remoteAddress?: string;
+  /**
+   * Standard MCP headers (`mcp-method`, `mcp-name`, `mcp-protocol-version`) the request carried more than once.
+   * A `Request` joins copies with ", " and cannot tell; `toNodeHandler` can, and says so here.
+   */
+  repeatedHeaders?: readonly string[];
+}
+
+export interface WardenFetchHandler {
+  fetch(request: Request, info?: FetchRequestInfo): Promise<Response>;
+  /** Refuses new requests (503) and cancels the ones in flight. */
+  close(): Promise<void>;
+  /** True for the paths this handler serves (the endpoint and plugin routes); adapters pass the rest on. */
+  serves?(pathname: string): boolean;
+}
+
+const internalError = () =>
+  edgeError(
+    500,
+    'Internal error.',
+    undefined,
+    JSON_RPC_ERROR_CODES.INTERNAL_ERROR,
+    CORE_ERROR_CODES.PLUGIN_FAILED,
+  );
+
+/** Builds the fetch handler of a warden (see {@link Warden.fetchHandler}). */
+export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions): WardenFetchHandler {
+  const resolved = resolveFetchOptions(options, deps.plugins);
+  const dispatchDeps: DispatchDeps = { pipeline: deps.pipeline, events: deps.events, options: resolved };
+  const inFlight = new Set<AbortController>();
+  let closed = false;
+
+  async function handle(request: Request, info: FetchRequestInfo): Promise<Response> {
+    const verdict: EdgeVerdict = await checkEdge(dispatchDeps, request, info);
+    if (verdict.kind === 'response') return verdict.response;
+    const { edge, cors } = verdict;
+    const answer = await handleMcp(request, info, edge);
+    return cors ? withHeaders(answer, cors) : answer;
+  }
+
+  async function handleMcp(request: Request, info: FetchRequestInfo, edge: EdgeRequest): Promise<Response> {
+    let bodyText: string | undefined;
+    let body: unknown;
+    if (request.method === 'POST') {
+      const contentType = (edge.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (contentType !== 'application/json')
+        return refusal(
+          dispatchDeps,
+          edgeError(415, 'Unsupported Media Type: Content-Type must be application/json.', undefined),
+          { edge },
+        );
+      const accept = edge.headers.accept ?? '';
+      if (!accept.includes('application/json') || !accept.includes('text/event-stream'))
+        return refusal(
+          dispatchDeps,
+          edgeError(
+            406,
+            'Not Acceptable: the Accept header must list both application/json and text/event-stream.',
+            undefined,
+          ),
+          { edge },
+        );
+      try {
+        bodyText = await readBodyText(request, resolved.maxBodyBytes, resolved.bodyTimeoutMs);
+        body = parseBody(bodyText, resolved.maxJsonDepth);
+      } catch (error) {
+        return refusal(dispatchDeps, WardenError.isInstance(error) ? error : internalError(), { edge });
+      }
+    }
+    const params = isPlainObject(body) && isPlainObject(body.params) ? body.params : undefined;
+    const traceparent = requestTraceparent(params, edge.headers.traceparent);
+    const traced: EdgeRequest = traceparent === undefined ? edge : { ...edge, traceparent };
+    const era = checkEra(dispatchDeps, request, info, traced, body, traceparent);
+    if (era.kind === 'response') return era.response;
+
+    // Identity is established on every request, in either era.
+    let principal: Principal;
+    try {
+      principal = await deps.pipeline.authenticate(traced);
+    } catch (error) {
+      return refusal(
+        dispatchDeps,
+        WardenError.isInstance(error) ? error : internalError(),
+        { edge: traced, traceparent },
+        false,
+      );
+    }
+    const message = era.message;
+    if (message === undefined || !('id' in message) || typeof message.method !== 'string') {
+      // GET/DELETE (2025 sessions), notifications and posted responses: nothing for the pipeline to decide.
+      return resolved.callUpstream(forwardedRequest(request, bodyText, request.signal), {
+        authInfo: toSdkAuthInfo(principal),
+        ...(body === undefined ? {} : { parsedBody: body }),
+      });
+    }
+    const origin: RequestOrigin = {
+      principal,
+      transport: 'http',
+      remoteAddress: edge.remoteAddress,
+      traceparent: edge.headers.traceparent,
+      era: era.era,
+      protocolVersion: era.protocolVersion,
+      clientInfo: era.clientInfo,
+      clientCapabilities: era.clientCapabilities,
+    };
+    return dispatchRequest(
+      dispatchDeps,
+      traced,
+      request,
+      message as unknown as JsonRpcRequest,
+      bodyText!,
+      origin,
+    );
+  }
+
+  return {
+    async fetch(request, info = {}) {
+      if (closed)
+        return jsonResponse(
+          503,
+          errorMessage(
+            null,
+            edgeError(
+              503,
+              'The server is shutting down.',
+              undefined,
+              JSON_RPC_ERROR_CODES.SHUTTING_DOWN,
+              CORE_ERROR_CODES.SHUTTING_DOWN,
+            ),
+          ),
+        );
+      const controller = new AbortController();
+      inFlight.add(controller);
+      const signal = AbortSignal.any([request.signal, controller.signal]);
+      try {
+        return await handle(new Request(request, { signal }), info);
+      } catch (error) {
+        deps.events.emit({
+          type: 'plugin.error',
+          outcome: 'denied',
+          severity: 'error',
+          reason: `fetch edge failure: ${error instanceof Error ? error.message : String(error)}`.slice(
+            0,
+            500,
+          ),
+          remoteAddress: info.remoteAddress,
+        });
+        return jsonResponse(500, errorMessage(null, internalError()));
+      } finally {
+        inFlight.delete(controller);
+      }
+    },
+    serves(pathname) {
+      if (pathname === resolved.endpoint) return true;
+      for (const route of resolved.routes.values()) if (route.path === pathname) return true;
+      return false;
+    },
+    async close() {
+      closed = true;
+      for (const controller of inFlight) controller.abort(new Error('warden closed'));
+      inFlight.clear();
+    },
+  };
+}
+
+function withHeaders(response: Response, extra: Record<string, string>): Response {
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}

@@ -1,0 +1,113 @@
+import { ConfigError } from '../errors.js';
+import { createOriginCheck } from '../http/origin.js';
+import { createClientAddressResolver, type TrustedProxies } from '../http/proxies.js';
+import type { PluginRoute, WardenPlugin } from '../plugin.js';
+import type { SdkAuthInfo } from '../principal.js';
+
+/** What the fetch face hands the MCP server behind it, beside the request: SDK v2's `fetch` options. */
+export interface UpstreamRequestOptions {
+  /** The authenticated principal in SDK v2's `AuthInfo` shape (`ctx.authInfo` in tools); `token` is always empty. */
+  authInfo?: SdkAuthInfo;
+  /** The JSON body Warden checked, parsed: the upstream need not (and must not) read another copy. */
+  parsedBody?: unknown;
+}
+
+/** The MCP server behind Warden: SDK v2's `createMcpHandler(...)` result, or any fetch-shaped MCP handler. */
+export type FetchUpstream =
+  | { fetch(request: Request, options?: UpstreamRequestOptions): Promise<Response> }
+  | ((request: Request, options?: UpstreamRequestOptions) => Promise<Response>);
+
+export interface FetchHandlerOptions {
+  /** The MCP server behind Warden (e.g. `createMcpHandler(factory)` of `@modelcontextprotocol/server`). */
+  upstream: FetchUpstream;
+  /** Path of the MCP endpoint. @default '/mcp' */
+  endpoint?: string;
+  /**
+   * Host names (without port) accepted in the `Host` header, against DNS rebinding. `false` turns the check off
+   * (only behind a proxy that checks Host itself). @default ['localhost', '127.0.0.1', '[::1]']
+   */
+  allowedHosts?: readonly string[] | false;
+  /** Exact origins browsers may call from; `http://localhost:*` allows any port. @default same host and port */
+  allowedOrigins?: readonly string[];
+  /** @default 1048576 (1 MiB) */
+  maxBodyBytes?: number;
+  /** Time allowed to receive a request body. @default 10000 */
+  bodyTimeoutMs?: number;
+  /** Deepest nesting of arrays and objects accepted in a request body. @default 64 */
+  maxJsonDepth?: number;
+  /**
+   * Reverse proxies whose `X-Forwarded-For` entries are trusted for the client address (addresses or CIDRs, or
+   * `{ hops: n }`); the direct peer is `info.remoteAddress` of `fetch(request, info)`. @default []
+   */
+  trustedProxies?: TrustedProxies;
+}
+
+/** Options checked and turned into what each request needs. */
+export interface ResolvedFetchOptions {
+  callUpstream: (request: Request, options: UpstreamRequestOptions) => Promise<Response>;
+  endpoint: string;
+  allowedHosts: ReadonlySet<string> | undefined;
+  originAllowed: (origin: string, host: string | undefined) => boolean;
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  maxJsonDepth: number;
+  clientAddress: (peer: string | undefined, forwardedFor: string | undefined) => string | undefined;
+  routes: ReadonlyMap<string, PluginRoute>;
+}
+
+const DEFAULT_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new ConfigError(`${name} must be a positive integer (got ${String(value)}).`);
+  return value;
+}
+
+function upstreamCaller(upstream: FetchUpstream | undefined): ResolvedFetchOptions['callUpstream'] {
+  if (typeof upstream === 'function') return upstream;
+  if (upstream && typeof upstream.fetch === 'function')
+    return (request, options) => upstream.fetch(request, options);
+  throw new ConfigError(
+    'fetchHandler needs `upstream`: the MCP server behind Warden, e.g. createMcpHandler(factory) from @modelcontextprotocol/server, or any (request, options) => Promise<Response>.',
+  );
+}
+
+function pluginRoutes(plugins: readonly WardenPlugin[], endpoint: string): Map<string, PluginRoute> {
+  const routes = new Map<string, PluginRoute>();
+  for (const plugin of plugins) {
+    for (const route of plugin.routes ?? []) {
+      const key = `${route.method} ${route.path}`;
+      if (routes.has(key))
+        throw new ConfigError(`Two plugins serve ${key}: only one route per method and path.`);
+      if (route.path === endpoint)
+        throw new ConfigError(`Plugin "${plugin.name}" route ${route.path} collides with the MCP endpoint.`);
+      routes.set(key, route);
+    }
+  }
+  return routes;
+}
+
+/** Validates the options at setup (a `ConfigError` now, never a refusal later). */
+export function resolveFetchOptions(
+  options: FetchHandlerOptions,
+  plugins: readonly WardenPlugin[],
+): ResolvedFetchOptions {
+  const endpoint = options.endpoint ?? '/mcp';
+  if (!endpoint.startsWith('/')) throw new ConfigError(`endpoint must start with "/" (got "${endpoint}").`);
+  const allowedHosts =
+    options.allowedHosts === false
+      ? undefined
+      : new Set((options.allowedHosts ?? DEFAULT_HOSTS).map((h) => h.toLowerCase()));
+  return {
+    callUpstream: upstreamCaller(options.upstream),
+    endpoint,
+    allowedHosts,
+    originAllowed: createOriginCheck(options.allowedOrigins, allowedHosts),
+    maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 1024 * 1024),
+    bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs, 10_000),
+    maxJsonDepth: positiveInteger('maxJsonDepth', options.maxJsonDepth, 64),
+    clientAddress: createClientAddressResolver(options.trustedProxies),
+    routes: pluginRoutes(plugins, endpoint),
+  };
+}
