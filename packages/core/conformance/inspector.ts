@@ -21,6 +21,8 @@ export interface InspectorSummary {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+const INPUT_REQUIRED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
 /** Checks a result against the shape its method's MCP result type requires; returns a problem or undefined. */
 export function checkResultShape(
   method: string,
@@ -32,6 +34,17 @@ export function checkResultShape(
     const bad = items.findIndex((item) => !itemCheck(item));
     return bad === -1 ? undefined : `${method}: ${key}[${bad}] is malformed`;
   };
+  // 2026-07-28: tools/call, prompts/get and resources/read may instead ask the client for input (SEP-2322).
+  if (result.resultType === 'input_required' && INPUT_REQUIRED_METHODS.has(method)) {
+    const requests = result.inputRequests;
+    const state = result.requestState;
+    if (requests === undefined && state === undefined)
+      return `${method}: input_required without inputRequests or requestState`;
+    if (requests !== undefined && !isObject(requests)) return `${method}: inputRequests is not an object`;
+    return state === undefined || typeof state === 'string'
+      ? undefined
+      : `${method}: requestState is not a string`;
+  }
   switch (method) {
     case 'initialize': {
       const info = result.serverInfo;

@@ -5,28 +5,18 @@
  *
  * Same protocol as serve.ts: one JSON line `{"url":...,"mode":...}` once listening; on SIGTERM, SIGINT or when
  * stdin closes it shuts down and, wrapped, prints the inspector's summary as `{"inspector":{...}}`.
- * Wrapped needs `warden.fetchHandler` and `toNodeHandler` from core; without them it exits with status 3 and
- * says so on stderr (the runner counts that as a failed run).
+ * Wrapped is `toNodeHandler(warden.fetchHandler({ upstream }))` from core: a core without that face fails to
+ * load this file (and to type-check it), and the runner counts a server that does not start as a failed run.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { localhostHostValidation, toNodeHandler } from '@modelcontextprotocol/node';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
-import * as core from '../src/index.js';
+import { createWarden, toNodeHandler as wardenNodeHandler } from '../src/index.js';
 import { createFixtureHandlerV2 } from './fixture-server-v2.js';
 import { createInspector } from './inspector.js';
 
 type Mode = 'bare' | 'wrapped';
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
-/** The web-standard face of core, as the `web` branch defines it. */
-interface WebFace {
-  fetch(request: Request, info?: unknown): Promise<Response>;
-  close(): Promise<void>;
-}
-type FetchHandlerFactory = (options: { upstream: McpHttpHandler }) => WebFace;
-type CoreToNodeHandler = (face: WebFace) => NodeHandler;
-
-/** Exit status of a wrapped run on a core that has no web-standard face. */
-const NO_WEB_FACE = 3;
 
 function parseArgs(argv: readonly string[]): { mode: Mode; port: number } {
   const mode = argv[0];
@@ -64,19 +54,6 @@ function bareHandler(upstream: McpHttpHandler): NodeHandler {
   return (req, res) => (hostAllowed(req, res) ? serve(req, res) : undefined);
 }
 
-/** Core's web-standard face, looked up by name so that this file type-checks before the face exists. */
-function webFace(
-  warden: core.Warden,
-): { fetchHandler: FetchHandlerFactory; toNode: CoreToNodeHandler } | undefined {
-  const fetchHandler = (warden as unknown as { fetchHandler?: unknown }).fetchHandler;
-  const toNode = (core as Record<string, unknown>).toNodeHandler;
-  if (typeof fetchHandler !== 'function' || typeof toNode !== 'function') return undefined;
-  return {
-    fetchHandler: fetchHandler.bind(warden) as FetchHandlerFactory,
-    toNode: toNode as CoreToNodeHandler,
-  };
-}
-
 async function main(): Promise<void> {
   const { mode, port } = parseArgs(process.argv.slice(2));
   const upstream = createFixtureHandlerV2();
@@ -92,17 +69,9 @@ async function main(): Promise<void> {
     };
   } else {
     const inspector = createInspector();
-    const warden = await core.createWarden({ plugins: [inspector.plugin] });
-    const face = webFace(warden);
-    if (!face) {
-      process.stderr.write(
-        'serve-v2.ts: @mcp-warden/core has no warden.fetchHandler / toNodeHandler: cannot serve wrapped\n',
-      );
-      await warden.close();
-      process.exit(NO_WEB_FACE);
-    }
-    const wrapped = face.fetchHandler({ upstream });
-    const served = await listenOn(port, face.toNode(wrapped));
+    const warden = await createWarden({ plugins: [inspector.plugin] });
+    const wrapped = warden.fetchHandler({ upstream });
+    const served = await listenOn(port, wardenNodeHandler(wrapped));
     url = served.url;
     summary = inspector.summary;
     close = async () => {
