@@ -7,15 +7,14 @@
  *   deno run --allow-net --allow-read --allow-env --allow-sys --sloppy-imports runtimes/smoke-server.ts <plain|warden>
  *
  * Prints one JSON line `{"url":...,"runtime":...,"mode":...}` once it listens, then serves until stdin closes.
- * `warden` on a core without `warden.fetchHandler` exits with status 3 and says so on stderr.
  */
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 import { tokenAuth } from '../src/__fixtures__/plugins.js';
-import * as core from '../src/index.js';
+import { createWarden, type FetchRequestInfo } from '../src/index.js';
 
 /** A web-standard handler, as both runtimes' servers take it (the second argument is runtime-specific). */
-type Fetch = (request: Request, info?: { remoteAddress?: string }) => Promise<Response>;
+type Fetch = (request: Request, info?: FetchRequestInfo) => Promise<Response>;
 interface Listening {
   url: string;
   stop(): Promise<void>;
@@ -30,6 +29,7 @@ interface BunGlobal {
 }
 interface DenoGlobal {
   version: { deno: string };
+  args: string[];
   stdin: { readable: ReadableStream<Uint8Array> };
   exit(code: number): never;
   serve(
@@ -93,23 +93,14 @@ async function stdinClosed(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const mode = (
-    runtime.Deno ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args : process.argv.slice(2)
-  )[0];
+  const mode = (runtime.Deno?.args ?? process.argv.slice(2))[0];
   if (mode !== 'plain' && mode !== 'warden') throw new Error('usage: smoke-server.ts <plain|warden>');
   const upstream = createEndpoint();
   let fetch: Fetch = (request) => upstream.fetch(request);
   let close = () => upstream.close();
   if (mode === 'warden') {
-    const warden = await core.createWarden({ plugins: [tokenAuth()] });
-    const fetchHandler = (warden as unknown as { fetchHandler?: unknown }).fetchHandler;
-    if (typeof fetchHandler !== 'function') {
-      console.error('smoke-server.ts: @mcp-warden/core has no warden.fetchHandler');
-      exit(3);
-    }
-    const face = (
-      fetchHandler as (o: { upstream: typeof upstream }) => { fetch: Fetch; close(): Promise<void> }
-    ).call(warden, { upstream });
+    const warden = await createWarden({ plugins: [tokenAuth()] });
+    const face = warden.fetchHandler({ upstream });
     fetch = (request, info) => face.fetch(request, info);
     close = async () => {
       await face.close();

@@ -78,8 +78,10 @@ beforeAll(() => {
   binaries = provisionRuntimes();
 }, INSTALL_TIMEOUT_MS);
 
+const ALICE = { authorization: 'Bearer good:alice' };
+
 describe.each(Object.keys(RUNTIME_VERSIONS) as Runtime[])('%s', (runtime) => {
-  describe('an SDK v2 createMcpHandler served by the runtime', () => {
+  describe('an SDK v2 createMcpHandler served by the runtime, bare', () => {
     let server: SmokeServer;
     beforeAll(async () => {
       server = await startSmokeServer(runtime, binaries[runtime], 'plain');
@@ -93,11 +95,39 @@ describe.each(Object.keys(RUNTIME_VERSIONS) as Runtime[])('%s', (runtime) => {
     it('answers a tools/call from the SDK v2 client at 2026-07-28', async () => {
       expect(await callEcho(server.url)).toMatchObject({ content: [{ type: 'text', text: 'echo: hello' }] });
     });
+  });
+
+  describe('the same server behind warden.fetchHandler with tokenAuth', () => {
+    let server: SmokeServer;
+    beforeAll(async () => {
+      server = await startSmokeServer(runtime, binaries[runtime], 'warden');
+    });
+    afterAll(() => server?.stop());
+
+    it('answers an authenticated tools/call from the SDK v2 client', async () => {
+      expect(await callEcho(server.url, ALICE)).toMatchObject({
+        content: [{ type: 'text', text: 'echo: hello' }],
+      });
+    });
+
+    it.each([
+      { label: 'no credential', headers: {} },
+      { label: 'an unknown token', headers: { authorization: 'Bearer forged' } },
+    ])('refuses a tools/call with $label: 401 with a Bearer challenge', async ({ headers }) => {
+      const response = await echoCall(server.url, headers);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+      await response.body?.cancel();
+    });
+
+    it('refuses the SDK v2 client without a credential', async () => {
+      await expect(callEcho(server.url)).rejects.toThrow(/401/);
+    });
 
     it.each(MISMATCHES)(
       'refuses a header/body mismatch with 400 -32020: $label',
       async ({ headers, name }) => {
-        const response = await echoCall(server.url, headers, name);
+        const response = await echoCall(server.url, { ...ALICE, ...headers }, name);
         expect(response.status).toBe(400);
         expect(await response.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32020 } });
       },
