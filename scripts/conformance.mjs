@@ -56,6 +56,8 @@ const SUITES = [
     ],
     requiredFrom: ['list', '--requirements', REVISION, '--server'],
     mustPassWrapped: ['dns-rebinding-protection'],
+    /** The era the wrapped run's plugin must have seen requests in: this suite speaks the 2026-07-28 wire. */
+    era: 'modern',
   },
   {
     id: '2025',
@@ -64,6 +66,7 @@ const SUITES = [
     serve: 'conformance/serve.ts',
     args: (url, dir) => ['server', '--url', url, '--suite', args.suite, '-o', dir],
     mustPassWrapped: ['dns-rebinding-protection'],
+    era: 'legacy',
   },
 ];
 
@@ -363,10 +366,12 @@ function typecheck() {
 }
 
 /** Checks what the wrapped run's inspector plugin saw: every wrapped run must have gone through the pipeline. */
-function inspectorProblems(inspector) {
+function inspectorProblems(inspector, era) {
   const inspected = inspector ? Object.values(inspector.requests).reduce((a, b) => a + b, 0) : 0;
   if (!inspector || inspected === 0)
     return ['the inspector plugin saw no request: the wrapped server did not run the pipeline'];
+  if (!inspector.eras?.[era])
+    return [`the inspector plugin saw no ${era}-era request: ${JSON.stringify(inspector.eras ?? {})}`];
   if (inspector.anomalies.length > 0)
     return [`the inspector found malformed messages: ${inspector.anomalies.join('; ')}`];
   return [];
@@ -375,7 +380,7 @@ function inspectorProblems(inspector) {
 function inspectorLine(inspector) {
   if (!inspector) return 'Inspector plugin: no summary.';
   const sum = (table) => Object.values(table).reduce((a, b) => a + b, 0);
-  return `Inspector plugin: ${sum(inspector.requests)} requests through beforeRequest, ${sum(inspector.responses)} results through afterResponse, ${sum(inspector.listItems)} list items through filterListItem, ${inspector.anomalies.length} anomalies; events ${JSON.stringify(inspector.events)}.`;
+  return `Inspector plugin: ${sum(inspector.requests)} requests through beforeRequest (eras ${JSON.stringify(inspector.eras ?? {})}), ${sum(inspector.responses)} results through afterResponse, ${sum(inspector.listItems)} list items through filterListItem, ${inspector.anomalies.length} anomalies; events ${JSON.stringify(inspector.events)}.`;
 }
 
 /** Compares the bare and the wrapped run of one suite: the table, the problems and the one-line count. */
@@ -415,7 +420,7 @@ function evaluate(suite, bare, wrapped, required) {
     if (!w?.pass)
       problems.push(`${scenario} must pass wrapped: ${(w?.failures ?? ['no result']).join('; ')}`);
   }
-  if (!wrapped.startError) problems.push(...inspectorProblems(wrapped.inspector));
+  if (!wrapped.startError) problems.push(...inspectorProblems(wrapped.inspector, suite.era));
   const counted = required ?? scenarios;
   const passes = (run) => counted.filter((s) => run.results.get(s)?.pass).length;
   const line = `conformance ${suite.id}: wrapped ${passes(wrapped)}/${counted.length}, bare ${passes(bare)}/${counted.length}`;

@@ -8,6 +8,8 @@ import type { ListItem, RequestContext, ResponseContext, SecurityEvent, WardenPl
 export interface InspectorSummary {
   /** `beforeRequest` calls per JSON-RPC method. */
   requests: Record<string, number>;
+  /** `beforeRequest` calls per era (`modern` for 2026-07-28, `legacy` for 2025). */
+  eras: Record<string, number>;
   /** `afterResponse` calls per JSON-RPC method. */
   responses: Record<string, number>;
   /** `filterListItem` calls per item type. */
@@ -106,7 +108,14 @@ function checkRequest(ctx: RequestContext): string | undefined {
 
 /** Creates the inspector plugin and a way to read what it saw. */
 export function createInspector(): { plugin: WardenPlugin; summary(): InspectorSummary } {
-  const seen: InspectorSummary = { requests: {}, responses: {}, listItems: {}, events: {}, anomalies: [] };
+  const seen: InspectorSummary = {
+    requests: {},
+    eras: {},
+    responses: {},
+    listItems: {},
+    events: {},
+    anomalies: [],
+  };
   const bump = (table: Record<string, number>, key: string) => {
     table[key] = (table[key] ?? 0) + 1;
   };
@@ -119,6 +128,7 @@ export function createInspector(): { plugin: WardenPlugin; summary(): InspectorS
     stage: 'default',
     beforeRequest(ctx: RequestContext) {
       bump(seen.requests, ctx.method);
+      bump(seen.eras, ctx.era);
       note(checkRequest(ctx));
     },
     afterResponse(ctx: ResponseContext) {
