@@ -370,6 +370,34 @@ export class Pipeline {
     return current;
   }
 
+  /**
+   * Whether this request's principal may see `item`, by the same `filterListItem` decisions as the lists, for
+   * items met outside a list (`server/discover` entries, `subscriptions/listen` notifications). An audit-mode
+   * plugin's "no" is not applied; a plugin that throws hides the item (fail closed, recorded).
+   */
+  async itemVisible(prepared: PreparedRequest, item: ListItem): Promise<boolean> {
+    const base = prepared.base;
+    const eventBase: EventBase = {
+      principalId: base.principal.id,
+      remoteAddress: base.remoteAddress,
+      requestId: base.requestId,
+      method: base.method,
+    };
+    for (const plugin of this.#after) {
+      if (!plugin.filterListItem) continue;
+      const mode = modeOf(plugin);
+      let visible: boolean;
+      try {
+        visible = await plugin.filterListItem(item, this.#context(base, plugin, mode, eventBase));
+      } catch (error) {
+        this.#recordFailure(plugin, error, eventBase);
+        visible = false;
+      }
+      if (!visible && mode === 'enforce') return false;
+    }
+    return true;
+  }
+
   async #filterList(
     plugin: WardenPlugin,
     mode: PluginMode,

@@ -9,8 +9,10 @@ import type { JsonRpcRequest } from '../mcp/classify.js';
 import type { Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
 import type { EdgeRequest } from '../plugin.js';
 import { toSdkAuthInfo } from '../principal.js';
-import { isJsonRpcResultResponse, isPlainObject } from './jsonrpc-shape.js';
+import { isMultiRoundTripRetry, privateCacheHeaders } from './cache-hints.js';
 import type { ResolvedFetchOptions } from './options.js';
+import { openRequestState, type RequestStateSealer, requestStateBinding } from './request-state.js';
+import { type MessageDuty, responseDuties } from './response-duties.js';
 import { errorMessage, jsonResponse, type RequestId, refusal } from './responses.js';
 import { transformSseStream } from './sse.js';
 
@@ -18,6 +20,8 @@ export interface DispatchDeps {
   pipeline: Pipeline;
   events: SecurityEventBus;
   options: ResolvedFetchOptions;
+  /** Seals the `requestState` of modern results and opens it on the retry. */
+  sealer: RequestStateSealer;
 }
 
 /** The client's request, re-made around the body Warden checked (never a second read of the original). */
@@ -41,31 +45,12 @@ function isMediaType(response: Response, type: string): boolean {
   return value.split(';')[0]!.trim().toLowerCase() === type;
 }
 
-/** Headers of a rewritten body: length and encoding no longer describe it. */
+/** Headers of a rewritten body: length and encoding no longer describe it, and no shared cache may keep it. */
 function rewrittenHeaders(response: Response): Headers {
-  const headers = new Headers(response.headers);
+  const headers = privateCacheHeaders(response.headers);
   headers.delete('content-length');
   headers.delete('content-encoding');
   return headers;
-}
-
-/**
- * `after` on one message answering this request; other messages pass. A refusal becomes the JSON-RPC error the
- * client gets instead of the result (already recorded by the pipeline).
- */
-async function afterMessage(
-  pipeline: Pipeline,
-  prepared: PreparedRequest,
-  message: unknown,
-): Promise<unknown> {
-  if (!isPlainObject(message) || message.id !== prepared.request.id || !isJsonRpcResultResponse(message))
-    return message;
-  try {
-    const result = await pipeline.after(prepared, message.result as Record<string, unknown>);
-    return { ...message, result };
-  } catch (error) {
-    return errorMessage(prepared.request.id, error);
-  }
 }
 
 function upstreamFailure(deps: DispatchDeps, edge: EdgeRequest, id: RequestId, reason: string): Response {
@@ -91,26 +76,23 @@ async function transformAnswer(
   deps: DispatchDeps,
   edge: EdgeRequest,
   prepared: PreparedRequest,
+  duty: MessageDuty,
   response: Response,
 ): Promise<Response> {
   const id = prepared.request.id;
   if (isMediaType(response, 'text/event-stream') && response.body) {
-    const body = transformSseStream(
-      response.body,
-      (message) => afterMessage(deps.pipeline, prepared, message),
-      {
-        errorId: id,
-        onFailure: (reason) =>
-          deps.events.emit({
-            type: 'plugin.error',
-            outcome: 'denied',
-            severity: 'error',
-            reason: `upstream SSE stream ended: ${reason}`.slice(0, 500),
-            requestId: id,
-            remoteAddress: edge.remoteAddress,
-          }),
-      },
-    );
+    const body = transformSseStream(response.body, duty, {
+      errorId: id,
+      onFailure: (reason) =>
+        deps.events.emit({
+          type: 'plugin.error',
+          outcome: 'denied',
+          severity: 'error',
+          reason: `upstream SSE stream ended: ${reason}`.slice(0, 500),
+          requestId: id,
+          remoteAddress: edge.remoteAddress,
+        }),
+    });
     return new Response(body, { status: response.status, headers: rewrittenHeaders(response) });
   }
   if (isMediaType(response, 'application/json')) {
@@ -121,13 +103,18 @@ async function transformAnswer(
     } catch {
       return upstreamFailure(deps, edge, id, 'JSON response that does not parse');
     }
-    const answered = await afterMessage(deps.pipeline, prepared, message);
+    const answered = await duty(message);
+    if (answered === undefined)
+      return upstreamFailure(deps, edge, id, 'JSON response dropped by the response duties');
     return new Response(JSON.stringify(answered), {
       status: response.status,
       headers: rewrittenHeaders(response),
     });
   }
-  return response;
+  return new Response(response.body, {
+    status: response.status,
+    headers: privateCacheHeaders(response.headers),
+  });
 }
 
 /** The pipeline's refusal of a request: step-up and rate limits keep their HTTP status, the rest is a 200 error. */
@@ -158,10 +145,25 @@ export async function dispatchRequest(
   deps: DispatchDeps,
   edge: EdgeRequest,
   request: Request,
-  message: JsonRpcRequest,
+  received: JsonRpcRequest,
   bodyText: string,
   origin: RequestOrigin,
 ): Promise<Response> {
+  // Modern requests: a requestState the client echoes is opened (and so verified) before anyone decides on it.
+  let message = received;
+  let sealing:
+    | { sealer: RequestStateSealer; binding: Awaited<ReturnType<typeof requestStateBinding>> }
+    | undefined;
+  if (origin.era === 'modern') {
+    const binding = await requestStateBinding(origin.principal, received.method, received.params);
+    sealing = { sealer: deps.sealer, binding };
+    try {
+      const params = await openRequestState(received.params, binding, deps.sealer);
+      if (params !== received.params) message = { ...received, params } as JsonRpcRequest;
+    } catch (error) {
+      return refusalOf(deps, edge, received, origin, error);
+    }
+  }
   let prepared: PreparedRequest;
   try {
     prepared = await deps.pipeline.before(message, origin);
@@ -169,11 +171,36 @@ export async function dispatchRequest(
     return pipelineRefusal(deps, edge, message.id, error);
   }
   const delivered = prepared.request;
-  const text = delivered === message ? bodyText : JSON.stringify(delivered);
+  const text = delivered === received ? bodyText : JSON.stringify(delivered);
   const signal = AbortSignal.any([request.signal, prepared.controller.signal]);
   const response = await deps.options.callUpstream(forwardedRequest(request, text, signal), {
     authInfo: toSdkAuthInfo(origin.principal),
     parsedBody: delivered,
   });
-  return transformAnswer(deps, edge, prepared, response);
+  const duty = responseDuties({
+    pipeline: deps.pipeline,
+    prepared,
+    method: received.method,
+    retried: isMultiRoundTripRetry(received.params),
+    sealing,
+  });
+  return transformAnswer(deps, edge, prepared, duty, response);
+}
+
+/** A refused `requestState`: recorded with the request's principal and trace, answered as its error says. */
+function refusalOf(
+  deps: DispatchDeps,
+  edge: EdgeRequest,
+  message: JsonRpcRequest,
+  origin: RequestOrigin,
+  error: unknown,
+): Response {
+  if (!WardenError.isInstance(error)) return pipelineRefusal(deps, edge, message.id, error);
+  return refusal(deps, error, {
+    edge,
+    id: message.id,
+    principalId: origin.principal.id,
+    method: message.method,
+    traceparent: edge.traceparent,
+  });
 }

@@ -51,7 +51,12 @@ const internalError = () =>
 /** Builds the fetch handler of a warden (see {@link Warden.fetchHandler}). */
 export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions): WardenFetchHandler {
   const resolved = resolveFetchOptions(options, deps.plugins);
-  const dispatchDeps: DispatchDeps = { pipeline: deps.pipeline, events: deps.events, options: resolved };
+  const dispatchDeps: DispatchDeps = {
+    pipeline: deps.pipeline,
+    events: deps.events,
+    options: resolved,
+    sealer: resolved.sealer,
+  };
   const inFlight = new Set<AbortController>();
   let closed = false;
 

@@ -3,6 +3,11 @@ import { createOriginCheck } from '../http/origin.js';
 import { createClientAddressResolver, type TrustedProxies } from '../http/proxies.js';
 import type { PluginRoute, WardenPlugin } from '../plugin.js';
 import type { SdkAuthInfo } from '../principal.js';
+import {
+  createRequestStateSealer,
+  type RequestStateSealer,
+  type RequestStateSealerOptions,
+} from './request-state.js';
 
 /** What the fetch face hands the MCP server behind it, beside the request: SDK v2's `fetch` options. */
 export interface UpstreamRequestOptions {
@@ -40,6 +45,13 @@ export interface FetchHandlerOptions {
    * `{ hops: n }`); the direct peer is `info.remoteAddress` of `fetch(request, info)`. @default []
    */
   trustedProxies?: TrustedProxies;
+  /**
+   * How the `requestState` of 2026-07-28 multi round-trip results is sealed (AES-256-GCM, bound to the principal,
+   * a digest of the request and a TTL) and opened on the retry: sealer options with a `key` of at least 32 bytes
+   * (e.g. from the data directory; the same key on every instance), or a ready sealer. @default a random key per
+   * handler: states then die with the process and do not cross instances
+   */
+  requestState?: RequestStateSealerOptions | RequestStateSealer;
 }
 
 /** Options checked and turned into what each request needs. */
@@ -53,6 +65,7 @@ export interface ResolvedFetchOptions {
   maxJsonDepth: number;
   clientAddress: (peer: string | undefined, forwardedFor: string | undefined) => string | undefined;
   routes: ReadonlyMap<string, PluginRoute>;
+  sealer: RequestStateSealer;
 }
 
 const DEFAULT_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
@@ -71,6 +84,17 @@ function upstreamCaller(upstream: FetchUpstream | undefined): ResolvedFetchOptio
   throw new ConfigError(
     'fetchHandler needs `upstream`: the MCP server behind Warden, e.g. createMcpHandler(factory) from @modelcontextprotocol/server, or any (request, options) => Promise<Response>.',
   );
+}
+
+function sealerOf(option: FetchHandlerOptions['requestState']): RequestStateSealer {
+  if (
+    option &&
+    typeof (option as RequestStateSealer).seal === 'function' &&
+    typeof (option as RequestStateSealer).open === 'function'
+  )
+    return option as RequestStateSealer;
+  if (option) return createRequestStateSealer(option as RequestStateSealerOptions);
+  return createRequestStateSealer({ key: globalThis.crypto.getRandomValues(new Uint8Array(32)) });
 }
 
 function pluginRoutes(plugins: readonly WardenPlugin[], endpoint: string): Map<string, PluginRoute> {
@@ -109,5 +133,6 @@ export function resolveFetchOptions(
     maxJsonDepth: positiveInteger('maxJsonDepth', options.maxJsonDepth, 64),
     clientAddress: createClientAddressResolver(options.trustedProxies),
     routes: pluginRoutes(plugins, endpoint),
+    sealer: sealerOf(options.requestState),
   };
 }

@@ -1,0 +1,68 @@
+/**
+ * What happens to each upstream message answering one request, in one place for the JSON and the SSE path:
+ * listen streams lose what the principal may not read; the response goes through `after` (results transformed,
+ * lists filtered); `server/discover` is filtered like the lists; shared cache hints go (Warden answered for one
+ * principal); a `requestState` the server hands out is sealed to this principal and request.
+ */
+import type { Pipeline, PreparedRequest } from '../pipeline.js';
+import { stripSharedCacheHintsFromMessage } from './cache-hints.js';
+import { filterDiscoverResult } from './discover.js';
+import { isJsonRpcResultResponse, isPlainObject } from './jsonrpc-shape.js';
+import { createListenFilter } from './listen-filter.js';
+import {
+  type RequestStateBinding,
+  type RequestStateSealer,
+  sealMessageRequestState,
+} from './request-state.js';
+import { errorMessage } from './responses.js';
+
+export interface ResponseDuties {
+  pipeline: Pipeline;
+  prepared: PreparedRequest;
+  /** The method the client asked for (before any plugin). */
+  method: string;
+  /** A multi round-trip retry: its result must not be cached at all. */
+  retried: boolean;
+  /** Set for modern requests: `requestState` in results is sealed with it. */
+  sealing?: { sealer: RequestStateSealer; binding: RequestStateBinding } | undefined;
+}
+
+/** The transform of one message: the message to send, or `undefined` to drop it. */
+export type MessageDuty = (message: unknown) => Promise<unknown | undefined>;
+
+async function answerDuties(duties: ResponseDuties, message: Record<string, unknown>): Promise<unknown> {
+  const { pipeline, prepared } = duties;
+  let result: Record<string, unknown>;
+  try {
+    result = await pipeline.after(prepared, message.result as Record<string, unknown>);
+    if (duties.method === 'server/discover')
+      result = await filterDiscoverResult(result, {
+        filterItem: (item) => pipeline.itemVisible(prepared, item),
+      });
+  } catch (error) {
+    return errorMessage(prepared.request.id, error);
+  }
+  let answer: unknown = stripSharedCacheHintsFromMessage({ ...message, result }, { retried: duties.retried });
+  if (duties.sealing)
+    answer = await sealMessageRequestState(answer, duties.sealing.binding, duties.sealing.sealer);
+  return answer;
+}
+
+/** Builds the per-message transform for one dispatched request. */
+export function responseDuties(duties: ResponseDuties): MessageDuty {
+  const { pipeline, prepared } = duties;
+  const listen =
+    duties.method === 'subscriptions/listen'
+      ? createListenFilter({
+          // The list decision for that resource: whoever may not see it listed hears nothing about it.
+          mayRead: (uri) => pipeline.itemVisible(prepared, { type: 'resource', uri, definition: { uri } }),
+        })
+      : undefined;
+  return async (raw) => {
+    const message = listen ? await listen(raw) : raw;
+    if (message === undefined) return undefined;
+    if (!isPlainObject(message) || message.id !== prepared.request.id) return message;
+    if (!isJsonRpcResultResponse(message)) return message; // errors pass as the server wrote them
+    return answerDuties(duties, message);
+  };
+}

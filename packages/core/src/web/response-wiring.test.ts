@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { denyTools, tokenAuth } from '../__fixtures__/plugins.js';
+import { MemoryEventSink } from '../events.js';
+import type { WardenPlugin } from '../plugin.js';
+import { createWarden, type Warden } from '../warden.js';
+import type { WardenFetchHandler } from './handler.js';
+import type { UpstreamRequestOptions } from './options.js';
+
+const CLAIM = 'io.modelcontextprotocol/protocolVersion';
+const CAPS = 'io.modelcontextprotocol/clientCapabilities';
+const ALICE = 'Bearer good:alice:read';
+const BOB = 'Bearer good:bob:read';
+
+/** Hides the private resource from lists (and so from listen streams). */
+const hidePrivate: WardenPlugin = {
+  specVersion: 1,
+  name: 'hide-private',
+  filterListItem: (item) => !(item.type === 'resource' && item.uri.startsWith('file:///private/')),
+};
+
+/** A scripted upstream: answers each method with what the test put in `answers`, records what it received. */
+const answers = new Map<string, (body: Record<string, unknown>) => Response>();
+const received: Record<string, unknown>[] = [];
+function upstream(_request: Request, options?: UpstreamRequestOptions): Promise<Response> {
+  const body = options?.parsedBody as Record<string, unknown>;
+  received.push(body);
+  const answer = answers.get(String(body.method));
+  return Promise.resolve(answer ? answer(body) : new Response(null, { status: 500 }));
+}
+const json = (body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json', ...headers } });
+
+let warden: Warden;
+let handler: WardenFetchHandler;
+const sink = new MemoryEventSink();
+beforeAll(async () => {
+  warden = await createWarden({
+    plugins: [tokenAuth(), denyTools(['admin_stats']), hidePrivate],
+    sinks: [sink],
+  });
+  handler = warden.fetchHandler({ upstream });
+});
+afterAll(() => warden.close());
+
+function call(method: string, params: Record<string, unknown>, auth = ALICE, name?: string): Request {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    authorization: auth,
+    'mcp-protocol-version': '2026-07-28',
+    'mcp-method': method,
+  };
+  if (name !== undefined) headers['mcp-name'] = name;
+  const body = {
+    jsonrpc: '2.0',
+    id: 1,
+    method,
+    params: { ...params, _meta: { [CLAIM]: '2026-07-28', [CAPS]: {} } },
+  };
+  return new Request('http://localhost/mcp', { method: 'POST', headers, body: JSON.stringify(body) });
+}
+
+describe('response duties on the fetch handler', () => {
+  it('filters server/discover like the lists and never passes a shared cache hint', async () => {
+    answers.set('server/discover', (b) =>
+      json(
+        {
+          jsonrpc: '2.0',
+          id: b.id,
+          result: {
+            supportedVersions: ['2026-07-28'],
+            capabilities: {
+              tools: {},
+              experimental: { catalog: { tools: [{ name: 'echo' }, { name: 'admin_stats' }] } },
+            },
+            resultType: 'complete',
+            ttlMs: 60000,
+            cacheScope: 'public',
+          },
+        },
+        { 'cache-control': 'public, max-age=60', 'cdn-cache-control': 'max-age=600' },
+      ),
+    );
+    const response = await handler.fetch(call('server/discover', {}));
+    expect(response.headers.get('cache-control')).toBe('private, no-store');
+    expect(response.headers.get('cdn-cache-control')).toBeNull();
+    type Discover = { cacheScope: string; capabilities: { experimental: { catalog: { tools: unknown[] } } } };
+    const { result } = (await response.json()) as { result: Discover };
+    expect(result.cacheScope).toBe('private');
+    expect(JSON.stringify(result)).not.toContain('admin_stats');
+    expect(result.capabilities.experimental.catalog.tools).toEqual([{ name: 'echo' }]);
+  });
+
+  it('drops listen notifications about resources the principal may not read, keeps the stream streaming', async () => {
+    answers.set('subscriptions/listen', (b) => {
+      const events = [
+        { jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: {} },
+        {
+          jsonrpc: '2.0',
+          method: 'notifications/resources/updated',
+          params: { uri: 'file:///private/secret.txt' },
+        },
+        {
+          jsonrpc: '2.0',
+          method: 'notifications/resources/updated',
+          params: { uri: 'file:///public/readme.txt' },
+        },
+        { jsonrpc: '2.0', id: b.id, result: { resultType: 'complete' } },
+      ];
+      const text = events.map((e) => `event: message\ndata: ${JSON.stringify(e)}\n\n`).join('');
+      return new Response(text, { headers: { 'content-type': 'text/event-stream' } });
+    });
+    const response = await handler.fetch(call('subscriptions/listen', { notifications: {} }));
+    const text = await response.text();
+    expect(text).toContain('file:///public/readme.txt');
+    expect(text).not.toContain('secret');
+    expect(text).toContain('"resultType":"complete"');
+  });
+
+  it('seals requestState for the principal and request, opens it on the retry, refuses it otherwise', async () => {
+    answers.set('tools/call', (b) => {
+      const params = b.params as Record<string, unknown>;
+      if (params.requestState !== undefined)
+        return json({
+          jsonrpc: '2.0',
+          id: b.id,
+          result: { resultType: 'complete', content: [], seen: params.requestState },
+        });
+      return json({
+        jsonrpc: '2.0',
+        id: b.id,
+        result: { resultType: 'input_required', inputRequests: {}, requestState: 'server-inner' },
+      });
+    });
+    const args = { name: 'echo', arguments: { text: 'x' } };
+    const first = (await (await handler.fetch(call('tools/call', args, ALICE, 'echo'))).json()) as {
+      result: { requestState: string };
+    };
+    const sealed = first.result.requestState;
+    expect(sealed).not.toContain('server-inner');
+
+    received.length = 0;
+    const retry = await handler.fetch(call('tools/call', { ...args, requestState: sealed }, ALICE, 'echo'));
+    expect(((await retry.json()) as { result: { seen: string } }).result.seen).toBe('server-inner');
+    expect(received[0]?.params).toMatchObject({ requestState: 'server-inner' });
+
+    const forged = [
+      { who: ALICE, state: `${sealed.slice(0, -2)}AA`, params: args },
+      { who: ALICE, state: 'server-inner', params: args },
+      { who: BOB, state: sealed, params: args },
+      { who: ALICE, state: sealed, params: { ...args, arguments: { text: 'other request' } } },
+    ];
+    for (const attempt of forged) {
+      received.length = 0;
+      const events = sink.events.length;
+      const response = await handler.fetch(
+        call('tools/call', { ...attempt.params, requestState: attempt.state }, attempt.who, 'echo'),
+      );
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32602);
+      expect(received).toHaveLength(0);
+      expect(sink.events.slice(events).some((e) => e.type === 'request.rejected')).toBe(true);
+    }
+  });
+});
