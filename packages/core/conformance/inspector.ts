@@ -8,6 +8,8 @@ import type { ListItem, RequestContext, ResponseContext, SecurityEvent, WardenPl
 export interface InspectorSummary {
   /** `beforeRequest` calls per JSON-RPC method. */
   requests: Record<string, number>;
+  /** `beforeRequest` calls per era (`modern` for 2026-07-28, `legacy` for 2025). */
+  eras: Record<string, number>;
   /** `afterResponse` calls per JSON-RPC method. */
   responses: Record<string, number>;
   /** `filterListItem` calls per item type. */
@@ -21,6 +23,8 @@ export interface InspectorSummary {
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+const INPUT_REQUIRED_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
 /** Checks a result against the shape its method's MCP result type requires; returns a problem or undefined. */
 export function checkResultShape(
   method: string,
@@ -32,6 +36,17 @@ export function checkResultShape(
     const bad = items.findIndex((item) => !itemCheck(item));
     return bad === -1 ? undefined : `${method}: ${key}[${bad}] is malformed`;
   };
+  // 2026-07-28: tools/call, prompts/get and resources/read may instead ask the client for input (SEP-2322).
+  if (result.resultType === 'input_required' && INPUT_REQUIRED_METHODS.has(method)) {
+    const requests = result.inputRequests;
+    const state = result.requestState;
+    if (requests === undefined && state === undefined)
+      return `${method}: input_required without inputRequests or requestState`;
+    if (requests !== undefined && !isObject(requests)) return `${method}: inputRequests is not an object`;
+    return state === undefined || typeof state === 'string'
+      ? undefined
+      : `${method}: requestState is not a string`;
+  }
   switch (method) {
     case 'initialize': {
       const info = result.serverInfo;
@@ -93,7 +108,14 @@ function checkRequest(ctx: RequestContext): string | undefined {
 
 /** Creates the inspector plugin and a way to read what it saw. */
 export function createInspector(): { plugin: WardenPlugin; summary(): InspectorSummary } {
-  const seen: InspectorSummary = { requests: {}, responses: {}, listItems: {}, events: {}, anomalies: [] };
+  const seen: InspectorSummary = {
+    requests: {},
+    eras: {},
+    responses: {},
+    listItems: {},
+    events: {},
+    anomalies: [],
+  };
   const bump = (table: Record<string, number>, key: string) => {
     table[key] = (table[key] ?? 0) + 1;
   };
@@ -106,6 +128,7 @@ export function createInspector(): { plugin: WardenPlugin; summary(): InspectorS
     stage: 'default',
     beforeRequest(ctx: RequestContext) {
       bump(seen.requests, ctx.method);
+      bump(seen.eras, ctx.era);
       note(checkRequest(ctx));
     },
     afterResponse(ctx: ResponseContext) {
