@@ -17,6 +17,7 @@ import { checkEra } from './era-checks.js';
 import { isPlainObject } from './jsonrpc-shape.js';
 import type { FetchHandlerOptions } from './options.js';
 import { resolveFetchOptions } from './options.js';
+import { REMOVED_MODERN_REQUESTS } from './removed-methods.js';
 import { parseBody, readBodyText } from './request-body.js';
 import { edgeError, errorMessage, jsonResponse, refusal } from './responses.js';
 
@@ -121,6 +122,22 @@ async function serveMcp(
     return resolved.callUpstream(forwardedRequest(request, bodyText, request.signal), {
       authInfo: toSdkAuthInfo(principal),
       ...(body === undefined ? {} : { parsedBody: body }),
+    });
+  }
+  if (era.era === 'modern' && REMOVED_MODERN_REQUESTS.has(message.method)) {
+    const error = edgeError(
+      404,
+      `Method not found: ${message.method} is not part of protocol revision ${era.protocolVersion}.`,
+      `method ${message.method} removed in ${era.protocolVersion}`,
+      JSON_RPC_ERROR_CODES.METHOD_NOT_FOUND,
+      CORE_ERROR_CODES.METHOD_NOT_FOUND,
+    );
+    return refusal(dispatchDeps, error, {
+      edge: traced,
+      id: message.id as string | number,
+      principalId: principal.id,
+      method: message.method,
+      traceparent,
     });
   }
   const origin: RequestOrigin = {
