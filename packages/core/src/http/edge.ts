@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CORE_ERROR_CODES, ConfigError } from '../errors.js';
+import { CORE_ERROR_CODES } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import { errorResponse } from '../mcp/warden-transport.js';
 import type { Pipeline } from '../pipeline.js';
-import type { EdgeRequest, PluginRoute, WardenPlugin } from '../plugin.js';
+import type { EdgeRequest, WardenPlugin } from '../plugin.js';
+import { collectPluginRoutes } from '../plugin-routes.js';
 import { authenticateRequest, isAuthRefusal } from './authenticate.js';
 import { type DispatchContext, dispatchPost, dispatchStream } from './dispatch.js';
 import { edgeError, internalError } from './edge-errors.js';
@@ -36,22 +37,6 @@ export interface EdgeDeps {
   requestTimeoutMs: number;
 }
 
-/** The plugins' own HTTP routes by `METHOD path`; two plugins on one route, or one on the endpoint, is refused. */
-function collectRoutes(plugins: readonly WardenPlugin[], endpoint: string): Map<string, PluginRoute> {
-  const routes = new Map<string, PluginRoute>();
-  for (const plugin of plugins) {
-    for (const route of plugin.routes ?? []) {
-      const key = `${route.method} ${route.path}`;
-      if (routes.has(key))
-        throw new ConfigError(`Two plugins serve ${key}: only one route per method and path.`);
-      if (route.path === endpoint)
-        throw new ConfigError(`Plugin "${plugin.name}" route ${route.path} collides with the MCP endpoint.`);
-      routes.set(key, route);
-    }
-  }
-  return routes;
-}
-
 function methodNotAllowed(res: ServerResponse, method: string | undefined): void {
   const error = edgeError(
     405,
@@ -73,7 +58,7 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
   const clientAddress = createClientAddressResolver(options.trustedProxies);
   checkModes(options);
   const browserGuard = createBrowserGuard(options.allowedHosts, options.allowedOrigins);
-  const routes = collectRoutes(deps.plugins, endpoint);
+  const routes = collectPluginRoutes(deps.plugins, endpoint);
   const sessions = new SessionTable(deps.events, {
     idleTimeoutMs: limits.sessionIdleTimeoutMs,
     maxSessions: limits.maxSessions,

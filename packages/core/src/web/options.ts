@@ -2,6 +2,7 @@ import { ConfigError } from '../errors.js';
 import { createOriginCheck } from '../http/origin.js';
 import { createClientAddressResolver, type TrustedProxies } from '../http/proxies.js';
 import type { PluginRoute, WardenPlugin } from '../plugin.js';
+import { collectPluginRoutes } from '../plugin-routes.js';
 import type { SdkAuthInfo } from '../principal.js';
 import {
   createRequestStateSealer,
@@ -97,21 +98,6 @@ function sealerOf(option: FetchHandlerOptions['requestState']): RequestStateSeal
   return createRequestStateSealer({ key: globalThis.crypto.getRandomValues(new Uint8Array(32)) });
 }
 
-function pluginRoutes(plugins: readonly WardenPlugin[], endpoint: string): Map<string, PluginRoute> {
-  const routes = new Map<string, PluginRoute>();
-  for (const plugin of plugins) {
-    for (const route of plugin.routes ?? []) {
-      const key = `${route.method} ${route.path}`;
-      if (routes.has(key))
-        throw new ConfigError(`Two plugins serve ${key}: only one route per method and path.`);
-      if (route.path === endpoint)
-        throw new ConfigError(`Plugin "${plugin.name}" route ${route.path} collides with the MCP endpoint.`);
-      routes.set(key, route);
-    }
-  }
-  return routes;
-}
-
 /** Validates the options at setup (a `ConfigError` now, never a refusal later). */
 export function resolveFetchOptions(
   options: FetchHandlerOptions,
@@ -132,7 +118,7 @@ export function resolveFetchOptions(
     bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs, 10_000),
     maxJsonDepth: positiveInteger('maxJsonDepth', options.maxJsonDepth, 64),
     clientAddress: createClientAddressResolver(options.trustedProxies),
-    routes: pluginRoutes(plugins, endpoint),
+    routes: collectPluginRoutes(plugins, endpoint),
     sealer: sealerOf(options.requestState),
   };
 }
