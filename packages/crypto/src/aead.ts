@@ -304,7 +304,9 @@ function wasmOf(sodium: Sodium): SodiumWasm | undefined {
 /**
  * libsodium's XChaCha20-Poly1305 called on the WebAssembly heap directly: one allocation per call holding key,
  * nonce, AD and message, instead of the wrapper's five allocations and type conversions. The key and plaintext
- * copies are zeroed before the block is freed (the wrapper leaves them in the heap).
+ * copies are zeroed before the block is freed (the wrapper leaves them in the heap). `seal` and `open` are written
+ * out separately on purpose: sharing the layout through a helper and a callback cost 4 % at 1 KiB (measured with
+ * `pnpm bench crypto`, 0.915x vs 0.87x of raw libsodium for decrypt), on a path with a 0.9x target.
  */
 function sodiumWasmBackend(wasm: SodiumWasm): AeadBackend {
   return {
