@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredAuditRecord } from '@mcp-warden/audit';
@@ -22,12 +22,20 @@ async function connect(url: URL, key: string, headers: Record<string, string> = 
   return client;
 }
 
-function cli(dataDir: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [CLI, ...args, '--data-dir', dataDir], {
-    encoding: 'utf8',
-    env: { ...process.env, MCP_WARDEN_CONFIG: '' },
+/** Runs the CLI without blocking the event loop (the server under test runs in this process; see tools-cli.test.ts). */
+function cli(
+  dataDir: string,
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args, '--data-dir', dataDir],
+      { encoding: 'utf8', env: { ...process.env, MCP_WARDEN_CONFIG: '' } },
+      (error, stdout, stderr) =>
+        resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    );
   });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 describe('the audit trail of the reference server', () => {
@@ -60,7 +68,7 @@ describe('the audit trail of the reference server', () => {
     await server?.close();
   });
 
-  it('records allowed calls with principal, authenticator, target, digest, outcome, latency and trace', () => {
+  it('records allowed calls with principal, authenticator, target, digest, outcome, latency and trace', async () => {
     const calls = server.audit!.query({ principal: readerId, method: 'tools/call', limit: 1000 });
     expect(calls.map((c) => c.target).sort()).toEqual([...secrets.map(() => 'echo'), 'read_file'].sort());
     for (const call of calls) {
@@ -80,7 +88,7 @@ describe('the audit trail of the reference server', () => {
     expect(server.audit!.query({ method: 'resources/read' })[0]?.target).toBe('file:///public/hello.txt');
   });
 
-  it('never writes argument values to the database files', () => {
+  it('never writes argument values to the database files', async () => {
     const bytes = readdirSync(dataDir)
       .filter((f) => f.startsWith('audit.db'))
       .map((f) => readFileSync(join(dataDir, f)).toString('latin1'))
@@ -92,8 +100,8 @@ describe('the audit trail of the reference server', () => {
 
   it('audit query --json filters by principal, target and time (built CLI)', async () => {
     server.audit!.flush();
-    const run = (args: string[]) => {
-      const out = cli(dataDir, ['audit', 'query', ...args, '--json']);
+    const run = async (args: string[]) => {
+      const out = await cli(dataDir, ['audit', 'query', ...args, '--json']);
       expect(out.status, out.stderr).toBe(0);
       return JSON.parse(out.stdout) as StoredAuditRecord[];
     };
@@ -114,16 +122,16 @@ describe('the audit trail of the reference server', () => {
     ];
     const all = server.audit!.query({ limit: 100_000 });
     for (const { args, expected } of variants) {
-      const got = run([...args, '--limit', '100000']);
+      const got = await run([...args, '--limit', '100000']);
       expect(
         got.map((r) => r.id),
         args.join(' '),
       ).toEqual(all.filter(expected).map((r) => r.id));
     }
-    const tail = cli(dataDir, ['audit', 'tail', '-n', '2']);
+    const tail = await cli(dataDir, ['audit', 'tail', '-n', '2']);
     expect(tail.status, tail.stderr).toBe(0);
     expect(tail.stdout.trim().split('\n')).toHaveLength(2);
-    const bad = cli(dataDir, ['audit', 'query', '--since', 'yesterday']);
+    const bad = await cli(dataDir, ['audit', 'query', '--since', 'yesterday']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/duration ago/);
   });

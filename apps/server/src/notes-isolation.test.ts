@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createPrincipal } from '@mcp-warden/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -15,10 +15,14 @@ interface Holder {
   canWrite: boolean;
 }
 
-function cli(args: string[]): { key: string; info: { id: string } } {
-  const run = spawnSync(process.execPath, [CLI, ...args, '--json'], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`mcp-warden ${args.join(' ')} failed: ${run.stderr}`);
-  return JSON.parse(run.stdout);
+/** Runs the CLI without blocking the event loop (the server under test runs in this process; see tools-cli.test.ts). */
+function cli(args: string[]): Promise<{ key: string; info: { id: string } }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args, '--json'], { encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`mcp-warden ${args.join(' ')} failed: ${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
 }
 
 function text(result: Record<string, unknown>): string {
@@ -56,10 +60,10 @@ describe('notes are kept apart per key, whichever way the key was issued', () =>
 
     const create = (name: string, role: string) =>
       cli(['keys', 'create', '--data-dir', dataDir, '--name', name, '--roles', role]);
-    await hold('cli writer 1', create('w1', 'writer').key, true);
-    await hold('cli writer 2', create('w2', 'writer').key, true);
-    await hold('cli reader', create('r1', 'reader').key, false);
-    await hold('cli admin', create('a1', 'admin').key, true);
+    await hold('cli writer 1', (await create('w1', 'writer')).key, true);
+    await hold('cli writer 2', (await create('w2', 'writer')).key, true);
+    await hold('cli reader', (await create('r1', 'reader')).key, false);
+    await hold('cli admin', (await create('a1', 'admin')).key, true);
 
     const keys = server.services.keys!;
     await hold('api writer 1', (await keys.create({ name: 'api-w1', roles: ['writer'] })).key, true);
@@ -72,8 +76,8 @@ describe('notes are kept apart per key, whichever way the key was issued', () =>
 
     // Rotation with grace: the old key keeps working for an hour, and acts for the same owner as its successor.
     for (const n of [1, 2]) {
-      const first = create(`rot${n}`, 'writer');
-      const rotated = cli(['keys', 'rotate', first.info.id, '--grace', '1h', '--data-dir', dataDir]);
+      const first = await create(`rot${n}`, 'writer');
+      const rotated = await cli(['keys', 'rotate', first.info.id, '--grace', '1h', '--data-dir', dataDir]);
       await hold(`rotated ${n} (old, in grace)`, first.key, true);
       await hold(`rotated ${n} (new)`, rotated.key, true);
     }

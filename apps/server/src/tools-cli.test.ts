@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fingerprintTool, PinStore } from '@mcp-warden/tool-pinning';
@@ -20,12 +20,25 @@ async function connect(url: URL, key: string): Promise<Client> {
   return client;
 }
 
-function cli(dataDir: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [CLI, 'tools', ...args, '--data-dir', dataDir], {
-    encoding: 'utf8',
-    env: { ...process.env, MCP_WARDEN_CONFIG: '' },
+/**
+ * Runs the CLI without blocking the event loop: the reference server under test runs in this process, and a
+ * loop blocked for seconds by spawnSync let its keep-alive timer close the client's socket just as it was reused.
+ */
+function cli(
+  dataDir: string,
+  args: string[],
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, 'tools', ...args, '--data-dir', dataDir],
+      { encoding: 'utf8', env: { ...process.env, MCP_WARDEN_CONFIG: '' } },
+      (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ status, stdout, stderr });
+      },
+    );
   });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 function pinningConfig(dataDir: string, toolPinning: Record<string, unknown>): ServerConfig {
@@ -65,27 +78,27 @@ describe('mcp-warden tools pending | diff | approve | reject', () => {
 
   it('shows held tools, approves the reviewed hash, and the running server lists and calls the tool', async () => {
     expect((await client.listTools()).tools).toEqual([]);
-    const pending = cli(dataDir, ['pending']);
+    const pending = await cli(dataDir, ['pending']);
     expect(pending.status).toBe(0);
     expect(pending.stdout).toMatch(new RegExp(`^${UPSTREAM}/echo +new +hash=[0-9a-f]{16}`, 'm'));
-    const asJson = JSON.parse(cli(dataDir, ['pending', '--json']).stdout) as Array<{
+    const asJson = JSON.parse((await cli(dataDir, ['pending', '--json'])).stdout) as Array<{
       tool: string;
       pending: { hash: string };
     }>;
     const echo = asJson.find((p) => p.tool === 'echo')!;
     expect(asJson.map((p) => p.tool)).toContain('read_file');
 
-    const diff = cli(dataDir, ['diff', 'echo']);
+    const diff = await cli(dataDir, ['diff', 'echo']);
     expect(diff.status).toBe(0);
     expect(diff.stdout).toContain(`--- ${UPSTREAM}/echo (not pinned before)`);
     expect(diff.stdout).toContain(`+++ ${UPSTREAM}/echo pending ${echo.pending.hash}`);
     expect(diff.stdout).toContain('+  "name": "echo"');
 
-    const stale = cli(dataDir, ['approve', 'echo', '--hash', 'abcdef0123456789']);
+    const stale = await cli(dataDir, ['approve', 'echo', '--hash', 'abcdef0123456789']);
     expect(stale.status).toBe(1);
     expect(stale.stderr).toContain('changed since it was reviewed');
 
-    const approved = cli(dataDir, ['approve', 'echo', '--hash', echo.pending.hash.slice(0, 12)]);
+    const approved = await cli(dataDir, ['approve', 'echo', '--hash', echo.pending.hash.slice(0, 12)]);
     expect(approved.status).toBe(0);
     expect(approved.stdout).toBe(`Approved ${UPSTREAM}/echo at ${echo.pending.hash}.\n`);
     expect(approved.stderr).toContain('"type":"tool.approved"');
@@ -99,32 +112,32 @@ describe('mcp-warden tools pending | diff | approve | reject', () => {
   });
 
   it('rejects a definition: it stays held and leaves the pending list', async () => {
-    const rejected = cli(dataDir, ['reject', 'read_file']);
+    const rejected = await cli(dataDir, ['reject', 'read_file']);
     expect(rejected.status).toBe(0);
     expect(rejected.stdout).toContain(`Rejected ${UPSTREAM}/read_file`);
     await client.listTools();
-    expect(cli(dataDir, ['pending']).stdout).not.toContain('/read_file ');
+    expect((await cli(dataDir, ['pending'])).stdout).not.toContain('/read_file ');
     const refused = await refusalOf(client.callTool({ name: 'read_file', arguments: { path: 'public/x' } }));
     expect(refused.data).toEqual({ code: 'TOOL_HELD' });
   });
 
-  it('answers mistakes with a message and exit code 1', () => {
+  it('answers mistakes with a message and exit code 1', async () => {
     for (const [args, message] of [
       [['diff', 'no_such_tool'], 'has no tool "no_such_tool"'],
       [['approve', 'echo'], 'no definition waiting'],
       [['diff', 'echo', '--upstream', 'ghost'], 'of upstream "ghost"'],
     ] as const) {
-      const out = cli(dataDir, [...args]);
+      const out = await cli(dataDir, [...args]);
       expect(out.status, args.join(' ')).toBe(1);
       expect(out.stderr).toContain(message);
     }
-    expect(cli(dataDir, ['pending', '--upstream', 'ghost']).stdout).toBe(
+    expect((await cli(dataDir, ['pending', '--upstream', 'ghost'])).stdout).toBe(
       '(no tool definitions waiting for approval)\n',
     );
   });
 
-  it('says where the store should be when there is none (exit code 2)', () => {
-    const out = cli(tempDataDir(), ['pending']);
+  it('says where the store should be when there is none (exit code 2)', async () => {
+    const out = await cli(tempDataDir(), ['pending']);
     expect(out.status).toBe(2);
     expect(out.stderr).toContain('there is no tool pin store at');
     expect(out.stderr).toContain('enable plugins.toolPinning');
@@ -132,7 +145,7 @@ describe('mcp-warden tools pending | diff | approve | reject', () => {
 });
 
 describe('mcp-warden tools on a store with several upstreams', () => {
-  it('asks for --upstream, and shows characters a terminal would hide as escapes', () => {
+  it('asks for --upstream, and shows characters a terminal would hide as escapes', async () => {
     const dataDir = tempDataDir();
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const store = new PinStore({ path: join(dataDir, DATA_FILES.toolPins) });
@@ -145,17 +158,17 @@ describe('mcp-warden tools on a store with several upstreams', () => {
     store.observe('beta', [seen('lookup', 'Looks up'), seen('evil\u202etxt.exe', 'Hides its name')], false);
     store.close();
 
-    const ambiguous = cli(dataDir, ['diff', 'lookup']);
+    const ambiguous = await cli(dataDir, ['diff', 'lookup']);
     expect(ambiguous.status).toBe(1);
     expect(ambiguous.stderr).toContain('several upstreams (alpha, beta): name one with --upstream');
-    expect(cli(dataDir, ['diff', 'lookup', '--upstream', 'beta']).stdout).toContain(
+    expect((await cli(dataDir, ['diff', 'lookup', '--upstream', 'beta'])).stdout).toContain(
       '+++ beta/lookup pending',
     );
-    const pending = cli(dataDir, ['pending']).stdout;
+    const pending = (await cli(dataDir, ['pending'])).stdout;
     expect(pending).toContain('beta/evil\\u{202e}txt.exe');
     expect(pending).not.toContain('\u202e');
-    expect(cli(dataDir, ['approve', 'lookup', '--upstream', 'alpha']).status).toBe(0);
-    expect(cli(dataDir, ['pending', '--upstream', 'alpha']).stdout).toBe(
+    expect((await cli(dataDir, ['approve', 'lookup', '--upstream', 'alpha'])).status).toBe(0);
+    expect((await cli(dataDir, ['pending', '--upstream', 'alpha'])).stdout).toBe(
       '(no tool definitions waiting for approval)\n',
     );
   });
