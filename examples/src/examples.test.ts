@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,10 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { issueKey } from './issue-key.js';
+import { startExample } from './start-example.js';
 
-const here = new URL('.', import.meta.url).pathname;
+// The SDK 1.x examples, driven by the SDK 1.x client (2025 era).
+const here = import.meta.dirname;
 const tsx = ['--import', 'tsx'];
 const pepper = randomBytes(32).toString('base64');
 const keysDb = join(mkdtempSync(join(tmpdir(), 'warden-examples-')), 'keys.db');
@@ -18,18 +20,11 @@ afterAll(() => {
   for (const child of children) child.kill();
 });
 
-describe('examples: secure an existing McpServer', () => {
+describe('SDK 1.x examples: secure an existing McpServer', () => {
   it('over Streamable HTTP: a valid key calls the tool, no key gets 401', async () => {
     const key = await issueKey(keysDb, pepper);
-    const child = spawn(process.execPath, [...tsx, join(here, 'http-server.ts')], {
-      env: { ...process.env, PEPPER: pepper, KEYS_DB: keysDb, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { url, child } = await startExample('sdk1-http-server.ts', { PEPPER: pepper, KEYS_DB: keysDb });
     children.push(child);
-    const url = await new Promise<URL>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => resolve(new URL(JSON.parse(d.toString()).url)));
-      child.once('exit', (code) => reject(new Error(`example exited with ${code}`)));
-    });
     const client = new Client({ name: 'example-test', version: '1' });
     await client.connect(
       new StreamableHTTPClientTransport(url, {

@@ -1,8 +1,9 @@
-// Secure an existing McpServer over Streamable HTTP with API keys. Run: PEPPER=… tsx src/http-server.ts
+// An existing SDK 1.x McpServer over Streamable HTTP (2025 era) with API keys. Run: PEPPER=… tsx src/sdk1-http-server.ts
+// New servers: SDK v2 behind warden.fetchHandler (http-server.ts), which also serves 2025-era clients.
 
 import { apiKeyAuth, SqliteApiKeyStore } from '@mcp-warden/apikey-auth';
 import { createWarden, listen } from '@mcp-warden/core';
-import { buildServer } from './my-server.js';
+import { buildServer } from './sdk1-my-server.js';
 
 const warden = await createWarden({
   plugins: [

@@ -1,8 +1,9 @@
-// Secure an existing McpServer over stdio: the caller's key comes from MCP_WARDEN_API_KEY.
+// An existing McpServer over stdio: the caller's key comes from MCP_WARDEN_API_KEY. warden.connectStdio wraps an
+// SDK 1.x stdio transport, so this example serves the SDK 1.x server (sdk1-my-server.ts).
 
 import { apiKeyAuth, SqliteApiKeyStore } from '@mcp-warden/apikey-auth';
 import { createWarden } from '@mcp-warden/core';
-import { buildServer } from './my-server.js';
+import { buildServer } from './sdk1-my-server.js';
 
 const warden = await createWarden({
   plugins: [
