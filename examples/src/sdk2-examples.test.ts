@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,12 @@ describe.each(['http-server.ts', 'hono-server.ts'])('SDK v2 example %s', (file) 
 
   beforeAll(async () => {
     userKey = await issueKey(keysDb, pepper);
-    adminKey = await issueKey(keysDb, pepper, { roles: ['admin'] });
+    // The admin key comes from the script a reader runs: `tsx src/issue-key.ts admin`.
+    adminKey = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'issue-key.ts'), 'admin'],
+      { env: { ...process.env, PEPPER: pepper, KEYS_DB: keysDb }, encoding: 'utf8' },
+    ).trim();
     const running = await startExample(file, { PEPPER: pepper, KEYS_DB: keysDb });
     children.push(running.child);
     url = running.url;
