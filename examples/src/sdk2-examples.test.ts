@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -35,6 +36,55 @@ function expectCleanNote(content: unknown) {
   expect(text).not.toMatch(TAG_CHARS);
   expect(text).not.toContain('AKIAIOSFODNN7EXAMPLE');
   expect(text).toContain('[REDACTED:aws-access-key-id]');
+}
+
+/** POSTs with Node's client, which (unlike fetch) can send a header more than once. */
+function rawPost(url: URL, headers: Record<string, string | string[]>, body: string) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * A 2026-07-28 tools/call whose standard headers are each sent twice, the copies joining (", ") into exactly the
+ * body's values. Only a host that passes Node's repeated-header count on to Warden can refuse them.
+ */
+function repeatedHeaderCalls(key: string) {
+  const version = '2026-07-28';
+  const name = 'add, read_note';
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: {
+      name,
+      arguments: {},
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': version,
+        'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+    },
+  });
+  const base = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    authorization: `Bearer ${key}`,
+    'mcp-protocol-version': version,
+    'mcp-method': 'tools/call',
+    'mcp-name': name,
+  };
+  return [
+    { ...base, 'mcp-name': ['add', 'read_note'] },
+    { ...base, 'mcp-method': ['tools/call', 'tools/call'] },
+    { ...base, 'mcp-protocol-version': [version, version] },
+  ].map((headers) => ({ headers, body }));
 }
 
 describe.each(['http-server.ts', 'hono-server.ts'])('SDK v2 example %s', (file) => {
@@ -95,6 +145,14 @@ describe.each(['http-server.ts', 'hono-server.ts'])('SDK v2 example %s', (file) 
     await expect(client.callTool({ name: 'delete_notes', arguments: {} })).rejects.toThrow(/Access denied/);
     expectCleanNote((await client.callTool({ name: 'read_note', arguments: {} })).content);
     await client.close();
+  });
+
+  it('a standard MCP header sent twice gets 400 / -32020, even when the copies join into the body value', async () => {
+    for (const { headers, body } of repeatedHeaderCalls(userKey)) {
+      const { status, text } = await rawPost(url, headers, body);
+      expect(status).toBe(400);
+      expect(JSON.parse(text).error.code).toBe(-32020);
+    }
   });
 
   it('no key or a wrong key: 401 with a Bearer challenge, in both eras', async () => {
