@@ -1,5 +1,5 @@
 // Stands for "your existing server" on SDK 1.x (@modelcontextprotocol/sdk): an McpServer that knows nothing about
-// security. The SDK 1.x examples (sdk1-http-server.ts, stdio-server.ts) serve it.
+// security. The SDK 1.x example (sdk1-http-server.ts) serves it.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 
