@@ -28,9 +28,19 @@ export type AclAction = keyof typeof ACL_ACTIONS;
 
 export const KNOWN_ACTIONS = Object.keys(ACL_ACTIONS) as AclAction[];
 
-/** JSON-RPC methods the ACL never checks: the handshake, liveness, and notifications (which have no response). */
+/**
+ * JSON-RPC methods the ACL never checks: the handshakes (`initialize`, and MCP 2026-07-28's `server/discover`, which
+ * answers versions, capabilities and server info; core filters any item a server lists in it with
+ * `filterListItem`), liveness, and notifications (which have no response). Refusing `server/discover` would turn
+ * every 2026-07-28 client back to the 2025 era.
+ */
 export function isExemptMethod(method: string): boolean {
-  return method === 'initialize' || method === 'ping' || method.startsWith('notifications/');
+  return (
+    method === 'initialize' ||
+    method === 'server/discover' ||
+    method === 'ping' ||
+    method.startsWith('notifications/')
+  );
 }
 
 export function targetKindOf(action: string): TargetKind {

@@ -195,8 +195,15 @@ describe('acl plugin hooks', () => {
     });
   });
 
-  it('never checks initialize, ping or notifications', () => {
-    for (const method of ['initialize', 'ping', 'notifications/initialized', 'notifications/cancelled']) {
+  it('never checks initialize, server/discover, ping or notifications', () => {
+    const methods = [
+      'initialize',
+      'server/discover',
+      'ping',
+      'notifications/initialized',
+      'notifications/cancelled',
+    ];
+    for (const method of methods) {
       expect(
         plugin.beforeRequest?.(
           ctx({
