@@ -35,7 +35,7 @@ export {
   knownKeysAt,
   parseOptions,
 } from './options.js';
-export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
+export { HiddenItems, Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';
 export { ScopeHierarchy, type ScopeHierarchyOptions } from './scope-hierarchy.js';
