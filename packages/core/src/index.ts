@@ -35,6 +35,7 @@ export {
   knownKeysAt,
   parseOptions,
 } from './options.js';
+export * from './pino-sink.js';
 export { HiddenItems, Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
-import { createOriginCheck } from '../http/origin.js';
 import type { TrustedProxies } from '../http/proxies.js';
+import { createOriginCheck } from '../origin-check.js';
 import type { PluginRoute, WardenPlugin } from '../plugin.js';
 import type { SdkAuthInfo } from '../principal.js';
 import { createWebClientAddressResolver } from './client-address.js';
