@@ -43,6 +43,7 @@ export { ScopeHierarchy, type ScopeHierarchyOptions } from './scope-hierarchy.js
 export { WardenServices } from './services.js';
 export { suggestKey } from './suggest.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';
+export { WebWarden } from './warden-core.js';
 export {
   type CacheHintOptions,
   isMultiRoundTripRetry,
