@@ -116,12 +116,6 @@ export class HiddenItems {
     if (entry.names && entry.names.length < MAX_AUDITED_NAMES)
       entry.names.push(item ? listItemName(item) : '(unnamed entry)');
   }
-
-  get total(): number {
-    let n = 0;
-    for (const entry of this.counts.values()) n += entry.count;
-    return n;
-  }
 }
 
 export class Pipeline {
