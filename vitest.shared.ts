@@ -15,6 +15,7 @@ export function sharedConfig(_packageDir: string) {
           find: /^@mcp-warden\/core\/testing$/,
           replacement: resolve(root, 'packages/core/src/testing/index.ts'),
         },
+        { find: /^@mcp-warden\/core\/web$/, replacement: resolve(root, 'packages/core/src/web.ts') },
         {
           find: /^@mcp-warden\/core\/otel$/,
           replacement: resolve(root, 'packages/core/src/otel/index.ts'),

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { MemoryEventSink, pinoSink, redactEventDetails, SecurityEventBus } from './events.js';
+import { MemoryEventSink, redactEventDetails, SecurityEventBus } from './events.js';
+import { pinoSink } from './pino-sink.js';
 
 describe('security events', () => {
   it('masks values under secret-looking keys but keeps ids and hashes', () => {
@@ -81,7 +82,8 @@ describe('security events', () => {
     const script = join(mkdtempSync(join(tmpdir(), 'warden-events-')), 'emit.ts');
     writeFileSync(
       script,
-      `import { pinoSink, SecurityEventBus } from ${JSON.stringify(join(here, 'events.ts'))};
+      `import { SecurityEventBus } from ${JSON.stringify(join(here, 'events.ts'))};
+import { pinoSink } from ${JSON.stringify(join(here, 'pino-sink.ts'))};
 const bus = new SecurityEventBus([pinoSink()]);
 for (const outcome of ['denied', 'error', 'info']) bus.emit({ type: 'access.denied', outcome, severity: 'error', reason: 'no rule' });
 `,

@@ -35,13 +35,15 @@ export {
   knownKeysAt,
   parseOptions,
 } from './options.js';
-export { Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
+export * from './pino-sink.js';
+export { HiddenItems, Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';
 export { ScopeHierarchy, type ScopeHierarchyOptions } from './scope-hierarchy.js';
 export { WardenServices } from './services.js';
 export { suggestKey } from './suggest.js';
 export { createWarden, Warden, type WardenOptions } from './warden.js';
+export { WebWarden } from './warden-core.js';
 export {
   type CacheHintOptions,
   isMultiRoundTripRetry,

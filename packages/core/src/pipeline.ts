@@ -95,6 +95,29 @@ export interface DrainableTransport {
   shutdown(error: unknown): Promise<void>;
 }
 
+/** Names an audit-mode event keeps, at most: enough to tune a policy, bounded for the log. */
+const MAX_AUDITED_NAMES = 50;
+
+/**
+ * What {@link Pipeline.itemVisible} hid while answering one message, counted per plugin. For an audit-mode
+ * plugin (nothing is hidden, the event is how the operator sees what would be) the first names are kept too.
+ */
+export class HiddenItems {
+  /** @internal */
+  readonly counts = new Map<WardenPlugin, { count: number; names?: string[] }>();
+
+  add(plugin: WardenPlugin, item?: ListItem): void {
+    let entry = this.counts.get(plugin);
+    if (!entry) {
+      entry = modeOf(plugin) === 'audit' ? { count: 0, names: [] } : { count: 0 };
+      this.counts.set(plugin, entry);
+    }
+    entry.count++;
+    if (entry.names && entry.names.length < MAX_AUDITED_NAMES)
+      entry.names.push(item ? listItemName(item) : '(unnamed entry)');
+  }
+}
+
 export class Pipeline {
   /** Every open `WardenTransport` (HTTP sessions, stateless requests, stdio), for a draining shutdown. */
   readonly transports = new Set<DrainableTransport>();
@@ -379,17 +402,13 @@ export class Pipeline {
 
   /**
    * Whether this request's principal may see `item`, by the same `filterListItem` decisions as the lists, for
-   * items met outside a list (`server/discover` entries, `subscriptions/listen` notifications). An audit-mode
-   * plugin's "no" is not applied; a plugin that throws hides the item (fail closed, recorded).
+   * items met outside a list (`server/discover` entries, `subscriptions/listen` notifications and requests). An
+   * audit-mode plugin's "no" is not applied; a plugin that throws hides the item (fail closed, recorded). Pass a
+   * {@link HiddenItems} to count what was hidden, then {@link recordHidden} records it as one event per plugin.
    */
-  async itemVisible(prepared: PreparedRequest, item: ListItem): Promise<boolean> {
+  async itemVisible(prepared: PreparedRequest, item: ListItem, hidden?: HiddenItems): Promise<boolean> {
     const base = prepared.base;
-    const eventBase: EventBase = {
-      principalId: base.principal.id,
-      remoteAddress: base.remoteAddress,
-      requestId: base.requestId,
-      method: base.method,
-    };
+    const eventBase = this.#afterEventBase(prepared);
     for (const plugin of this.#after) {
       if (!plugin.filterListItem) continue;
       const mode = modeOf(plugin);
@@ -400,9 +419,61 @@ export class Pipeline {
         this.#recordFailure(plugin, error, eventBase);
         visible = false;
       }
+      if (!visible) hidden?.add(plugin, item);
       if (!visible && mode === 'enforce') return false;
     }
     return true;
+  }
+
+  /**
+   * Records what {@link itemVisible} hid while answering one message, as the lists record theirs: one
+   * `access.denied` event (`modified`, or `audited` for an audit-mode plugin) per plugin, with the count and
+   * never the names. `what` says what was hidden, e.g. `server/discover entries`.
+   */
+  recordHidden(prepared: PreparedRequest, hidden: HiddenItems, what: string): void {
+    if (hidden.counts.size === 0) return;
+    const eventBase = this.#afterEventBase(prepared);
+    for (const [plugin, entry] of hidden.counts) this.#emitHidden(plugin, entry, what, eventBase);
+    hidden.counts.clear();
+  }
+
+  /**
+   * The one place hidden items are recorded: lists, discover, listen. An enforcing plugin's event has the count
+   * only (names stay out of the logs); an audit-mode one also the first names, since that is what it is for.
+   */
+  #emitHidden(
+    plugin: WardenPlugin,
+    { count, names }: { count: number; names?: string[] },
+    what: string,
+    eventBase: EventBase,
+  ): void {
+    const mode = modeOf(plugin);
+    this.#events.emit({
+      type: 'access.denied',
+      outcome: mode === 'audit' ? 'audited' : 'modified',
+      severity: 'debug',
+      plugin: plugin.name,
+      mode,
+      reason: `${count} ${what} hidden`,
+      ...eventBase,
+      details: names
+        ? { hidden: count, method: eventBase.method, names }
+        : { hidden: count, method: eventBase.method },
+    });
+  }
+
+  #afterEventBase(prepared: PreparedRequest): EventBase {
+    const base = prepared.base;
+    const eventBase: EventBase = {
+      principalId: base.principal.id,
+      remoteAddress: base.remoteAddress,
+      sessionId: base.sessionId,
+      requestId: base.requestId,
+      method: base.method,
+    };
+    const traceparent = requestTraceparent(base.params, prepared.traceparent);
+    if (traceparent !== undefined) eventBase.traceparent = traceparent;
+    return eventBase;
   }
 
   async #filterList(
@@ -416,26 +487,16 @@ export class Pipeline {
     const items = result[list.key];
     if (!Array.isArray(items)) return result;
     const kept: unknown[] = [];
-    const hidden: string[] = [];
+    const hidden = new HiddenItems();
     for (const definition of items) {
       const item = toListItem(list.type, definition);
       // An entry we cannot name cannot be checked: hide it (fail closed).
       const visible = item ? await plugin.filterListItem!(item, ctx) : false;
       if (visible || mode === 'audit') kept.push(definition);
-      if (!visible) hidden.push(item ? listItemName(item) : '(unnamed entry)');
+      if (!visible) hidden.add(plugin, item);
     }
-    if (hidden.length > 0) {
-      this.#events.emit({
-        type: 'access.denied',
-        outcome: mode === 'audit' ? 'audited' : 'modified',
-        severity: 'debug',
-        plugin: plugin.name,
-        mode,
-        reason: `${hidden.length} ${list.key} entries hidden from the list`,
-        ...eventBase,
-        details: { hidden: hidden.slice(0, 50) },
-      });
-    }
+    const entry = hidden.counts.get(plugin);
+    if (entry) this.#emitHidden(plugin, entry, `${list.key} list entries`, eventBase);
     return mode === 'audit' ? result : { ...result, [list.key]: kept };
   }
 

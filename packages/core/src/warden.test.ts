@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { tokenAuth } from './__fixtures__/plugins.js';
 import { CORE_ERROR_CODES, ConfigError, WardenError } from './errors.js';
-import { MemoryEventSink, pinoSink, type SecurityEventSink } from './events.js';
+import { MemoryEventSink, type SecurityEventSink } from './events.js';
+import { pinoSink } from './pino-sink.js';
 import type { EdgeRequest, WardenPlugin } from './plugin.js';
 import { serviceKey } from './plugin.js';
 import { createWarden } from './warden.js';

@@ -10,6 +10,7 @@ import type { Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
 import type { EdgeRequest } from '../plugin.js';
 import { toSdkAuthInfo } from '../principal.js';
 import { isMultiRoundTripRetry, privateCacheHeaders } from './cache-hints.js';
+import { narrowListenRequest } from './listen-request.js';
 import type { ResolvedFetchOptions } from './options.js';
 import { openRequestState, type RequestStateSealer, requestStateBinding } from './request-state.js';
 import { type MessageDuty, responseDuties } from './response-duties.js';
@@ -157,7 +158,12 @@ export async function dispatchRequest(
     | { sealer: RequestStateSealer; binding: Awaited<ReturnType<typeof requestStateBinding>> }
     | undefined;
   if (origin.era === 'modern') {
-    const binding = await requestStateBinding(origin.principal, received.method, received.params);
+    const binding = await requestStateBinding(
+      origin.principal,
+      received.method,
+      received.params,
+      origin.remoteAddress,
+    );
     sealing = { sealer: deps.sealer, binding };
     try {
       const params = await openRequestState(received.params, binding, deps.sealer);
@@ -169,6 +175,9 @@ export async function dispatchRequest(
   let prepared: PreparedRequest;
   try {
     prepared = await deps.pipeline.before(message, origin);
+    // A listen request may only subscribe to what the principal may read (see listen-request.ts).
+    if (received.method === 'subscriptions/listen')
+      prepared = await narrowListenRequest(deps.pipeline, prepared);
   } catch (error) {
     return pipelineRefusal(deps, edge, message.id, error);
   }

@@ -14,7 +14,10 @@
  */
 
 export interface ListenFilterOptions {
-  /** Whether the principal may read the resource at `uri` (the `resources/read` decision). A throw fails closed. */
+  /**
+   * Whether the principal may read the resource at `uri`. The fetch handler asks `Pipeline.itemVisible` (the
+   * `filterListItem` decision of `resources/list`, not the `beforeRequest` hooks). A throw fails closed.
+   */
   mayRead: (uri: string) => Promise<boolean>;
 }
 

@@ -1,9 +1,10 @@
 import { ConfigError } from '../errors.js';
-import { createOriginCheck } from '../http/origin.js';
-import { createClientAddressResolver, type TrustedProxies } from '../http/proxies.js';
+import type { TrustedProxies } from '../http/proxies.js';
+import { createOriginCheck } from '../origin-check.js';
 import type { PluginRoute, WardenPlugin } from '../plugin.js';
 import { collectPluginRoutes } from '../plugin-routes.js';
 import type { SdkAuthInfo } from '../principal.js';
+import { createWebClientAddressResolver } from './client-address.js';
 import {
   createRequestStateSealer,
   type RequestStateSealer,
@@ -117,7 +118,7 @@ export function resolveFetchOptions(
     maxBodyBytes: positiveInteger('maxBodyBytes', options.maxBodyBytes, 1024 * 1024),
     bodyTimeoutMs: positiveInteger('bodyTimeoutMs', options.bodyTimeoutMs, 10_000),
     maxJsonDepth: positiveInteger('maxJsonDepth', options.maxJsonDepth, 64),
-    clientAddress: createClientAddressResolver(options.trustedProxies),
+    clientAddress: createWebClientAddressResolver(options.trustedProxies),
     routes: collectPluginRoutes(plugins, endpoint),
     sealer: sealerOf(options.requestState),
   };

@@ -1,5 +1,5 @@
 import { CORE_ERROR_CODES, ConfigError, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { isAnonymous, type Principal } from '../principal.js';
 import { decodeBase64url, encodeBase64url } from './base64url.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -200,9 +200,16 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** `${authenticatedBy}:${id}` (the principal's kind when no plugin is named; `:` in the name escaped). */
-export function principalBinding(principal: Principal): string {
-  return `${encodeURIComponent(principal.authenticatedBy ?? principal.kind)}:${principal.id}`;
+/**
+ * `${authenticatedBy}:${id}` (the principal's kind when no plugin is named; `:` in the name escaped). Every
+ * anonymous caller is the same principal, so an anonymous binding also names the client address when it is known
+ * (`@` and the escaped address): one anonymous client's state does not open for another at another address.
+ * Without an address (no `remoteAddress` from the host) anonymous callers still share one binding.
+ */
+export function principalBinding(principal: Principal, remoteAddress?: string): string {
+  const binding = `${encodeURIComponent(principal.authenticatedBy ?? principal.kind)}:${principal.id}`;
+  if (!isAnonymous(principal) || remoteAddress === undefined || remoteAddress === '') return binding;
+  return `${binding}@${encodeURIComponent(remoteAddress)}`;
 }
 
 /** Fields of the retried request that differ from the original by design, so they stay out of the digest. */
@@ -218,13 +225,17 @@ export async function requestDigest(method: string, params: unknown): Promise<st
   return encodeBase64url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(text))));
 }
 
-/** The binding for `principal` making this request. */
+/** The binding for `principal` making this request (from `remoteAddress`, which binds anonymous callers). */
 export async function requestStateBinding(
   principal: Principal,
   method: string,
   params: unknown,
+  remoteAddress?: string,
 ): Promise<RequestStateBinding> {
-  return { principal: principalBinding(principal), digest: await requestDigest(method, params) };
+  return {
+    principal: principalBinding(principal, remoteAddress),
+    digest: await requestDigest(method, params),
+  };
 }
 
 /**

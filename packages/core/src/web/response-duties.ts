@@ -4,7 +4,9 @@
  * lists filtered); `server/discover` is filtered like the lists; shared cache hints go (Warden answered for one
  * principal); a `requestState` the server hands out is sealed to this principal and request.
  */
-import type { Pipeline, PreparedRequest } from '../pipeline.js';
+
+import { HiddenItems, type Pipeline, type PreparedRequest } from '../pipeline.js';
+import type { ListItem } from '../plugin.js';
 import { stripSharedCacheHintsFromMessage } from './cache-hints.js';
 import { filterDiscoverResult } from './discover.js';
 import { isJsonRpcResultResponse, isPlainObject } from './jsonrpc-shape.js';
@@ -35,10 +37,13 @@ async function answerDuties(duties: ResponseDuties, message: Record<string, unkn
   let result: Record<string, unknown>;
   try {
     result = await pipeline.after(prepared, message.result as Record<string, unknown>);
-    if (duties.method === 'server/discover')
+    if (duties.method === 'server/discover') {
+      const hidden = new HiddenItems();
       result = await filterDiscoverResult(result, {
-        filterItem: (item) => pipeline.itemVisible(prepared, item),
+        filterItem: (item) => pipeline.itemVisible(prepared, item, hidden),
       });
+      pipeline.recordHidden(prepared, hidden, 'server/discover entries');
+    }
   } catch (error) {
     return errorMessage(prepared.request.id, error);
   }
@@ -51,18 +56,32 @@ async function answerDuties(duties: ResponseDuties, message: Record<string, unkn
 /** Builds the per-message transform for one dispatched request. */
 export function responseDuties(duties: ResponseDuties): MessageDuty {
   const { pipeline, prepared } = duties;
+  // One tally per stream message: a dropped update or a narrowed ack is one event, never the URIs.
+  const hidden = new HiddenItems();
   const listen =
     duties.method === 'subscriptions/listen'
       ? createListenFilter({
           // The list decision for that resource: whoever may not see it listed hears nothing about it.
-          mayRead: (uri) => pipeline.itemVisible(prepared, { type: 'resource', uri, definition: { uri } }),
+          mayRead: (uri) => pipeline.itemVisible(prepared, resourceItem(uri), hidden),
         })
       : undefined;
   return async (raw) => {
-    const message = listen ? await listen(raw) : raw;
+    let message = raw;
+    if (listen) {
+      try {
+        message = await listen(raw);
+      } finally {
+        pipeline.recordHidden(prepared, hidden, 'subscriptions/listen resources');
+      }
+    }
     if (message === undefined) return undefined;
     if (!isPlainObject(message) || message.id !== prepared.request.id) return message;
     if (!isJsonRpcResultResponse(message)) return message; // errors pass as the server wrote them
     return answerDuties(duties, message);
   };
+}
+
+/** The item a resource URI stands for, as `filterListItem` sees a `resources/list` entry. */
+export function resourceItem(uri: string): ListItem {
+  return { type: 'resource', uri, definition: { uri } };
 }
