@@ -231,6 +231,15 @@ describe('subjects', () => {
 });
 
 describe('actions and targets', () => {
+  it('subscriptions:listen (2026-07-28) can be named by a policy and is denied without a rule', () => {
+    const p = policy([
+      { id: 'listen', effect: 'allow', subjects: 'principal:alice', actions: 'subscriptions:listen' },
+    ]);
+    expect(p.check(user(), 'subscriptions:listen')).toBe(true);
+    expect(p.check(user({ id: 'bob' }), 'subscriptions:listen')).toBe(false);
+    expect(p.check(user(), 'resources:read', 'file:///a')).toBe(false);
+  });
+
   it('"*" and "tools:*" actions; a rule without targets covers every target', () => {
     const p = policy([
       { id: 'admin', effect: 'allow', subjects: 'principal:root', actions: '*' },

@@ -22,6 +22,9 @@ export const ACL_ACTIONS = {
   'resources:templates:list': 'none',
   'completion:complete': 'ref',
   'logging:setLevel': 'none',
+  // MCP 2026-07-28: the change-notification stream. Which resource updates it carries follows `resources:read`
+  // (core filters the stream and narrows the request); this action decides who may open one at all.
+  'subscriptions:listen': 'none',
 } as const satisfies Record<string, TargetKind>;
 
 export type AclAction = keyof typeof ACL_ACTIONS;
