@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createClientAddressResolver, normalizeAddress } from '../http/proxies.js';
+import { createClientAddressResolver, normalizeAddress } from '../__fixtures__/blocklist-resolver.js';
 import { createWebClientAddressResolver, ipFamily, normalizeWebAddress } from './client-address.js';
 
 /** Addresses in every spelling a peer, a proxy or a client may write, plus near misses. */

@@ -1,11 +1,21 @@
 /**
- * The client address of a fetch request, from the peer and `X-Forwarded-For` through `trustedProxies`: the same
- * rules as the node edge's resolver (`http/proxies.ts`), without `node:net`, so the web face runs on Workers.
+ * The client address of a request, from the peer and `X-Forwarded-For` through `trustedProxies`, for both edges
+ * (node:http and fetch), without `node:net`, so the web face runs on Workers.
  * Addresses are parsed to 128-bit integers and CIDR ranges matched by mask; an IPv4-mapped IPv6 address
  * (`::ffff:a.b.c.d`) is its IPv4 address. A property test checks parity with the `BlockList` resolver.
  */
 import { ConfigError } from '../errors.js';
-import type { TrustedProxies } from '../http/proxies.js';
+
+/**
+ * Which reverse proxies may speak for the client in `X-Forwarded-For`:
+ * - a list of proxy addresses and CIDR ranges (IPv4 and IPv6), e.g. `['10.0.0.5', '10.1.0.0/16', 'fd00::/8']`:
+ *   the direct peer must be one of them for the header to count at all, and the header is walked from the
+ *   right, each hop trusted only while it is in the list;
+ * - `{ hops: n }`: trust exactly the last `n` entries whoever sent them (only when every path to the server
+ *   passes through exactly `n` proxies; a direct client can otherwise claim any address);
+ * - `[]` or `0`: trust nobody, the client address is the TCP peer.
+ */
+export type TrustedProxies = readonly string[] | { readonly hops: number } | 0;
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)';
 const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
@@ -104,7 +114,10 @@ function rangeOf(entry: string): Range | undefined {
   return { v4, base: value & mask, mask };
 }
 
-/** {@link import('../http/proxies.js').createClientAddressResolver}, Workers-clean (no `node:` import). */
+/**
+ * Builds `(socketAddress, xForwardedFor) => client address` for the option. Throws a `ConfigError` for a bare
+ * hop count and for entries that are not addresses or CIDRs.
+ */
 export function createWebClientAddressResolver(
   option: TrustedProxies | number | undefined,
 ): (socketAddress: string | undefined, forwardedFor: string | undefined) => string | undefined {

@@ -1,9 +1,9 @@
 import { ConfigError } from '../errors.js';
-import type { TrustedProxies } from '../http/proxies.js';
 import { createOriginCheck } from '../origin-check.js';
 import type { PluginRoute, WardenPlugin } from '../plugin.js';
 import { collectPluginRoutes } from '../plugin-routes.js';
 import type { SdkAuthInfo } from '../principal.js';
+import type { TrustedProxies } from './client-address.js';
 import { createWebClientAddressResolver } from './client-address.js';
 import {
   createRequestStateSealer,
