@@ -77,7 +77,7 @@ describe('createWarden from @mcp-warden/core/web', () => {
     });
     const handler = warden.fetchHandler({
       upstream: (_request, options) => {
-        const { id } = options?.parsedBody as { id: number };
+        const { id } = (options?.parsedBody ?? {}) as { id: number };
         const tools = [{ name: 'a', inputSchema: {} }];
         return Promise.resolve(Response.json({ jsonrpc: '2.0', id, result: { tools } }));
       },

@@ -89,7 +89,7 @@ interface Range {
 }
 
 /** An address as `[isIPv4, value]`; an IPv4-mapped IPv6 address counts as its IPv4 address. */
-function valueOf(address: string): [boolean, bigint] | undefined {
+function addressValue(address: string): [boolean, bigint] | undefined {
   const v4 = ipv4Value(address);
   if (v4 !== undefined) return [true, v4];
   const v6 = ipv6Value(address);
@@ -100,7 +100,7 @@ function valueOf(address: string): [boolean, bigint] | undefined {
 function rangeOf(entry: string): Range | undefined {
   const [rawAddress = '', prefix, ...extra] = entry.trim().split('/');
   const normalized = ipFamily(rawAddress) === 0 ? undefined : normalizeWebAddress(rawAddress);
-  const parsed = normalized === undefined ? undefined : valueOf(normalized);
+  const parsed = normalized === undefined ? undefined : addressValue(normalized);
   if (parsed === undefined || extra.length > 0) return undefined;
   const [v4, value] = parsed;
   // An IPv4-mapped IPv6 range (::ffff:10.0.0.0/104) is the IPv4 range it maps.
@@ -151,7 +151,7 @@ export function createWebClientAddressResolver(
     ranges.push(range);
   }
   const trusted = (address: string) => {
-    const parsed = valueOf(address);
+    const parsed = addressValue(address);
     if (parsed === undefined) return false;
     const [v4, value] = parsed;
     // As BlockList does: an IPv4 address is also the IPv4-mapped IPv6 address for IPv6 ranges.
