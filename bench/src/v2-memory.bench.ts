@@ -110,10 +110,23 @@ const loadAverage = () =>
     .join(' / ');
 
 const before = loadAverage();
+const chosen = TARGETS.filter((x) => !only || only.includes(`${x.target}:${x.era}`));
+// Each driver is one single-threaded process whose figure is a count, not a time: two run side by side.
+const PARALLEL = Number(process.env.BENCH_MEMORY_PARALLEL ?? 2);
+const runs: Run[] = new Array(chosen.length);
+let nextTarget = 0;
+await Promise.all(
+  Array.from({ length: PARALLEL }, async () => {
+    while (nextTarget < chosen.length) {
+      const i = nextTarget++;
+      runs[i] = await drive(chosen[i]!);
+    }
+  }),
+);
 const rows: string[] = [];
 const measures: Measure[] = [];
-for (const t of TARGETS.filter((x) => !only || only.includes(`${x.target}:${x.era}`))) {
-  const run = await drive(t);
+for (const [i, t] of chosen.entries()) {
+  const run = runs[i]!;
   const last = run.samples.at(-1)!;
   const perCall = slope(run.samples, CALLS);
   // A run cut short by the time cap did not show 50,000 calls: it cannot pass.
@@ -141,7 +154,7 @@ writeResult(
     '',
     `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${cpus()[0]?.model?.trim() ?? 'unknown CPU'} × ${cpus().length} · Node ${process.version} · load average (1 / 5 / 15 min) before ${before}, after ${after}`,
     '',
-    `Each target in its own \`node --expose-gc\` process (bench/src/servers/memory-driver.ts): ${CALLS.toLocaleString('en')} tools/call of \`echo\`, 16 in flight, called in-process (handler.fetch; the SDK 1.x edge over loopback), after 200 warm-up calls; heapUsed after two forced GCs every ${(CALLS / 10).toLocaleString('en')} calls. Slope: least squares over the samples from call ${(CALLS / 5).toLocaleString('en')} on. Bound < ${BOUND} B/call: one object left behind per call is ≥ 50 bytes, while the fit's noise is a few B/call (see v2-memory.bench.ts). Time cap ${CAP_SECONDS} s per target; a capped run fails.`,
+    `Each target in its own \`node --expose-gc\` process (bench/src/servers/memory-driver.ts): ${CALLS.toLocaleString('en')} tools/call of \`echo\`, 16 in flight, called in-process (handler.fetch; the SDK 1.x edge over loopback), after 200 warm-up calls, ${PARALLEL} targets at a time; heapUsed after two forced GCs every ${(CALLS / 10).toLocaleString('en')} calls. Slope: least squares over the samples from call ${(CALLS / 5).toLocaleString('en')} on. Bound < ${BOUND} B/call: one object left behind per call is ≥ 50 bytes, while the fit's noise is a few B/call (see v2-memory.bench.ts). Time cap ${CAP_SECONDS} s per target; a capped run fails.`,
     '',
     '| target | era | calls | calls/s | heap at start MB | heap after warm-up fifth MB | heap at end MB | slope B/call | < 50 B/call |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
