@@ -75,8 +75,22 @@ export function placeOf(frame: ProfileNode['callFrame']): string | undefined {
   return INTERNALS;
 }
 
+/** Nodes at or under the profiler preload's own frames: starting and stopping the profiler is not the server's work. */
+function profilerNodes(nodes: Map<number, ProfileNode>): Set<number> {
+  const own = new Set<number>();
+  const mark = (id: number) => {
+    if (own.has(id)) return;
+    own.add(id);
+    for (const child of nodes.get(id)?.children ?? []) mark(child);
+  };
+  for (const node of nodes.values())
+    if (node.callFrame.url.includes('/servers/cpu-profile.ts')) mark(node.id);
+  return own;
+}
+
 export function attribute(profile: CpuProfile): Attribution {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const profiler = profilerNodes(nodes);
   const byPlace = new Map<string, number>();
   const byFunction = new Map<string, number>();
   const internalsByCaller = new Map<string, number>();
@@ -85,7 +99,7 @@ export function attribute(profile: CpuProfile): Attribution {
   for (let i = 0; i < profile.samples.length; i++) {
     const node = nodes.get(profile.samples[i]!);
     const delta = profile.timeDeltas[i] ?? 0;
-    if (!node || delta <= 0) continue;
+    if (!node || delta <= 0 || profiler.has(node.id)) continue;
     const place = placeOf(node.callFrame);
     if (place === undefined) continue;
     totalUs += delta;
