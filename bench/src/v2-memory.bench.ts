@@ -58,6 +58,12 @@ const TARGETS: Target[] = [
     measured: true,
   },
   { target: 'bare', era: 'modern', label: 'bare SDK v2 createMcpHandler (reference)', measured: false },
+  {
+    target: 'v1-bare',
+    era: 'legacy',
+    label: 'bare SDK 1.x (node:http, loopback; reference)',
+    measured: false,
+  },
   { target: 'bare', era: 'legacy', label: 'bare SDK v2 createMcpHandler (reference)', measured: false },
 ];
 const only = process.env.BENCH_MEMORY_TARGETS?.split(',');
