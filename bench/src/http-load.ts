@@ -11,6 +11,8 @@ export interface Contender {
   /** Server script and the configuration (mode) it serves; every contender of one comparison uses one script. */
   script: [file: string, mode: string];
   headers?: Record<string, string>;
+  /** The JSON-RPC body to post; a 2025-era `tools/call` of `echo` when left out. */
+  body?: string;
 }
 
 export interface Measured {
@@ -69,29 +71,29 @@ export async function startChild(
   return { servers: started.servers.map((s) => ({ url: s.url, headers: s.headers ?? {} })), child };
 }
 
-const CALL = JSON.stringify({
+/** A 2025-era `tools/call` of the bench servers' `echo` tool: what every HTTP bench posts unless told otherwise. */
+export const LEGACY_CALL = JSON.stringify({
   jsonrpc: '2.0',
   id: 1,
   method: 'tools/call',
   params: { name: 'echo', arguments: { text: 'hello' } },
 });
 
+const POST_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
 export async function load(
   url: string,
   headers: Record<string, string> = {},
   seconds = 5,
+  body: string = LEGACY_CALL,
 ): Promise<{ rps: number; p50: number; p99: number; errors: number; requests: number }> {
   const result = await autocannon({
     url,
     method: 'POST',
     connections: 16,
     duration: seconds,
-    body: CALL,
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...headers,
-    },
+    body,
+    headers: { ...POST_HEADERS, ...headers },
   });
   return {
     rps: result.requests.average,
@@ -100,6 +102,17 @@ export async function load(
     errors: result.errors + result.non2xx,
     requests: result.requests.total,
   };
+}
+
+/**
+ * One request before any load: autocannon counts only transport errors and non-2xx answers, so a JSON-RPC error
+ * in a 200 (a request the server misread) would otherwise be measured as a fast success.
+ */
+async function checkAnswers(url: string, headers: Record<string, string>, body: string, name: string) {
+  const response = await fetch(url, { method: 'POST', headers: { ...POST_HEADERS, ...headers }, body });
+  const text = await response.text();
+  if (response.status !== 200 || !text.includes('"result"') || text.includes('"error"'))
+    throw new Error(`${name}: the request is not answered with a result (${response.status})`);
 }
 
 function median(values: number[]): number {
@@ -120,7 +133,10 @@ export async function compare(contenders: Contender[], rounds = 3, seconds = 5):
   const { servers, child } = await startChild([file, ...contenders.map((c) => c.script[1])]);
   try {
     const headersOf = (i: number) => ({ ...servers[i]!.headers, ...contenders[i]!.headers });
-    for (const [i] of contenders.entries()) await load(servers[i]!.url, headersOf(i), 2); // warm-up
+    const bodyOf = (i: number) => contenders[i]!.body ?? LEGACY_CALL;
+    for (const [i, c] of contenders.entries())
+      await checkAnswers(servers[i]!.url, headersOf(i), bodyOf(i), c.name);
+    for (const [i] of contenders.entries()) await load(servers[i]!.url, headersOf(i), 2, bodyOf(i)); // warm-up
     const samples = contenders.map(() => ({
       rps: [] as number[],
       p50: [] as number[],
@@ -131,7 +147,7 @@ export async function compare(contenders: Contender[], rounds = 3, seconds = 5):
     }));
     const measure = async (i: number) => {
       const cpuBefore = cpuTimeUs(child.pid);
-      const r = await load(servers[i]!.url, headersOf(i), seconds);
+      const r = await load(servers[i]!.url, headersOf(i), seconds, bodyOf(i));
       const cpuUs = (cpuTimeUs(child.pid) - cpuBefore) / r.requests;
       if (r.errors > 0) throw new Error(`${contenders[i]!.name}: ${r.errors} failed requests`);
       samples[i]!.rps.push(r.rps);

@@ -13,6 +13,8 @@ export interface Measure {
   target: number;
   /** `atLeast`: met when ratio ≥ target (throughput ratios); `atMost`: met when ratio ≤ target (cost ratios). */
   kind: 'atLeast' | 'atMost';
+  /** What ratio and target are counted in, when not a ratio (e.g. "B/call" for a heap slope). @default '×' */
+  unit?: string;
 }
 
 interface Recorded extends Measure {
@@ -46,13 +48,13 @@ export function summaryMarkdown(): string {
   return [
     '## Summary: every target, as measured',
     '',
-    'Each ratio is ours ÷ the baseline of the same run (paired rounds; see the sections below for how each is measured).',
+    'Each ratio is ours ÷ the baseline of the same run (paired rounds; see the sections below for how each is measured); a measure with a unit (heap growth in B/call) is an absolute figure held against its bound.',
     '',
     '| measure | ratio | target | met | run (UTC) · machine |',
     '| --- | ---: | ---: | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.measure} | ${r.ratio.toFixed(3)}× | ${r.kind === 'atLeast' ? '≥' : '≤'} ${r.target}× | ${met(r) ? 'yes' : '**no**'} | ${r.date} · ${r.machine} |`,
+        `| ${r.measure} | ${r.ratio.toFixed(3)}${r.unit === undefined ? '×' : ` ${r.unit}`} | ${r.kind === 'atLeast' ? '≥' : '≤'} ${r.target}${r.unit === undefined ? '×' : ` ${r.unit}`} | ${met(r) ? 'yes' : '**no**'} | ${r.date} · ${r.machine} |`,
     ),
     '',
   ].join('\n');

@@ -7,85 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMetrics } from '../../../apps/server/src/metrics.ts';
-import { acl } from '../../../packages/acl/src/index.ts';
-import { ApiKeyManager, apiKeyAuth, MemoryApiKeyStore } from '../../../packages/apikey-auth/src/index.ts';
 import { auditTrail, jsonLinesSink, SqliteAuditStore } from '../../../packages/audit/src/index.ts';
-import type { WardenPlugin } from '../../../packages/core/src/index.ts';
-import { oauth } from '../../../packages/oauth/src/index.ts';
-import { exportJWK, generateKeyPair, SignJWT } from '../../../packages/oauth/src/testing/bench-support.ts';
-import { rateLimit } from '../../../packages/ratelimit/src/index.ts';
-import { sanitize } from '../../../packages/sanitize/src/index.ts';
-import { validation } from '../../../packages/validation/src/index.ts';
 import { type Observing, serveWarden } from './core-http-server.ts';
+import { allowsAnonymous, configurations, credentialHeaders } from './plugin-configs.ts';
 
-const manager = new ApiKeyManager({
-  store: new MemoryApiKeyStore(),
-  peppers: [{ id: 'p1', secret: randomBytes(32) }],
-});
-const issued = await manager.create({ name: 'bench', roles: ['user'] });
-const auth = () => apiKeyAuth({ manager });
-const policy = () =>
-  acl({
-    policy: {
-      version: 1,
-      roles: { user: {} },
-      rules: [
-        {
-          id: 'users-echo',
-          effect: 'allow',
-          subjects: ['role:user'],
-          actions: ['tools:call'],
-          targets: ['echo'],
-        },
-      ],
-    },
-  });
-// OAuth: an ES256 access token for this resource from a static key (what a JWKS would serve).
-const RESOURCE = 'http://127.0.0.1/mcp';
-const ISSUER = 'https://as.example.com';
-const signing = await generateKeyPair('ES256', { extractable: true });
-const jwk = { ...(await exportJWK(signing.publicKey)), kid: 'bench', alg: 'ES256', use: 'sig' };
-const accessToken = await new SignJWT({ sub: 'bench-user', client_id: 'bench', scope: 'notes:read' })
-  .setProtectedHeader({ alg: 'ES256', kid: 'bench', typ: 'at+jwt' })
-  .setIssuer(ISSUER)
-  .setAudience(RESOURCE)
-  .setIssuedAt()
-  .setExpirationTime('2h')
-  .sign(signing.privateKey);
-const bearer = (tokenCache: boolean) =>
-  oauth({
-    resource: RESOURCE,
-    issuer: ISSUER,
-    keys: [jwk as typeof jwk & { kty: string }],
-    ...(tokenCache ? {} : { tokenCache: false as const }),
-  });
-
-const generous = () =>
-  rateLimit({ rules: [{ name: 'bench', key: ['identity'], points: 1_000_000_000, duration: 60 }] });
-
-const configurations: Record<string, () => WardenPlugin[]> = {
-  empty: () => [],
-  apikey: () => [auth()],
-  oauth: () => [bearer(true)],
-  'oauth, cache off': () => [bearer(false)],
-  'apikey+acl': () => [auth(), policy()],
-  validation: () => [
-    validation({
-      tools: {
-        echo: {
-          schema: {
-            type: 'object',
-            properties: { text: { type: 'string', maxLength: 1000 } },
-            required: ['text'],
-          },
-        },
-      },
-    }),
-  ],
-  sanitize: () => [sanitize()],
-  ratelimit: () => [generous()],
-  all: () => [generous(), auth(), policy(), validation({}), sanitize()],
-};
 // Audit and metrics on the empty pipeline, as the reference server wires them: the audit trail into SQLite in the
 // data directory (its default), or a JSON-lines file; Prometheus counters and a latency histogram fed by a request
 // observer and by every security event.
@@ -126,15 +51,7 @@ for (const mode of process.argv.slice(2)) {
   if (!build && !observe) throw new Error(`unknown configuration ${mode}`);
   const url = observe
     ? await serveWarden([], true, observe())
-    : await serveWarden(
-        build!(),
-        mode === 'empty' || mode === 'validation' || mode === 'sanitize' || mode === 'ratelimit',
-      );
-  const credential = mode.startsWith('oauth')
-    ? accessToken
-    : mode.includes('apikey') || mode === 'all'
-      ? issued.key
-      : undefined;
-  servers.push({ url, headers: credential === undefined ? {} : { authorization: `Bearer ${credential}` } });
+    : await serveWarden(build!(), allowsAnonymous(mode));
+  servers.push({ url, headers: credentialHeaders(mode) });
 }
 process.stdout.write(`${JSON.stringify({ servers })}\n`);
