@@ -10,10 +10,16 @@ import type { Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
 import type { EdgeRequest } from '../plugin.js';
 import { toSdkAuthInfo } from '../principal.js';
 import { isMultiRoundTripRetry, privateCacheHeaders } from './cache-hints.js';
+import { isPlainObject } from './jsonrpc-shape.js';
 import { narrowListenRequest } from './listen-request.js';
 import type { ResolvedFetchOptions } from './options.js';
-import { openRequestState, type RequestStateSealer, requestStateBinding } from './request-state.js';
-import { type MessageDuty, responseDuties } from './response-duties.js';
+import {
+  openRequestState,
+  type RequestStateBinding,
+  type RequestStateSealer,
+  requestStateBinding,
+} from './request-state.js';
+import { type MessageDuty, type ResponseDuties, responseDuties } from './response-duties.js';
 import { errorMessage, jsonResponse, type RequestId, refusal } from './responses.js';
 import { transformSseStream } from './sse.js';
 
@@ -154,22 +160,26 @@ export async function dispatchRequest(
 ): Promise<Response> {
   // Modern requests: a requestState the client echoes is opened (and so verified) before anyone decides on it.
   let message = received;
-  let sealing:
-    | { sealer: RequestStateSealer; binding: Awaited<ReturnType<typeof requestStateBinding>> }
-    | undefined;
+  let sealing: ResponseDuties['sealing'];
   if (origin.era === 'modern') {
-    const binding = await requestStateBinding(
-      origin.principal,
-      received.method,
-      received.params,
-      origin.remoteAddress,
-    );
-    sealing = { sealer: deps.sealer, binding };
-    try {
-      const params = await openRequestState(received.params, binding, deps.sealer);
-      if (params !== received.params) message = { ...received, params } as JsonRpcRequest;
-    } catch (error) {
-      return refusalOf(deps, edge, received, origin, error);
+    // The binding (a SHA-256 over the canonical request) only when a state is opened or sealed: most requests
+    // carry none, and hashing each one cost ~60 us on the hot path.
+    let binding: Promise<RequestStateBinding> | undefined;
+    const bindingOnce = () =>
+      (binding ??= requestStateBinding(
+        origin.principal,
+        received.method,
+        received.params,
+        origin.remoteAddress,
+      ));
+    sealing = { sealer: deps.sealer, binding: bindingOnce };
+    if (isPlainObject(received.params) && Object.hasOwn(received.params, 'requestState')) {
+      try {
+        const params = await openRequestState(received.params, await bindingOnce(), deps.sealer);
+        if (params !== received.params) message = { ...received, params } as JsonRpcRequest;
+      } catch (error) {
+        return refusalOf(deps, edge, received, origin, error);
+      }
     }
   }
   let prepared: PreparedRequest;

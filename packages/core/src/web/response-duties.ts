@@ -25,8 +25,8 @@ export interface ResponseDuties {
   method: string;
   /** A multi round-trip retry: its result must not be cached at all. */
   retried: boolean;
-  /** Set for modern requests: `requestState` in results is sealed with it. */
-  sealing?: { sealer: RequestStateSealer; binding: RequestStateBinding } | undefined;
+  /** Set for modern requests: `requestState` in results is sealed with it (the binding computed on first use). */
+  sealing?: { sealer: RequestStateSealer; binding: () => Promise<RequestStateBinding> } | undefined;
 }
 
 /** The transform of one message: the message to send, or `undefined` to drop it. */
@@ -48,8 +48,8 @@ async function answerDuties(duties: ResponseDuties, message: Record<string, unkn
     return errorMessage(prepared.request.id, error);
   }
   let answer: unknown = stripSharedCacheHintsFromMessage({ ...message, result }, { retried: duties.retried });
-  if (duties.sealing)
-    answer = await sealMessageRequestState(answer, duties.sealing.binding, duties.sealing.sealer);
+  if (duties.sealing && Object.hasOwn(result, 'requestState'))
+    answer = await sealMessageRequestState(answer, await duties.sealing.binding(), duties.sealing.sealer);
   return answer;
 }
 
