@@ -15,6 +15,7 @@ import { stringify as toYaml } from 'yaml';
 import { registerAuditCommands } from './audit-cli.js';
 import { type ConfigOverrides, loadConfig, type ServerConfig, ServerConfigError } from './config.js';
 import { maskSecrets } from './config-source.js';
+import { type UpstreamFlags, upstreamsFromFlags } from './gateway/cli-upstream.js';
 import { NotesStore } from './notes-store.js';
 import { ReferenceServer } from './reference-server.js';
 import { apiKeySectionSchema, cryptoSectionSchema, DATA_FILES, openDataDir, section } from './services.js';
@@ -92,15 +93,7 @@ transport(common(program.command('serve').description('start the server (Streama
     try {
       const config = loadConfig(overrides(flags));
       const server = await ReferenceServer.create({ config, stdio: flags.stdio });
-      const shutdown = (signal: string) => {
-        process.stderr.write(`mcp-warden: ${signal} received, shutting down\n`);
-        server.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      const shutdown = shutdownOnSignals(server);
       if (flags.stdio) {
         await server.serveStdio();
         process.stdin.once('end', () => shutdown('end of input'));
@@ -108,6 +101,72 @@ transport(common(program.command('serve').description('start the server (Streama
       }
       const url = await server.listen();
       process.stderr.write(`mcp-warden: serving MCP at ${url.href} (data in ${config.dataDir})\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+/** Graceful shutdown on SIGINT/SIGTERM; returns the shutdown function for other reasons to end. */
+function shutdownOnSignals(server: ReferenceServer): (why: string) => void {
+  const shutdown = (why: string) => {
+    process.stderr.write(`mcp-warden: ${why} received, shutting down\n`);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  return shutdown;
+}
+
+interface GatewayFlags extends CommonFlags, TransportFlags, UpstreamFlags {
+  allowAnonymous?: boolean;
+}
+
+transport(
+  common(
+    program
+      .command('gateway')
+      .description(
+        'front an MCP server you did not write: --upstream-url URL (Streamable HTTP) or -- COMMAND [ARGS...] (stdio)',
+      ),
+  ),
+)
+  .argument('[command...]', 'the stdio MCP server to spawn, after "--"')
+  .option('--upstream-url <url>', 'a remote Streamable HTTP MCP server (either era)')
+  .option('--upstream-name <name>', 'the upstream\'s name in events, logs and tool pins (default "upstream")')
+  .option(
+    '--upstream-header <header>',
+    'a header for the HTTP upstream, "Name: value"; ${VAR} reads the gateway\'s environment (quote it; repeatable)',
+    (value: string, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
+  .option(
+    '--pass-env <names>',
+    'variables the stdio upstream inherits besides PATH, HOME, USER, LANG and the like (comma-separated)',
+    list,
+  )
+  .option('--allow-anonymous', 'no authenticator, every request anonymous: local testing on loopback only')
+  .action(async (command: string[], flags: GatewayFlags) => {
+    try {
+      const upstreams = upstreamsFromFlags(flags, command);
+      const config = loadConfig({
+        ...overrides(flags),
+        ...(upstreams ? { upstreams } : {}),
+        ...(flags.allowAnonymous ? { auth: 'none' as const } : {}),
+      });
+      const server = await ReferenceServer.create({ config, mode: 'gateway' });
+      shutdownOnSignals(server);
+      const url = await server.listen();
+      for (const endpoint of server.gatewayEndpoints)
+        process.stderr.write(
+          `mcp-warden: gateway for upstream "${endpoint.upstream}" at ${new URL(endpoint.path, url).href}\n`,
+        );
+      if (config.auth === 'none')
+        process.stderr.write(
+          'mcp-warden: WARNING: --allow-anonymous: no authentication, every request is anonymous (local testing only)\n',
+        );
     } catch (error) {
       fail(error);
     }

@@ -4,6 +4,7 @@ import { knownKeysAt, suggestKey } from '@mcp-warden/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigSource } from './config-source.js';
+import { upstreamSchema } from './gateway/upstream-config.js';
 import { auditConfigSchema, metricsConfigSchema, tracingConfigSchema } from './observability-config.js';
 import { pluginsSchema } from './plugin-sections.js';
 
@@ -93,6 +94,23 @@ export const serverConfigSchema = z
     tracing: tracingConfigSchema,
     /** Per-plugin settings; see each plugin's README. An unknown section is an error, like in config.schema.json. */
     plugins: pluginsSchema.default({}),
+    /**
+     * `mcp-warden gateway`: the MCP servers the gateway fronts, each at its own endpoint (`/mcp/<name>` when there
+     * are several). `--upstream-url` or `-- COMMAND ARGS` on the command line replace this list.
+     */
+    upstreams: z
+      .array(upstreamSchema)
+      .max(64)
+      .default([])
+      .refine(
+        (list) => new Set(list.map((u) => u.name)).size === list.length,
+        'upstream names must be unique',
+      ),
+    /**
+     * `none` runs the gateway without any authenticator, for local testing only: refused on a non-loopback
+     * address, and every request is recorded as anonymous. @default 'required'
+     */
+    auth: z.enum(['required', 'none']).default('required'),
   })
   .strict();
 
@@ -108,6 +126,10 @@ export interface ConfigOverrides {
   tlsCertFile?: string;
   /** `--allow-insecure-http`. */
   allowInsecureHttp?: boolean;
+  /** `mcp-warden gateway`: the upstream given on the command line (replaces the config file's list). */
+  upstreams?: unknown[];
+  /** `--allow-anonymous`. */
+  auth?: 'none';
 }
 
 /** Thrown for a configuration that cannot be used; the message says what and where. */
@@ -205,6 +227,8 @@ export function loadConfig(
     [overrides.tlsKeyFile, ['server', 'tls', 'keyFile'], '--tls-key'],
     [overrides.tlsCertFile, ['server', 'tls', 'certFile'], '--tls-cert'],
     [overrides.allowInsecureHttp, ['server', 'allowInsecureHttp'], '--allow-insecure-http'],
+    [overrides.upstreams, ['upstreams'], '--upstream-url / -- COMMAND'],
+    [overrides.auth, ['auth'], '--allow-anonymous'],
   ];
   for (const [value, path, flag] of flags) {
     if (value === undefined) continue;

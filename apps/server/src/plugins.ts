@@ -36,6 +36,11 @@ export interface WiringContext {
   log: (line: string) => void;
   /** Serving over stdio: stderr usually ends up in the host application's log, so no bootstrap key is printed. */
   stdio: boolean;
+  /**
+   * `mcp-warden gateway`: the tools are the upstreams', so the default policy is the gateway one and no demo tool
+   * rules apply; with `auth: none` no authenticator is wired at all.
+   */
+  gateway?: boolean;
 }
 
 /** Plugin options from the config file, without the `enabled` switch. */
@@ -75,12 +80,23 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
     );
   }
 
+  const anonymous = config.auth === 'none';
   const apiKeys = section(apiKeySectionSchema, config, 'apikeyAuth');
-  if (apiKeys.enabled && services.keys) {
+  if (apiKeys.enabled && services.keys && !anonymous) {
     plugins.push(apiKeyAuth({ manager: services.keys, header: apiKeys.header }));
   }
 
-  const oauthOptions = optionsOf(config, 'oauth', false);
+  if (anonymous)
+    // `auth: none` stands where the authenticators would: it takes no credential, so the warden lets every
+    // request through as the anonymous principal (and records it). Plugins that require authentication (the
+    // ACL) then decide on that principal.
+    plugins.push({
+      specVersion: 1,
+      name: 'anonymous-access',
+      provides: ['authentication'],
+      authenticate: () => undefined,
+    });
+  const oauthOptions = anonymous ? undefined : optionsOf(config, 'oauth', false);
   if (oauthOptions) {
     const secretEnv = (oauthOptions.introspection as { clientSecretEnv?: string } | undefined)
       ?.clientSecretEnv;
@@ -102,6 +118,9 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
   }
 
   const aclOptions = optionsOf(config, 'acl', true);
+  const defaultPolicy = ctx.gateway
+    ? '@mcp-warden/acl/examples/gateway-policy.yaml'
+    : '@mcp-warden/acl/examples/reference-policy.yaml';
   if (aclOptions) {
     const configured = aclOptions.policyFile as string | undefined;
     const policyFile = configured ?? join(config.dataDir, DATA_FILES.policy);
@@ -112,11 +131,11 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
       if (configured !== undefined || existsSync(installedMarker)) {
         throw new ServerConfigError(
           `the access policy ${policyFile} is missing; refusing to start with no policy or the default one. ` +
-            `Restore it from a backup, or copy ${require.resolve('@mcp-warden/acl/examples/reference-policy.yaml')} ` +
+            `Restore it from a backup, or copy ${require.resolve(defaultPolicy)} ` +
             'there to start over with the default policy.',
         );
       }
-      copyFileSync(require.resolve('@mcp-warden/acl/examples/reference-policy.yaml'), policyFile);
+      copyFileSync(require.resolve(defaultPolicy), policyFile);
       writeFileSync(installedMarker, `${policyFile}\n`, { mode: 0o600 });
       ctx.log(
         `mcp-warden: wrote the default access policy to ${policyFile} (edit it; changes apply without a restart)`,
@@ -131,14 +150,20 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
   }
 
   // One path checker for the pipeline's argument check and for the tools' own resolution.
-  const filesChecker = createSafePath({ root: filesRoot, mustExist: true });
+  // The demo file root exists only for `serve`: a gateway has no file root of its own.
+  const filesChecker = ctx.gateway
+    ? () => {
+        throw new ServerConfigError('the gateway has no demo file root');
+      }
+    : createSafePath({ root: filesRoot, mustExist: true });
   const validationOptions = optionsOf(config, 'validation', true);
   if (validationOptions) {
     plugins.push(
       validation({
         ...validationOptions,
         tools: {
-          read_file: { paths: { path: filesChecker } },
+          // The demo read_file's path check; a gateway's upstream tools get only what the config says.
+          ...(ctx.gateway ? {} : { read_file: { paths: { path: filesChecker } } }),
           ...(validationOptions.tools as Record<string, unknown> | undefined),
         },
       } as Parameters<typeof validation>[0]),
@@ -159,7 +184,7 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
       root === filesRoot ? filesChecker(userPath) : createSafePath({ root, mustExist: true })(userPath),
     afterStart: async () => {
       pinning?.afterStart();
-      if (!apiKeys.enabled || !apiKeys.bootstrapAdminKey || !services.keys || ctx.stdio) return;
+      if (!apiKeys.enabled || !apiKeys.bootstrapAdminKey || !services.keys || ctx.stdio || anonymous) return;
       const marker = join(config.dataDir, DATA_FILES.bootstrapMarker);
       if (existsSync(marker) || (await services.keys.list()).length > 0) return;
       const issued = await services.keys.create(

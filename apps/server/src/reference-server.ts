@@ -5,9 +5,11 @@ import { DEFAULT_API_KEY_ENV_VAR } from '@mcp-warden/apikey-auth';
 import type { SqliteAuditStore } from '@mcp-warden/audit';
 import {
   createWarden,
+  isLoopbackHost,
   JSON_RPC_ERROR_CODES,
   type ListeningServer,
   listen,
+  type Principal,
   pinoSink,
   type Warden,
   WardenError,
@@ -16,6 +18,7 @@ import {
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type ServerConfig, ServerConfigError } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
+import { createGatewayHandlers } from './gateway/gateway-handlers.js';
 import { createMetrics, type WardenMetrics } from './metrics.js';
 import { NotesStore } from './notes-store.js';
 import { buildAudit, type Observability } from './observability.js';
@@ -28,8 +31,13 @@ export interface ReferenceServerOptions {
   stdio?: boolean;
   /** Operator-facing output. @default stderr */
   log?: (line: string) => void;
-  /** Environment for secrets (key passphrase, pepper). @default process.env */
+  /** Environment for secrets (key passphrase, pepper) and upstream credentials. @default process.env */
   env?: NodeJS.ProcessEnv;
+  /**
+   * `demo`: the demo tools (`mcp-warden serve`). `gateway`: the configured `upstreams`, MCP servers this
+   * process fronts (`mcp-warden gateway`). @default 'demo'
+   */
+  mode?: 'demo' | 'gateway';
 }
 
 const DEMO_FILES: Record<string, string> = {
@@ -42,13 +50,14 @@ const DEMO_FILES: Record<string, string> = {
  * Creates the data directory layout, with demo files the first time the file root is made (also when
  * `mcp-warden keys create` ran first and left keys in the directory).
  */
-function prepareDataDir(dataDir: string): void {
-  const firstStart = !existsSync(join(dataDir, DATA_FILES.files));
+function prepareDataDir(dataDir: string, demoFiles: boolean): void {
+  const firstStart = demoFiles && !existsSync(join(dataDir, DATA_FILES.files));
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // mkdir's mode does not apply to a directory that already exists: keys, hashes and notes are for this user only.
   chmodSync(dataDir, 0o700);
-  for (const sub of ['files/public', 'files/private'])
-    mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
+  if (demoFiles)
+    for (const sub of ['files/public', 'files/private'])
+      mkdirSync(join(dataDir, sub), { recursive: true, mode: 0o700 });
   if (firstStart)
     for (const [file, text] of Object.entries(DEMO_FILES))
       writeFileSync(join(dataDir, file), text, { mode: 0o600 });
@@ -64,7 +73,8 @@ export class ReferenceServer {
   /** The SQLite audit trail (`<dataDir>/audit.db`), when enabled. Closed with the warden. */
   audit: SqliteAuditStore | undefined;
   #deps: DemoServerDeps;
-  #handler: WardenHttpHandler | undefined;
+  #handler: Pick<WardenHttpHandler, 'sessionCount' | 'closeSessionsOf' | 'close'> | undefined;
+  #gateway: GatewayPlan | undefined;
   #listening: ListeningServer | undefined;
   #closing = false;
   #unsubscribe: (() => void) | undefined;
@@ -92,7 +102,9 @@ export class ReferenceServer {
     const { config } = options;
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const dataDir = config.dataDir;
-    prepareDataDir(dataDir);
+    const gateway = options.mode === 'gateway';
+    checkGatewayConfig(config, gateway);
+    prepareDataDir(dataDir, !gateway);
     const s = config.server;
     const resourceUrl = new URL(
       s.publicUrl ??
@@ -118,7 +130,18 @@ export class ReferenceServer {
         });
         observability.observers.unshift(openTelemetry());
       }
-      wiring = await wirePlugins({ config, services, resourceUrl, log, stdio: options.stdio ?? false });
+      wiring = await wirePlugins({
+        config,
+        services,
+        resourceUrl,
+        log,
+        stdio: options.stdio ?? false,
+        gateway,
+      });
+      if (gateway && config.auth !== 'none' && !wiring.plugins.some((p) => p.authenticate))
+        throw new ServerConfigError(
+          'the gateway has no authenticator: enable plugins.apikeyAuth or plugins.oauth, or run with --allow-anonymous (auth: none, loopback only) for local testing.',
+        );
       const sink = pinoSink({
         destination: config.logging.securityLogFile ?? (options.stdio ? 2 : 1),
         level: config.logging.level,
@@ -133,6 +156,7 @@ export class ReferenceServer {
         observers: observability.observers,
         requestTimeoutMs: s.requestTimeoutMs,
         resourceUrl,
+        ...(config.auth === 'none' ? { allowAnonymous: true } : {}),
       });
     } catch (error) {
       for (const observer of observability?.observers ?? []) await observer.close?.();
@@ -152,6 +176,14 @@ export class ReferenceServer {
     };
     server = new ReferenceServer(config, warden, notes, services, deps, resourceUrl);
     server.audit = observability.audit;
+    if (gateway)
+      server.#gateway = {
+        env: options.env ?? process.env,
+        log,
+        requestStateKey: await services.secrets?.ensure('gateway', 'request-state-key', () =>
+          globalThis.crypto.getRandomValues(new Uint8Array(32)),
+        ),
+      };
     server.#metrics = metrics;
     if (metrics) {
       const m = metrics;
@@ -173,10 +205,52 @@ export class ReferenceServer {
   /** A fresh demo MCP server (one per session or stateless request). */
   createMcpServer = () => createDemoServer(this.#deps);
 
-  /** Starts listening on the configured host and port; returns the MCP endpoint URL. */
-  async listen(): Promise<URL> {
+  /** The endpoints of a gateway (path and upstream), once listening. */
+  gatewayEndpoints: ReadonlyArray<{ path: string; upstream: string }> = [];
+
+  /** A key revoked or expired elsewhere (the CLI, another instance) loses its sessions on the next check. */
+  #principalStillValid = async (principal: Principal): Promise<boolean> => {
+    const keys = this.services.keys;
+    if (!keys || principal.authenticatedBy !== 'apikey-auth') return true;
+    return (await keys.get(principal.id))?.state === 'active';
+  };
+
+  /** The handler of the MCP endpoint(s): the demo server's, or one per upstream. */
+  #mcpHandler(): (req: IncomingMessage, res: ServerResponse) => void {
     const s = this.config.server;
-    this.#handler = this.warden.httpHandler({
+    if (this.#gateway) {
+      const plan = this.#gateway;
+      const warden = this.warden;
+      const gateway = createGatewayHandlers({
+        warden,
+        config: this.config,
+        upstreams: this.config.upstreams,
+        env: plan.env,
+        log: plan.log,
+        requestStateKey: plan.requestStateKey,
+        principalStillValid: this.#principalStillValid,
+        onFault: (fault) =>
+          warden.events.emit({
+            type: 'upstream.failed',
+            outcome: 'denied',
+            severity: 'warn',
+            reason: `upstream "${fault.upstream}": ${fault.kind}: ${fault.detail}`.slice(0, 500),
+            details: { upstream: fault.upstream, kind: fault.kind },
+          }),
+        onRestart: (upstream, attempt) =>
+          warden.events.emit({
+            type: 'upstream.restarted',
+            outcome: 'info',
+            severity: 'info',
+            reason: `upstream "${upstream}" restarted (attempt ${attempt})`,
+            details: { upstream, attempt },
+          }),
+      });
+      this.#handler = gateway;
+      this.gatewayEndpoints = gateway.endpoints;
+      return (req, res) => gateway.handle(req, res);
+    }
+    const handler = this.warden.httpHandler({
       createServer: this.createMcpServer,
       sessions: s.sessions,
       endpoint: s.endpoint,
@@ -187,14 +261,16 @@ export class ReferenceServer {
       sessionIdleTimeoutMs: s.sessionIdleTimeoutMs,
       maxSessions: s.maxSessions,
       maxSessionsPerPrincipal: s.maxSessionsPerPrincipal,
-      // A key revoked or expired elsewhere (the CLI, another instance) loses its sessions on the next check.
-      principalStillValid: async (principal) => {
-        const keys = this.services.keys;
-        if (!keys || principal.authenticatedBy !== 'apikey-auth') return true;
-        return (await keys.get(principal.id))?.state === 'active';
-      },
+      principalStillValid: this.#principalStillValid,
     });
-    const handler = this.#handler;
+    this.#handler = handler;
+    return handler;
+  }
+
+  /** Starts listening on the configured host and port; returns the MCP endpoint URL (the first, for a gateway). */
+  async listen(): Promise<URL> {
+    const s = this.config.server;
+    const handler = this.#mcpHandler();
     // Revoked in this process (the API, a rotation without grace): its sessions and SSE streams end at once.
     this.#unsubscribe = this.warden.events.on((event) => {
       const keyId = event.details?.keyId;
@@ -232,7 +308,7 @@ export class ReferenceServer {
       events: this.warden.events,
     });
     if (this.#metrics) this.metricsUrl = await this.#metrics.listen(this.config.metrics);
-    return new URL(s.endpoint, this.#listening.origin);
+    return new URL(this.gatewayEndpoints[0]?.path ?? s.endpoint, this.#listening.origin);
   }
 
   /** Serves one client over stdio; identity comes from the environment. */
@@ -265,6 +341,32 @@ export class ReferenceServer {
     await this.services.close();
     this.notes.close();
   }
+}
+
+/** What a gateway needs at listen time. */
+interface GatewayPlan {
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  requestStateKey: Uint8Array | undefined;
+}
+
+/** The gateway's own rules, checked before anything is opened. */
+function checkGatewayConfig(config: ServerConfig, gateway: boolean): void {
+  if (!gateway) {
+    if (config.auth === 'none')
+      throw new ServerConfigError(
+        'auth: none is for mcp-warden gateway (local testing); serve always authenticates.',
+      );
+    return;
+  }
+  if (config.upstreams.length === 0)
+    throw new ServerConfigError(
+      'the gateway has no upstream: give --upstream-url URL, or -- COMMAND [ARGS...], or list upstreams in the config file.',
+    );
+  if (config.auth === 'none' && !isLoopbackHost(config.server.host))
+    throw new ServerConfigError(
+      `--allow-anonymous (auth: none) serves without authentication and is for local testing only: refused on the non-loopback address ${config.server.host}.`,
+    );
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

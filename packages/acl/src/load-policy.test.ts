@@ -8,6 +8,7 @@ import { PolicyError, type PolicyIssue } from './errors.js';
 import { loadPolicyFile, parsePolicy } from './load-policy.js';
 
 const referencePolicy = fileURLToPath(new URL('../examples/reference-policy.yaml', import.meta.url));
+const gatewayPolicy = fileURLToPath(new URL('../examples/gateway-policy.yaml', import.meta.url));
 
 function issuesOf(fn: () => unknown): PolicyIssue[] {
   try {
@@ -124,6 +125,24 @@ describe('parsePolicy', () => {
       ['a', { file: 'f.yaml', line: 3 }],
       ['b', { file: 'f.yaml', line: 8 }],
     ]);
+  });
+});
+
+describe('the gateway policy', () => {
+  const reader = createPrincipal({ id: 'reader-key', kind: 'apikey', roles: ['reader'] });
+  const admin = createPrincipal({ id: 'admin-key', kind: 'apikey', roles: ['admin'] });
+  const nobody = createPrincipal({ id: 'other-key', kind: 'apikey', roles: [] });
+  const anonymous = createPrincipal({ id: 'anonymous', kind: 'anonymous' });
+
+  it('grants lists to the authenticated, reads to readers, tools to admins only (and all to local anonymous)', async () => {
+    const policy = await loadPolicyFile(gatewayPolicy);
+    for (const p of [reader, admin, nobody]) expect(policy.check(p, 'tools:list')).toBe(true);
+    expect(policy.check(nobody, 'resources:read', 'file:///etc/passwd')).toBe(false);
+    expect(policy.check(reader, 'resources:read', 'note://public/readme')).toBe(true);
+    expect(policy.check(reader, 'tools:call', 'write_file')).toBe(false);
+    expect(policy.check(nobody, 'tools:call', 'echo')).toBe(false);
+    expect(policy.check(admin, 'tools:call', 'write_file')).toBe(true);
+    expect(policy.check(anonymous, 'tools:call', 'write_file')).toBe(true);
   });
 });
 

@@ -23,6 +23,8 @@ export const JSON_RPC_ERROR_CODES = {
   RATE_LIMITED: -32029,
   /** The server is shutting down and did not finish this request in its drain time: retry elsewhere or later. */
   SHUTTING_DOWN: -32050,
+  /** A gateway's upstream MCP server is unreachable, or sent an answer the gateway refused (HTTP 502). */
+  UPSTREAM_UNAVAILABLE: -32051,
   /** MCP 2026-07-28 `HeaderMismatch`: `Mcp-Method` / `Mcp-Name` / `MCP-Protocol-Version` missing, malformed or not the body's. */
   HEADER_MISMATCH: -32020,
   /** MCP 2026-07-28 `UnsupportedProtocolVersion`: the request names a revision this endpoint does not serve. */

@@ -31,7 +31,10 @@ export type KnownSecurityEventType =
   | 'tool.approved'
   | 'tool.rejected'
   | 'store.degraded'
-  | 'store.recovered';
+  | 'store.recovered'
+  | 'auth.anonymous'
+  | 'upstream.failed'
+  | 'upstream.restarted';
 
 export type SecurityEventType = KnownSecurityEventType | (string & {});
 

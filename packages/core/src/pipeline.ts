@@ -226,7 +226,23 @@ export class Pipeline {
         return principal;
       }
     }
-    if (this.#authenticators.length === 0 || this.#allowAnonymous) return ANONYMOUS_PRINCIPAL;
+    if (this.#authenticators.length === 0 && !this.#allowAnonymous) return ANONYMOUS_PRINCIPAL;
+    if (this.#allowAnonymous) {
+      // Recorded on every request: anonymous access was chosen, and someone must be able to see it in the log.
+      this.#events.emit(
+        {
+          type: 'auth.anonymous',
+          outcome: 'allowed',
+          severity: 'info',
+          principalId: ANONYMOUS_PRINCIPAL.id,
+          remoteAddress: request.remoteAddress,
+          traceparent: request.traceparent,
+          details: { transport: request.transport },
+        },
+        source,
+      );
+      return ANONYMOUS_PRINCIPAL;
+    }
     const error = new AuthenticationError({
       code: CORE_ERROR_CODES.UNAUTHENTICATED,
       message: 'Authentication required: no credential was presented.',

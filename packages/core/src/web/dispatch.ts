@@ -22,6 +22,7 @@ import {
 import { type MessageDuty, type ResponseDuties, responseDuties } from './response-duties.js';
 import { errorMessage, jsonResponse, type RequestId, refusal } from './responses.js';
 import { transformSseStream } from './sse.js';
+import { withSseDeadline } from './sse-deadline.js';
 
 export interface DispatchDeps {
   pipeline: Pipeline;
@@ -87,10 +88,18 @@ async function transformAnswer(
   prepared: PreparedRequest,
   duty: MessageDuty,
   response: Response,
+  deadlineAt: number,
 ): Promise<Response> {
   const id = prepared.request.id;
   if (isMediaType(response, 'text/event-stream') && response.body) {
-    const body = transformSseStream(response.body, duty, {
+    let answered = false;
+    const watched: MessageDuty = async (message) => {
+      const out = await duty(message);
+      if (isPlainObject(message) && message.id === id && ('result' in message || 'error' in message))
+        answered = true;
+      return out;
+    };
+    const transformed = transformSseStream(response.body, watched, {
       errorId: id,
       onFailure: (reason) =>
         deps.events.emit({
@@ -102,6 +111,18 @@ async function transformAnswer(
           remoteAddress: edge.remoteAddress,
         }),
     });
+    // A listen stream has no answer to wait for: it runs until either side ends it.
+    const remaining = deadlineAt - Date.now();
+    const body =
+      deps.requestTimeoutMs <= 0 || prepared.request.method === 'subscriptions/listen'
+        ? transformed
+        : withSseDeadline(transformed, {
+            ms: Math.max(0, remaining),
+            answered: () => answered,
+            errorEvent: () =>
+              `event: message\ndata: ${JSON.stringify(errorMessage(id, timeoutError(deps)))}\n\n`,
+            onExpire: () => expireRequest(deps, edge, prepared),
+          });
     return new Response(body, { status: response.status, headers: rewrittenHeaders(response) });
   }
   if (isMediaType(response, 'application/json')) {
@@ -194,21 +215,14 @@ export async function dispatchRequest(
   const delivered = prepared.request;
   const text = delivered === received ? bodyText : JSON.stringify(delivered);
   const signal = AbortSignal.any([request.signal, prepared.controller.signal]);
+  const deadlineAt = Date.now() + deps.requestTimeoutMs;
   const response = await withTimeout(deps, edge, prepared, () =>
     deps.options.callUpstream(forwardedRequest(request, text, signal), {
       authInfo: toSdkAuthInfo(origin.principal),
       parsedBody: delivered,
     }),
   );
-  if (response === undefined) {
-    const timeout = new WardenError({
-      code: CORE_ERROR_CODES.REQUEST_TIMEOUT,
-      message: `Request timed out after ${deps.requestTimeoutMs} ms.`,
-      jsonRpcCode: JSON_RPC_ERROR_CODES.REQUEST_TIMEOUT,
-      httpStatus: 200,
-    });
-    return jsonResponse(200, errorMessage(delivered.id, timeout));
-  }
+  if (response === undefined) return jsonResponse(200, errorMessage(delivered.id, timeoutError(deps)));
   const duty = responseDuties({
     pipeline: deps.pipeline,
     prepared,
@@ -216,7 +230,7 @@ export async function dispatchRequest(
     retried: isMultiRoundTripRetry(received.params),
     sealing,
   });
-  return transformAnswer(deps, edge, prepared, duty, response);
+  return transformAnswer(deps, edge, prepared, duty, response, deadlineAt);
 }
 
 /** A refused `requestState`: recorded with the request's principal and trace, answered as its error says. */
@@ -241,6 +255,30 @@ function refusalOf(
  * Calls the upstream; past `requestTimeoutMs` without an answer, cancels it (the request's controller aborts the
  * forwarded signal), records `request.timeout` and resolves `undefined`. `0` waits for ever.
  */
+/** A request past its deadline: the upstream call is aborted (which cancels it there) and the timeout recorded. */
+function expireRequest(deps: DispatchDeps, edge: EdgeRequest, prepared: PreparedRequest): void {
+  prepared.controller.abort(new Error('request timeout'));
+  deps.events.emit({
+    type: 'request.timeout',
+    outcome: 'denied',
+    reason: `no answer within ${deps.requestTimeoutMs} ms`,
+    principalId: prepared.base.principal.id,
+    requestId: prepared.request.id,
+    method: prepared.request.method,
+    remoteAddress: edge.remoteAddress,
+    traceparent: edge.traceparent,
+  });
+}
+
+function timeoutError(deps: DispatchDeps): WardenError {
+  return new WardenError({
+    code: CORE_ERROR_CODES.REQUEST_TIMEOUT,
+    message: `Request timed out after ${deps.requestTimeoutMs} ms.`,
+    jsonRpcCode: JSON_RPC_ERROR_CODES.REQUEST_TIMEOUT,
+    httpStatus: 200,
+  });
+}
+
 async function withTimeout(
   deps: DispatchDeps,
   edge: EdgeRequest,
@@ -252,17 +290,7 @@ async function withTimeout(
   const expired = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => {
       resolve(undefined); // first: an upstream that rejects on abort must not win the race
-      prepared.controller.abort(new Error('request timeout'));
-      deps.events.emit({
-        type: 'request.timeout',
-        outcome: 'denied',
-        reason: `no answer within ${deps.requestTimeoutMs} ms`,
-        principalId: prepared.base.principal.id,
-        requestId: prepared.request.id,
-        method: prepared.request.method,
-        remoteAddress: edge.remoteAddress,
-        traceparent: edge.traceparent,
-      });
+      expireRequest(deps, edge, prepared);
     }, deps.requestTimeoutMs);
   });
   try {

@@ -184,4 +184,61 @@ describe('request timeout on the fetch handler', () => {
     expect(events.ofType('request.timeout')).toHaveLength(1);
     await slow.close();
   });
+
+  /** An upstream that opens its SSE answer at once and sends `events`, then the result only if `answer`. */
+  function streamingUpstream(state: { aborted: boolean }, events: string[], answerAfterMs?: number) {
+    return (request: Request) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const event of events) controller.enqueue(new TextEncoder().encode(event));
+          request.signal.addEventListener('abort', () => {
+            state.aborted = true;
+            controller.error(new Error('aborted'));
+          });
+          if (answerAfterMs !== undefined)
+            setTimeout(() => {
+              controller.enqueue(
+                new TextEncoder().encode(
+                  `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [] } })}\n\n`,
+                ),
+              );
+              controller.close();
+            }, answerAfterMs);
+        },
+      });
+      return Promise.resolve(
+        new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } }),
+      );
+    };
+  }
+  const progress = `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } })}\n\n`;
+
+  it('also covers answers that stream: an SSE answer that never ends gets -32001 as its last event', async () => {
+    const events = new MemoryEventSink();
+    const slow = await createWarden({ plugins: [tokenAuth()], sinks: [events], requestTimeoutMs: 150 });
+    const state = { aborted: false };
+    const stuck = slow.fetchHandler({ upstream: streamingUpstream(state, [progress]) });
+    const response = await stuck.fetch(call('tools/call', { name: 'echo', arguments: {} }, ALICE, 'echo'));
+    const text = await response.text();
+    expect(text).toContain('notifications/progress'); // what came in time still streamed
+    const last = text.trim().split('\n\n').at(-1) ?? '';
+    expect(JSON.parse(last.split('data: ')[1]!).error.code).toBe(-32001);
+    expect(state.aborted).toBe(true);
+    expect(events.ofType('request.timeout')).toHaveLength(1);
+    await slow.close();
+  });
+
+  it('lets a streamed answer that arrives in time through untouched', async () => {
+    const events = new MemoryEventSink();
+    const timely = await createWarden({ plugins: [tokenAuth()], sinks: [events], requestTimeoutMs: 2000 });
+    const state = { aborted: false };
+    const handler = timely.fetchHandler({ upstream: streamingUpstream(state, [progress], 50) });
+    const response = await handler.fetch(call('tools/call', { name: 'echo', arguments: {} }, ALICE, 'echo'));
+    const text = await response.text();
+    expect(text).toContain('"result"');
+    expect(text).not.toContain('-32001');
+    expect(state.aborted).toBe(false);
+    expect(events.ofType('request.timeout')).toHaveLength(0);
+    await timely.close();
+  });
 });
