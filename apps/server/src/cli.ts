@@ -138,6 +138,7 @@ transport(
   .option('--upstream-name <name>', 'the upstream\'s name in events, logs and tool pins (default "upstream")')
   .option(
     '--upstream-header <header>',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the gateway's own ${VAR} template syntax
     'a header for the HTTP upstream, "Name: value"; ${VAR} reads the gateway\'s environment (quote it; repeatable)',
     (value: string, previous: string[]) => [...previous, value],
     [] as string[],
