@@ -18,6 +18,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -234,6 +235,74 @@ async function startServer(suite, mode) {
   };
 }
 
+/**
+ * `mcp-warden gateway --allow-anonymous` (the reference server's gateway mode, with its default plugins) in front of
+ * a running fixture server. The gateway is built by the time this runs (`npm test` builds every package).
+ */
+async function startGateway(name, upstreamUrl) {
+  const cli = join(root, 'apps', 'server', 'dist', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: build the workspace first (pnpm build)`);
+  const logPath = join(outDir, `gateway-${name}.log`);
+  const logFile = createWriteStream(logPath);
+  const dataDir = mkdtempSync(join(tmpdir(), 'warden-conformance-gateway-'));
+  const configFile = join(dataDir, 'gateway.json');
+  // The suites send bursts no client would: the rate limits stay off, every other default plugin stays on.
+  writeFileSync(configFile, JSON.stringify({ plugins: { ratelimit: { enabled: false } } }));
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'gateway',
+      '--allow-anonymous',
+      '--port',
+      '0',
+      '--data-dir',
+      join(dataDir, 'data'),
+      '--config',
+      configFile,
+      '--upstream-url',
+      upstreamUrl,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.add(child);
+  child.stdout.pipe(logFile);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`gateway ${name} did not start`)),
+      SERVER_START_TIMEOUT_MS,
+    );
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      logFile.write(`${line}\n`);
+      const match = / at (http:\/\/\S+)$/.exec(line);
+      if (match && line.includes('gateway for upstream')) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      reject(new Error(`gateway ${name} exited (${code ?? signal}) before listening`));
+    });
+  });
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      children.delete(child);
+      logFile.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Runs a suite against `url`, writing checks to `dir`; the suite's exit code is not the verdict (parsed below). */
 async function runSuite(tool, suite, url, dir, logPath) {
   const child = spawn(tool.node, [tool.entryOf(suite), ...suite.args(url, dir)], {
@@ -315,19 +384,25 @@ function suiteOrder(logPath) {
 async function runMode(tool, suite, mode) {
   log(`${suite.id} ${mode}: starting the fixture server`);
   let server;
+  let gateway;
   try {
-    server = await startServer(suite, mode);
+    // Through the gateway: the bare fixture is the upstream, the suite talks to the gateway.
+    server = await startServer(suite, mode === 'gateway' ? 'bare' : mode);
+    if (mode === 'gateway') gateway = await startGateway(suite.id, server.url);
   } catch (error) {
     log(`${suite.id} ${mode}: ${error.message}`);
+    await server?.stop();
     return { results: new Map(), startError: error.message };
   }
-  log(`${suite.id} ${mode}: ${server.url}; running @modelcontextprotocol/conformance ${suite.version}`);
+  const url = gateway?.url ?? server.url;
+  log(`${suite.id} ${mode}: ${url}; running @modelcontextprotocol/conformance ${suite.version}`);
   const dir = join(outDir, suite.id, mode);
   let code;
   let lines;
   try {
-    code = await runSuite(tool, suite, server.url, dir, join(outDir, `suite-${suite.id}-${mode}.log`));
+    code = await runSuite(tool, suite, url, dir, join(outDir, `suite-${suite.id}-${mode}.log`));
   } finally {
+    await gateway?.stop();
     lines = await server.stop();
   }
   const results = readResults(dir);
@@ -384,7 +459,7 @@ function inspectorLine(inspector) {
 }
 
 /** Compares the bare and the wrapped run of one suite: the table, the problems and the one-line count. */
-function evaluate(suite, bare, wrapped, required) {
+function evaluate(suite, bare, wrapped, gateway, required) {
   const order = [
     ...suiteOrder(join(outDir, `suite-${suite.id}-bare.log`)),
     ...suiteOrder(join(outDir, `suite-${suite.id}-wrapped.log`)),
@@ -397,6 +472,7 @@ function evaluate(suite, bare, wrapped, required) {
   for (const [mode, run] of [
     ['bare', bare],
     ['wrapped', wrapped],
+    ['gateway', gateway],
   ])
     if (run.startError) problems.push(`the ${mode} server did not start: ${run.startError}`);
   if (bare.results.size === 0)
@@ -412,8 +488,13 @@ function evaluate(suite, bare, wrapped, required) {
     // A fixture that stops passing a required scenario bare would hide what wrapping does to it.
     if (required?.includes(scenario) && !b?.pass)
       problems.push(`${scenario} is required and fails bare: ${(b?.failures ?? ['no result']).join('; ')}`);
+    const g = gateway.results.get(scenario);
+    if (b?.pass && !g?.pass && !gateway.startError)
+      problems.push(
+        `${scenario} passes direct but fails through the gateway: ${(g?.failures ?? ['no result']).join('; ')}`,
+      );
     const mark = required && !required.includes(scenario) ? ' (not scored)' : '';
-    return `| ${scenario}${mark} | ${cell(b)} | ${cell(w)} |`;
+    return `| ${scenario}${mark} | ${cell(b)} | ${cell(w)} | ${cell(g)} |`;
   });
   for (const scenario of suite.mustPassWrapped) {
     const w = wrapped.results.get(scenario);
@@ -423,12 +504,15 @@ function evaluate(suite, bare, wrapped, required) {
   if (!wrapped.startError) problems.push(...inspectorProblems(wrapped.inspector, suite.era));
   const counted = required ?? scenarios;
   const passes = (run) => counted.filter((s) => run.results.get(s)?.pass).length;
-  const line = `conformance ${suite.id}: wrapped ${passes(wrapped)}/${counted.length}, bare ${passes(bare)}/${counted.length}`;
+  const line = [
+    `conformance ${suite.id}: wrapped ${passes(wrapped)}/${counted.length}, bare ${passes(bare)}/${counted.length}`,
+    `conformance ${suite.id} gateway: through ${passes(gateway)}/${counted.length}, direct ${passes(bare)}/${counted.length}`,
+  ].join('\n');
   const table = [
-    '| scenario | bare | wrapped |',
-    '| --- | --- | --- |',
+    '| scenario | bare | wrapped | through the gateway |',
+    '| --- | --- | --- | --- |',
     ...rows,
-    `| **passed (${required ? 'required' : 'all'})** | **${passes(bare)}/${counted.length}** | **${passes(wrapped)}/${counted.length}** |`,
+    `| **passed (${required ? 'required' : 'all'})** | **${passes(bare)}/${counted.length}** | **${passes(wrapped)}/${counted.length}** | **${passes(gateway)}/${counted.length}** |`,
   ].join('\n');
   const verdict = problems.length === 0 ? 'OK' : `FAILED:\n${problems.map((p) => `- ${p}`).join('\n')}`;
   const section = `## ${suite.id}: @modelcontextprotocol/conformance ${suite.version}\n\n${table}\n\n${inspectorLine(wrapped.inspector)}\n\n${verdict}\n`;
@@ -448,14 +532,15 @@ async function main() {
     const required = requiredScenarios(tool, suite);
     const bare = await runMode(tool, suite, 'bare');
     const wrapped = await runMode(tool, suite, 'wrapped');
-    outcomes.push(evaluate(suite, bare, wrapped, required));
+    const gateway = await runMode(tool, suite, 'gateway');
+    outcomes.push(evaluate(suite, bare, wrapped, gateway, required));
   }
   const problems = outcomes.flatMap((o) => o.problems);
   const typeProblem = await typeErrors;
   if (typeProblem) problems.push(typeProblem);
   const verdict =
     problems.length === 0
-      ? 'OK: every scenario that passes bare passes wrapped, and DNS-rebinding protection passes wrapped.'
+      ? 'OK: every scenario that passes bare passes wrapped and through the gateway, and DNS-rebinding protection passes wrapped.'
       : `FAILED:\n${problems.map((p) => `- ${p}`).join('\n')}`;
   const report = `# MCP conformance: bare vs wrapped\n\nNode ${tool.nodeVersion}, ${new Date().toISOString()}, ${Math.round((Date.now() - started) / 1000)} s.\n\n${outcomes.map((o) => o.section).join('\n')}\n${verdict}\n`;
   writeFileSync(join(outDir, 'summary.md'), report);
