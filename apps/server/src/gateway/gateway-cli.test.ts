@@ -10,10 +10,14 @@ function gateway(
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'gateway', '--port', '0', '--data-dir', tempDataDir(), ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'gateway', '--port', '0', '--data-dir', tempDataDir(), ...args],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -32,7 +36,13 @@ describe('mcp-warden gateway refuses to start unsafely or ambiguously', () => {
   });
 
   it('with both an upstream URL and a command', async () => {
-    const { code, stderr } = await gateway(['--upstream-url', 'http://127.0.0.1:9/mcp', '--', 'node', 'x.js']);
+    const { code, stderr } = await gateway([
+      '--upstream-url',
+      'http://127.0.0.1:9/mcp',
+      '--',
+      'node',
+      'x.js',
+    ]);
     expect(code).not.toBe(0);
     expect(stderr).toContain('not both');
   });

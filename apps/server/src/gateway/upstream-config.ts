@@ -29,10 +29,19 @@ const RESERVED_HEADERS = new Set([
   'mcp-name',
   'last-event-id',
 ]);
-const headerName = z
-  .string()
-  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'an HTTP header name')
-  .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'a header the gateway sets itself');
+/** Header names checked one by one, so the error names the header and says what is wrong with it. */
+const upstreamHeadersSchema = z.record(z.string(), templated).superRefine((headers, ctx) => {
+  for (const name of Object.keys(headers)) {
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name))
+      ctx.addIssue({ code: 'custom', path: [name], message: 'not an HTTP header name' });
+    else if (RESERVED_HEADERS.has(name.toLowerCase()))
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: 'a header the gateway sets itself (from the client request or the MCP transport)',
+      });
+  }
+});
 
 export const upstreamSchema = z
   .object({
@@ -46,7 +55,7 @@ export const upstreamSchema = z
       .refine((u) => !new URL(u).username && !new URL(u).password, 'no credentials in the URL: use headers')
       .optional(),
     /** Headers sent to an HTTP upstream, e.g. `Authorization: Bearer ${UPSTREAM_TOKEN}`. */
-    headers: z.record(headerName, templated).default({}),
+    headers: upstreamHeadersSchema.default({}),
     /** A stdio MCP server: the program and its arguments. */
     command: z.string().min(1).optional(),
     args: z.array(z.string()).default([]),
