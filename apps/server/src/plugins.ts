@@ -175,7 +175,7 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
 
   if (services.keyRing) plugins.push(cryptoPlugin({ keyRing: services.keyRing, store: false }));
 
-  const pinning = wireToolPinning(config);
+  const pinning = wireToolPinning(config, ctx.gateway ?? false);
   if (pinning) plugins.push(pinning.plugin);
 
   return {
@@ -216,9 +216,21 @@ export function toolPinsFile(config: ServerConfig): string {
  * Tool pinning (off by default). Once its store exists a marker records it, so a pin store that disappears
  * refuses to start instead of trusting every tool on first use again.
  */
-function wireToolPinning(config: ServerConfig): { plugin: WardenPlugin; afterStart: () => void } | undefined {
+function wireToolPinning(
+  config: ServerConfig,
+  gateway: boolean,
+): { plugin: WardenPlugin; afterStart: () => void } | undefined {
   const options = optionsOf(config, 'toolPinning', false);
   if (!options) return undefined;
+  // A gateway keeps pins under the upstream's configured name, never under the name the upstream gives itself
+  // (a server could rename itself to be trusted on first use again).
+  if (gateway && options.upstream === undefined) {
+    if (config.upstreams.length > 1)
+      throw new ServerConfigError(
+        'plugins.toolPinning pins one upstream: with several upstreams, set plugins.toolPinning.upstream to the one to pin.',
+      );
+    options.upstream = config.upstreams[0]?.name;
+  }
   const storeFile = toolPinsFile(config);
   const marker = join(config.dataDir, DATA_FILES.toolPinsMarker);
   if (!existsSync(storeFile) && existsSync(marker)) {
