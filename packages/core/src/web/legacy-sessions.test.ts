@@ -227,6 +227,24 @@ describe('2025-era sessions on the fetch face are bound to the principal that op
     await expectUnknown(s, onSession('GET', ALICE, second.sessionId!));
   });
 
+  it('a session whose stream is still open is not idle; once the stream ends, the clock starts', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    const s = await setup({ sessionIdleTimeoutMs: 5_000 });
+    const { sessionId } = await initialize(s, ALICE);
+    const stream = await s.handler.fetch(onSession('GET', ALICE, sessionId!));
+    expect(stream.status).toBe(200);
+    vi.setSystemTime(Date.now() + 60_000);
+    vi.advanceTimersByTime(5_000);
+    expect(s.handler.sessionCount).toBe(1);
+    await stream.body!.cancel();
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    vi.advanceTimersByTime(5_000);
+    expect(s.handler.sessionCount).toBe(1);
+    vi.setSystemTime(Date.now() + 5_001);
+    vi.advanceTimersByTime(5_000);
+    expect(s.handler.sessionCount).toBe(0);
+  });
+
   it('closeSessionsOf ends a principal’s sessions at once, open streams included, and no one else’s', async () => {
     const s = await setup();
     const alice = await v1Client(s, ALICE);

@@ -60,6 +60,14 @@ export interface SessionRequest {
   traceparent: string | undefined;
 }
 
+/** Most requests: no session named, none opened. */
+const NO_SESSION: SessionVerdict = Object.freeze({
+  kind: 'pass',
+  session: undefined,
+  settle: (response: Response) => response,
+  abandon: () => undefined,
+});
+
 /** The spec's session id alphabet (visible ASCII), with a bound on its length: anything else is never bound. */
 const SESSION_ID = /^[\x21-\x7e]{1,256}$/;
 
@@ -121,8 +129,7 @@ export class LegacySessionTable {
       if (!binding) return { kind: 'refused', response: sessionNotFoundResponse() };
       return this.#onSession(request.sessionId, binding, request.httpMethod);
     }
-    if (request.initialize === undefined)
-      return { kind: 'pass', session: undefined, settle: (r) => r, abandon: () => undefined };
+    if (request.initialize === undefined) return NO_SESSION;
     const refused = this.#admit(principal, owner);
     if (refused) return { kind: 'refused', response: this.#refuseLimit(refused, principal, request) };
     return this.#reserve(principal, owner, request, request.initialize);
@@ -284,9 +291,10 @@ export class LegacySessionTable {
     return this.#tracked(binding, response);
   }
 
-  /** A response of a bound session: its body ends when the binding does, and keeps the binding alive meanwhile. */
+  /** A stream of a bound session: it ends when the binding does, and keeps the binding alive meanwhile. */
   #tracked(binding: Binding, response: Response): Response {
-    if (!response.body) return response;
+    const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!response.body || type !== 'text/event-stream') return response;
     const relay = new TransformStream<Uint8Array, Uint8Array>();
     binding.open++;
     void response.body
