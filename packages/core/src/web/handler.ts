@@ -13,7 +13,7 @@ import type { EdgeRequest } from '../plugin.js';
 import { type Principal, toSdkAuthInfo } from '../principal.js';
 import { type DispatchDeps, dispatchRequest, forwardedRequest } from './dispatch.js';
 import { checkEdge, type EdgeVerdict } from './edge-checks.js';
-import { checkEra } from './era-checks.js';
+import { checkEra, type EraVerdict } from './era-checks.js';
 import { isPlainObject } from './jsonrpc-shape.js';
 import { LegacySessionTable } from './legacy-sessions.js';
 import type { FetchHandlerOptions } from './options.js';
@@ -103,7 +103,6 @@ async function serveMcp(
   info: FetchRequestInfo,
   edge: EdgeRequest,
 ): Promise<Response> {
-  const resolved = dispatchDeps.options;
   let bodyText: string | undefined;
   let body: unknown;
   if (request.method === 'POST') {
@@ -129,6 +128,25 @@ async function serveMcp(
       false,
     );
   }
+  return serveAuthenticated(dispatchDeps, sessions, request, traced, principal, era, {
+    body,
+    bodyText,
+    traceparent,
+  });
+}
+
+/** An authenticated request: removed methods, the caller's session (or a new one), then the upstream. */
+async function serveAuthenticated(
+  dispatchDeps: DispatchDeps,
+  sessions: LegacySessionTable,
+  request: Request,
+  traced: EdgeRequest,
+  principal: Principal,
+  era: Extract<EraVerdict, { kind: 'ok' }>,
+  read: { body: unknown; bodyText: string | undefined; traceparent: string | undefined },
+): Promise<Response> {
+  const resolved = dispatchDeps.options;
+  const { body, bodyText, traceparent } = read;
   const message = era.message;
   const isRequest = message !== undefined && 'id' in message && typeof message.method === 'string';
   if (isRequest && era.era === 'modern' && REMOVED_MODERN_REQUESTS.has(message.method as string)) {
@@ -179,8 +197,8 @@ async function serveMcp(
         principal,
         transport: 'http',
         sessionId: gate.session?.id,
-        remoteAddress: edge.remoteAddress,
-        traceparent: edge.headers.traceparent,
+        remoteAddress: traced.remoteAddress,
+        traceparent: traced.headers.traceparent,
         era: era.era,
         // Later 2025-era requests say nothing of the client: what their session's initialize said stands.
         protocolVersion: era.protocolVersion ?? session?.protocolVersion,
