@@ -165,12 +165,12 @@ async function serveAuthenticated(
       traceparent,
     });
   }
-  // A session named by the request must be the caller's own, in either era: an upstream (or a 2025-only server
-  // behind a gateway) may act on the header whatever the body says.
+  // A 2025-era request naming a session must name the caller's own. A 2026-07-28 request's Mcp-Session-Id is
+  // ignored, as that revision says, and not forwarded (see forwardedRequest).
   const gate = sessions.gate(principal, {
     edge: traced,
     httpMethod: request.method,
-    sessionId: request.headers.get('mcp-session-id') ?? undefined,
+    sessionId: era.era === 'legacy' ? (request.headers.get('mcp-session-id') ?? undefined) : undefined,
     initialize:
       isRequest && era.era === 'legacy' && message.method === 'initialize'
         ? {
@@ -187,10 +187,13 @@ async function serveAuthenticated(
   try {
     if (!isRequest) {
       // GET/DELETE (2025 sessions), notifications and posted responses: nothing for the pipeline to decide.
-      answer = await resolved.callUpstream(forwardedRequest(request, bodyText, request.signal), {
-        authInfo: toSdkAuthInfo(principal),
-        ...(body === undefined ? {} : { parsedBody: body }),
-      });
+      answer = await resolved.callUpstream(
+        forwardedRequest(request, bodyText, request.signal, era.era === 'modern'),
+        {
+          authInfo: toSdkAuthInfo(principal),
+          ...(body === undefined ? {} : { parsedBody: body }),
+        },
+      );
     } else {
       const session = era.era === 'legacy' ? gate.session : undefined;
       const origin: RequestOrigin = {

@@ -159,6 +159,43 @@ describe('2025-era sessions on the fetch face are bound to the principal that op
     await alice.client.close();
   });
 
+  it('a 2026-07-28 request’s Mcp-Session-Id is ignored, as that revision says, and never forwarded', async () => {
+    const s = await setup();
+    const alice = await initialize(s, ALICE);
+    for (const sessionId of [alice.sessionId!, crypto.randomUUID()]) {
+      const body = JSON.stringify({
+        jsonrpc: '2.0',
+        id: nextId++,
+        method: 'tools/call',
+        params: {
+          name: 'whoami',
+          arguments: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      });
+      const request = new Request(URL_MCP, {
+        method: 'POST',
+        headers: {
+          ...headers(BOB, sessionId),
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'whoami',
+        },
+        body,
+      });
+      s.seen.length = 0;
+      const response = await s.handler.fetch(request);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('bob');
+      expect(s.upstream.calls.at(-1)).toMatchObject({ method: 'tools/call', sessionId: null });
+      expect(s.seen[0]).toMatchObject({ era: 'modern', sessionId: undefined });
+    }
+    expect(s.sink.ofType('session.rejected')).toEqual([]);
+  });
+
   it('fills ctx.sessionId, protocolVersion, clientInfo and clientCapabilities on later requests', async () => {
     const s = await setup();
     const alice = await v1Client(s, ALICE);
