@@ -123,16 +123,17 @@ export class LegacySessionTable {
 
   /** Decides on one authenticated request before the upstream is called. */
   gate(principal: Principal, request: SessionRequest): SessionVerdict {
+    const { sessionId, initialize } = request;
+    if (sessionId === undefined && initialize === undefined) return NO_SESSION;
     const owner = sessionOwnerOf(principal, request.edge.remoteAddress);
-    if (request.sessionId !== undefined) {
-      const binding = this.#find(request.sessionId, owner, principal, request);
+    if (sessionId !== undefined) {
+      const binding = this.#find(sessionId, owner, principal, request);
       if (!binding) return { kind: 'refused', response: sessionNotFoundResponse() };
-      return this.#onSession(request.sessionId, binding, request.httpMethod);
+      return this.#onSession(sessionId, binding, request.httpMethod);
     }
-    if (request.initialize === undefined) return NO_SESSION;
     const refused = this.#admit(principal, owner);
     if (refused) return { kind: 'refused', response: this.#refuseLimit(refused, principal, request) };
-    return this.#reserve(principal, owner, request, request.initialize);
+    return this.#reserve(principal, owner, request, initialize!);
   }
 
   /** Forgets every binding of a principal (narrowed to one authenticator's), ending their streams. */
