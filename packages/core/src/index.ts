@@ -56,6 +56,7 @@ export { type FilterDiscoverOptions, filterDiscoverResult } from './web/discover
 export { classifyEra, type EraInput, type EraOutcome } from './web/era.js';
 export {
   createFetchHandler,
+  type FetchHandlerLike,
   type FetchRequestInfo,
   type WardenFetchHandler,
 } from './web/handler.js';

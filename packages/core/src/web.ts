@@ -35,7 +35,12 @@ export {
 export { createWebClientAddressResolver } from './web/client-address.js';
 export { type FilterDiscoverOptions, filterDiscoverResult } from './web/discover.js';
 export { classifyEra, type EraInput, type EraOutcome } from './web/era.js';
-export { createFetchHandler, type FetchRequestInfo, type WardenFetchHandler } from './web/handler.js';
+export {
+  createFetchHandler,
+  type FetchHandlerLike,
+  type FetchRequestInfo,
+  type WardenFetchHandler,
+} from './web/handler.js';
 export {
   createListenFilter,
   filterListenMessage,

@@ -34,14 +34,20 @@ export interface DispatchDeps {
   requestTimeoutMs: number;
 }
 
-/** The client's request, re-made around the body Warden checked (never a second read of the original). */
+/**
+ * The client's request, re-made around the body Warden checked (never a second read of the original). A
+ * 2026-07-28 request loses any `Mcp-Session-Id`: the revision has no sessions and says to ignore the header, and
+ * an upstream that still knows 2025 sessions must not act on one Warden did not check.
+ */
 export function forwardedRequest(
   request: Request,
   bodyText: string | undefined,
   signal: AbortSignal,
+  modern = false,
 ): Request {
   const headers = new Headers(request.headers);
   headers.delete('content-length');
+  if (modern) headers.delete('mcp-session-id');
   return new Request(request.url, {
     method: request.method,
     headers,
@@ -217,7 +223,7 @@ export async function dispatchRequest(
   const signal = AbortSignal.any([request.signal, prepared.controller.signal]);
   const deadlineAt = Date.now() + deps.requestTimeoutMs;
   const response = await withTimeout(deps, edge, prepared, () =>
-    deps.options.callUpstream(forwardedRequest(request, text, signal), {
+    deps.options.callUpstream(forwardedRequest(request, text, signal, origin.era === 'modern'), {
       authInfo: toSdkAuthInfo(origin.principal),
       parsedBody: delivered,
     }),

@@ -13,8 +13,9 @@ import type { EdgeRequest } from '../plugin.js';
 import { type Principal, toSdkAuthInfo } from '../principal.js';
 import { type DispatchDeps, dispatchRequest, forwardedRequest } from './dispatch.js';
 import { checkEdge, type EdgeVerdict } from './edge-checks.js';
-import { checkEra } from './era-checks.js';
+import { checkEra, type EraVerdict } from './era-checks.js';
 import { isPlainObject } from './jsonrpc-shape.js';
+import { LegacySessionTable } from './legacy-sessions.js';
 import type { FetchHandlerOptions } from './options.js';
 import { resolveFetchOptions } from './options.js';
 import { REMOVED_MODERN_REQUESTS } from './removed-methods.js';
@@ -38,7 +39,18 @@ export interface WardenFetchHandler {
   close(): Promise<void>;
   /** True for the paths this handler serves (the endpoint and plugin routes); adapters pass the rest on. */
   serves?(pathname: string): boolean;
+  /** Number of bound 2025-era sessions (`Mcp-Session-Id` sessions of the upstream, each bound to its principal). */
+  readonly sessionCount: number;
+  /**
+   * Forgets every 2025-era session binding of a principal at once and ends their open streams (call it when its
+   * credential is revoked): later requests naming those sessions get 404 and never reach the upstream.
+   * `authenticatedBy` narrows it to one authenticator's principals. Returns how many were closed.
+   */
+  closeSessionsOf(principalId: string, authenticatedBy?: string): number;
 }
+
+/** What an adapter (`toNodeHandler`) needs of a handler: a `WardenFetchHandler`, or any fetch-shaped app. */
+export type FetchHandlerLike = Pick<WardenFetchHandler, 'fetch' | 'close' | 'serves'>;
 
 const internalError = () =>
   edgeError(
@@ -86,11 +98,11 @@ async function readPostBody(
 async function serveMcp(
   deps: EdgeDeps,
   dispatchDeps: DispatchDeps,
+  sessions: LegacySessionTable,
   request: Request,
   info: FetchRequestInfo,
   edge: EdgeRequest,
 ): Promise<Response> {
-  const resolved = dispatchDeps.options;
   let bodyText: string | undefined;
   let body: unknown;
   if (request.method === 'POST') {
@@ -116,15 +128,28 @@ async function serveMcp(
       false,
     );
   }
+  return serveAuthenticated(dispatchDeps, sessions, request, traced, principal, era, {
+    body,
+    bodyText,
+    traceparent,
+  });
+}
+
+/** An authenticated request: removed methods, the caller's session (or a new one), then the upstream. */
+async function serveAuthenticated(
+  dispatchDeps: DispatchDeps,
+  sessions: LegacySessionTable,
+  request: Request,
+  traced: EdgeRequest,
+  principal: Principal,
+  era: Extract<EraVerdict, { kind: 'ok' }>,
+  read: { body: unknown; bodyText: string | undefined; traceparent: string | undefined },
+): Promise<Response> {
+  const resolved = dispatchDeps.options;
+  const { body, bodyText, traceparent } = read;
   const message = era.message;
-  if (message === undefined || !('id' in message) || typeof message.method !== 'string') {
-    // GET/DELETE (2025 sessions), notifications and posted responses: nothing for the pipeline to decide.
-    return resolved.callUpstream(forwardedRequest(request, bodyText, request.signal), {
-      authInfo: toSdkAuthInfo(principal),
-      ...(body === undefined ? {} : { parsedBody: body }),
-    });
-  }
-  if (era.era === 'modern' && REMOVED_MODERN_REQUESTS.has(message.method)) {
+  const isRequest = message !== undefined && 'id' in message && typeof message.method === 'string';
+  if (isRequest && era.era === 'modern' && REMOVED_MODERN_REQUESTS.has(message.method as string)) {
     const error = edgeError(
       404,
       `Method not found: ${message.method} is not part of protocol revision ${era.protocolVersion}.`,
@@ -136,28 +161,66 @@ async function serveMcp(
       edge: traced,
       id: message.id as string | number,
       principalId: principal.id,
-      method: message.method,
+      method: message.method as string,
       traceparent,
     });
   }
-  const origin: RequestOrigin = {
-    principal,
-    transport: 'http',
-    remoteAddress: edge.remoteAddress,
-    traceparent: edge.headers.traceparent,
-    era: era.era,
-    protocolVersion: era.protocolVersion,
-    clientInfo: era.clientInfo,
-    clientCapabilities: era.clientCapabilities,
-  };
-  return dispatchRequest(
-    dispatchDeps,
-    traced,
-    request,
-    message as unknown as JsonRpcRequest,
-    bodyText!,
-    origin,
-  );
+  // A 2025-era request naming a session must name the caller's own. A 2026-07-28 request's Mcp-Session-Id is
+  // ignored, as that revision says, and not forwarded (see forwardedRequest).
+  const gate = sessions.gate(principal, {
+    edge: traced,
+    httpMethod: request.method,
+    sessionId: era.era === 'legacy' ? (request.headers.get('mcp-session-id') ?? undefined) : undefined,
+    initialize:
+      isRequest && era.era === 'legacy' && message.method === 'initialize'
+        ? {
+            protocolVersion: era.protocolVersion,
+            clientInfo: era.clientInfo,
+            clientCapabilities: era.clientCapabilities,
+          }
+        : undefined,
+    requestId: isRequest ? (message.id as string | number) : null,
+    traceparent,
+  });
+  if (gate.kind === 'refused') return gate.response;
+  let answer: Response | undefined;
+  try {
+    if (!isRequest) {
+      // GET/DELETE (2025 sessions), notifications and posted responses: nothing for the pipeline to decide.
+      answer = await resolved.callUpstream(
+        forwardedRequest(request, bodyText, request.signal, era.era === 'modern'),
+        {
+          authInfo: toSdkAuthInfo(principal),
+          ...(body === undefined ? {} : { parsedBody: body }),
+        },
+      );
+    } else {
+      const session = era.era === 'legacy' ? gate.session : undefined;
+      const origin: RequestOrigin = {
+        principal,
+        transport: 'http',
+        sessionId: gate.session?.id,
+        remoteAddress: traced.remoteAddress,
+        traceparent: traced.headers.traceparent,
+        era: era.era,
+        // Later 2025-era requests say nothing of the client: what their session's initialize said stands.
+        protocolVersion: era.protocolVersion ?? session?.protocolVersion,
+        clientInfo: era.clientInfo ?? session?.clientInfo,
+        clientCapabilities: era.clientCapabilities ?? session?.clientCapabilities,
+      };
+      answer = await dispatchRequest(
+        dispatchDeps,
+        traced,
+        request,
+        message as unknown as JsonRpcRequest,
+        bodyText!,
+        origin,
+      );
+    }
+  } finally {
+    if (answer === undefined) gate.abandon();
+  }
+  return gate.settle(answer);
 }
 
 /** Builds the fetch handler of a warden (see {@link Warden.fetchHandler}). */
@@ -170,6 +233,7 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
     sealer: resolved.sealer,
     requestTimeoutMs: deps.requestTimeoutMs,
   };
+  const sessions = new LegacySessionTable(deps.events, resolved.sessions);
   const inFlight = new Set<AbortController>();
   let closed = false;
 
@@ -177,7 +241,7 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
     const verdict: EdgeVerdict = await checkEdge(dispatchDeps, request, info);
     if (verdict.kind === 'response') return verdict.response;
     const { edge, cors } = verdict;
-    const answer = await serveMcp(deps, dispatchDeps, request, info, edge);
+    const answer = await serveMcp(deps, dispatchDeps, sessions, request, info, edge);
     return cors ? withHeaders(answer, cors) : answer;
   }
 
@@ -223,8 +287,19 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
       for (const route of resolved.routes.values()) if (route.path === pathname) return true;
       return false;
     },
+    get sessionCount() {
+      return sessions.size;
+    },
+    closeSessionsOf(principalId, authenticatedBy) {
+      return sessions.closeSessionsOf(
+        principalId,
+        authenticatedBy,
+        'closed by closeSessionsOf (credential revoked)',
+      );
+    },
     async close() {
       closed = true;
+      sessions.close();
       for (const controller of inFlight) controller.abort(new Error('warden closed'));
       inFlight.clear();
     },

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { FetchRequestInfo, WardenFetchHandler } from './handler.js';
+import type { FetchHandlerLike, FetchRequestInfo } from './handler.js';
 import { STANDARD_HEADERS } from './standard-headers.js';
 
 export type NodeHandler = (
@@ -130,7 +130,7 @@ export async function writeWebResponse(
  * @example
  * http.createServer(toNodeHandler(warden.fetchHandler({ upstream }))).listen(3000, '127.0.0.1');
  */
-export function toNodeHandler(handler: WardenFetchHandler): NodeHandler {
+export function toNodeHandler(handler: FetchHandlerLike): NodeHandler {
   return (req, res, next) => {
     if (next && handler.serves) {
       const path = (req.url ?? '/').split('?')[0]!;

@@ -5,6 +5,7 @@ import { collectPluginRoutes } from '../plugin-routes.js';
 import type { SdkAuthInfo } from '../principal.js';
 import type { TrustedProxies } from './client-address.js';
 import { createWebClientAddressResolver } from './client-address.js';
+import type { LegacySessionOptions } from './legacy-sessions.js';
 import {
   createRequestStateSealer,
   type RequestStateSealer,
@@ -54,6 +55,23 @@ export interface FetchHandlerOptions {
    * handler: states then die with the process and do not cross instances
    */
   requestState?: RequestStateSealerOptions | RequestStateSealer;
+  /**
+   * A 2025-era session (the `Mcp-Session-Id` an upstream answered `initialize` with) is bound to the principal
+   * that opened it; a binding unused this long is dropped, and the session is then answered as unknown (404).
+   * A response still streaming keeps its session's binding. @default 1800000 (30 min)
+   */
+  sessionIdleTimeoutMs?: number;
+  /**
+   * Bound 2025-era sessions in all (and so the most the table holds); an `initialize` beyond it is refused with
+   * 503 `SESSION_LIMIT` and `Retry-After` before the upstream sees it. @default 10000
+   */
+  maxSessions?: number;
+  /**
+   * Bound 2025-era sessions of one principal; an `initialize` beyond it is refused with 429 `SESSION_LIMIT` and
+   * `Retry-After` before the upstream sees it. Unauthenticated (anonymous) callers are counted per client
+   * address. @default 16
+   */
+  maxSessionsPerPrincipal?: number;
 }
 
 /** Options checked and turned into what each request needs. */
@@ -68,6 +86,7 @@ export interface ResolvedFetchOptions {
   clientAddress: (peer: string | undefined, forwardedFor: string | undefined) => string | undefined;
   routes: ReadonlyMap<string, PluginRoute>;
   sealer: RequestStateSealer;
+  sessions: LegacySessionOptions;
 }
 
 const DEFAULT_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
@@ -121,5 +140,10 @@ export function resolveFetchOptions(
     clientAddress: createWebClientAddressResolver(options.trustedProxies),
     routes: collectPluginRoutes(plugins, endpoint),
     sealer: sealerOf(options.requestState),
+    sessions: {
+      idleTimeoutMs: positiveInteger('sessionIdleTimeoutMs', options.sessionIdleTimeoutMs, 30 * 60_000),
+      maxSessions: positiveInteger('maxSessions', options.maxSessions, 10_000),
+      maxPerPrincipal: positiveInteger('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, 16),
+    },
   };
 }
