@@ -246,8 +246,12 @@ async function startGateway(name, upstreamUrl) {
   const logFile = createWriteStream(logPath);
   const dataDir = mkdtempSync(join(tmpdir(), 'warden-conformance-gateway-'));
   const configFile = join(dataDir, 'gateway.json');
-  // The suites send bursts no client would: the rate limits stay off, every other default plugin stays on.
-  writeFileSync(configFile, JSON.stringify({ plugins: { ratelimit: { enabled: false } } }));
+  // The suites send bursts no client would and never end their 2025 sessions: the rate limits stay off and the
+  // per-client session cap goes up; every other default stays on.
+  writeFileSync(
+    configFile,
+    JSON.stringify({ server: { maxSessionsPerPrincipal: 1000 }, plugins: { ratelimit: { enabled: false } } }),
+  );
   const child = spawn(
     process.execPath,
     [

@@ -222,15 +222,12 @@ function wireToolPinning(
 ): { plugin: WardenPlugin; afterStart: () => void } | undefined {
   const options = optionsOf(config, 'toolPinning', false);
   if (!options) return undefined;
-  // A gateway keeps pins under the upstream's configured name, never under the name the upstream gives itself
-  // (a server could rename itself to be trusted on first use again).
-  if (gateway && options.upstream === undefined) {
-    if (config.upstreams.length > 1)
-      throw new ServerConfigError(
-        'plugins.toolPinning pins one upstream: with several upstreams, set plugins.toolPinning.upstream to the one to pin.',
-      );
-    options.upstream = config.upstreams[0]?.name;
-  }
+  // A gateway names each request's upstream (ctx.upstream, its configured name): pins are kept under that,
+  // never under the name a server gives itself (a server could rename itself to be trusted on first use again).
+  if (gateway && options.upstream !== undefined)
+    throw new ServerConfigError(
+      'plugins.toolPinning.upstream is for one in-process server: the gateway pins each upstream under its configured name.',
+    );
   const storeFile = toolPinsFile(config);
   const marker = join(config.dataDir, DATA_FILES.toolPinsMarker);
   if (!existsSync(storeFile) && existsSync(marker)) {

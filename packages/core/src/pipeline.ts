@@ -38,6 +38,8 @@ export interface RequestOrigin {
   clientInfo?: Readonly<Record<string, unknown>> | undefined;
   /** @see RequestContext.clientCapabilities */
   clientCapabilities?: Readonly<Record<string, unknown>> | undefined;
+  /** @see RequestContext.upstream */
+  upstream?: string | undefined;
 }
 
 /** A request that passed every `beforeRequest` hook: what the server receives, and what `after` needs. */
@@ -328,6 +330,7 @@ export class Pipeline {
       protocolVersion: origin.protocolVersion,
       clientInfo: origin.clientInfo,
       clientCapabilities: origin.clientCapabilities,
+      upstream: origin.upstream,
       signal: controller.signal,
       state: new Map(),
       services: this.#services,

@@ -103,6 +103,12 @@ export interface RequestContext {
   readonly clientInfo: Readonly<Record<string, unknown>> | undefined;
   /** The capabilities the client declares: from `_meta` (modern) or from the session's `initialize` (legacy). */
   readonly clientCapabilities: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * The MCP server the request goes to, when a gateway forwards it to one it did not start in process: the
+   * upstream's configured name (the host's `upstreamName` option), never what the server calls itself.
+   * `undefined` for an in-process server.
+   */
+  readonly upstream: string | undefined;
   /** Aborted when the request times out or is cancelled. Pass it to anything slow. */
   readonly signal: AbortSignal;
   /** Per-request scratch space shared by all plugins (use a Symbol or your plugin name as key). */

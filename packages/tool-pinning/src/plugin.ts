@@ -94,6 +94,8 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
     return store;
   };
   const currentUpstream = (): string => config.upstream ?? learned ?? 'default';
+  /** A gateway names the upstream of each request (`ctx.upstream`, its configured name): that name wins. */
+  const upstreamOf = (ctx: RequestContext): string => ctx.upstream ?? currentUpstream();
 
   const learnUpstream = (ctx: ResponseContext): void => {
     const name = reportedServerName(ctx.result);
@@ -119,7 +121,8 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
     if (!config.trustOnFirstUse) return false;
     const s = requireStore();
     const paging = ctx.params.cursor !== undefined && firstUsePaging.has(upstream);
-    const trust = paging || (!s.hasPins(upstream) && (config.upstream !== undefined || !s.hasPins()));
+    const named = config.upstream !== undefined || ctx.upstream !== undefined;
+    const trust = paging || (!s.hasPins(upstream) && (named || !s.hasPins()));
     if (trust && typeof ctx.result.nextCursor === 'string') firstUsePaging.add(upstream);
     else firstUsePaging.delete(upstream);
     return trust;
@@ -151,7 +154,7 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
 
     beforeRequest(ctx: RequestContext) {
       if (ctx.method !== 'tools/call' || ctx.target?.type !== 'tool') return;
-      const upstream = currentUpstream();
+      const upstream = upstreamOf(ctx);
       const record = requireStore().get(upstream, ctx.target.name);
       if (isCallable(record)) return;
       throw toolHeldError(
@@ -168,11 +171,11 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
 
     afterResponse(ctx: ResponseContext) {
       if (ctx.method === 'initialize' || ctx.method === 'server/discover') {
-        learnUpstream(ctx);
+        if (ctx.upstream === undefined) learnUpstream(ctx);
         return;
       }
       if (ctx.method !== 'tools/list' || !Array.isArray(ctx.result.tools)) return;
-      const upstream = currentUpstream();
+      const upstream = upstreamOf(ctx);
       const verdicts = checkToolList(ctx.result.tools, ctx, {
         store: requireStore(),
         upstream,

@@ -33,7 +33,7 @@ interface Endpoint {
   path: string;
   upstream: string;
   handle: (req: IncomingMessage, res: ServerResponse) => void;
-  sessions?: WardenHttpHandler;
+  sessions: Pick<WardenHttpHandler, 'sessionCount' | 'closeSessionsOf'>;
   close: () => Promise<void>;
 }
 
@@ -51,6 +51,7 @@ export function endpointOf(config: ServerConfig, upstreams: readonly UpstreamCon
   return upstreams.length === 1 ? base : `${base.replace(/\/$/, '')}/${name}`;
 }
 
+/** What both faces take from the server section: the browser checks, body bound, proxies and session limits. */
 function edgeOptions(config: ServerConfig) {
   const s = config.server;
   return {
@@ -58,6 +59,9 @@ function edgeOptions(config: ServerConfig) {
     allowedOrigins: s.allowedOrigins,
     maxBodyBytes: s.maxBodyBytes,
     trustedProxies: s.trustedProxies,
+    sessionIdleTimeoutMs: s.sessionIdleTimeoutMs,
+    maxSessions: s.maxSessions,
+    maxSessionsPerPrincipal: s.maxSessionsPerPrincipal,
   };
 }
 
@@ -72,16 +76,22 @@ function httpEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path: 
   });
   const handler = deps.warden.fetchHandler({
     upstream: upstreamFetch,
+    upstreamName: upstream.name,
     endpoint: path,
     ...edgeOptions(deps.config),
     ...(deps.requestStateKey ? { requestState: { key: deps.requestStateKey } } : {}),
   });
-  return { path, upstream: upstream.name, handle: toNodeHandler(handler), close: () => handler.close() };
+  return {
+    path,
+    upstream: upstream.name,
+    handle: toNodeHandler(handler),
+    sessions: handler,
+    close: () => handler.close(),
+  };
 }
 
 function stdioEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path: string): Endpoint {
   const env = upstreamEnvironment(upstream, deps.env);
-  const s = deps.config.server;
   const sessions = deps.warden.httpHandler({
     createServer: () =>
       new StdioRelay({
@@ -96,13 +106,11 @@ function stdioEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path:
         onFault: deps.onFault,
         onRestart: (attempt) => deps.onRestart(upstream.name, attempt),
       }),
+    upstreamName: upstream.name,
     // One process per client session: a stdio server has one client by design.
     sessions: 'stateful',
     endpoint: path,
     ...edgeOptions(deps.config),
-    sessionIdleTimeoutMs: s.sessionIdleTimeoutMs,
-    maxSessions: s.maxSessions,
-    maxSessionsPerPrincipal: s.maxSessionsPerPrincipal,
     principalStillValid: deps.principalStillValid,
   });
   return { path, upstream: upstream.name, handle: sessions, sessions, close: () => sessions.close() };
@@ -124,13 +132,10 @@ export function createGatewayHandlers(deps: GatewayHandlerDeps): GatewayHandlers
       endpoint.handle(req, res);
     },
     get sessionCount() {
-      return endpoints.reduce((n, e) => n + (e.sessions?.sessionCount ?? 0), 0);
+      return endpoints.reduce((n, e) => n + e.sessions.sessionCount, 0);
     },
     closeSessionsOf(principalId, authenticatedBy) {
-      return endpoints.reduce(
-        (n, e) => n + (e.sessions?.closeSessionsOf(principalId, authenticatedBy) ?? 0),
-        0,
-      );
+      return endpoints.reduce((n, e) => n + e.sessions.closeSessionsOf(principalId, authenticatedBy), 0);
     },
     async close() {
       await Promise.all(endpoints.map((e) => e.close()));

@@ -82,13 +82,21 @@ async function check(
     return void send(res, 200, errorResponse(id, duplicate));
   }
   try {
-    const prepared = await ctx.deps.pipeline.before(request, {
-      principal,
-      transport: 'http',
-      sessionId: open.transport.sessionId,
-      remoteAddress: edge.remoteAddress,
-      traceparent: edge.headers.traceparent,
-    });
+    if (request.method === 'initialize') open.wrapped.noteInitialize(request.params);
+    const prepared = await ctx.deps.pipeline.before(
+      request,
+      Object.assign(
+        {
+          principal,
+          transport: 'http',
+          sessionId: open.transport.sessionId,
+          remoteAddress: edge.remoteAddress,
+          traceparent: edge.headers.traceparent,
+          era: 'legacy' as const,
+        },
+        open.wrapped.originDetails(),
+      ),
+    );
     open.wrapped.prepared(prepared);
     return prepared;
   } catch (error) {

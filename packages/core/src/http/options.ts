@@ -16,6 +16,8 @@ export interface HttpHandlerOptions {
    * one transport, so the edge needs a factory rather than one instance.
    */
   createServer: () => McpServerLike | Promise<McpServerLike>;
+  /** Names the server behind the edge for plugins (`ctx.upstream`) when it fronts one it did not write (a gateway). */
+  upstreamName?: string;
   /** `stateful`: `Mcp-Session-Id` sessions bound to their principal; `stateless`: a server per request. @default 'stateful' */
   sessions?: 'stateful' | 'stateless';
   /** Path of the MCP endpoint. @default '/mcp' */

@@ -22,11 +22,17 @@ export interface OpenTransport {
   wrapped: WardenTransport;
 }
 
-function wrap(deps: TransportDeps, transport: StreamableHTTPServerTransport, edge: EdgeRequest) {
+function wrap(
+  deps: TransportDeps,
+  transport: StreamableHTTPServerTransport,
+  edge: EdgeRequest,
+  upstream: string | undefined,
+) {
   return new WardenTransport(transport, deps.pipeline, deps.events, {
     transport: 'http',
     remoteAddress: edge.remoteAddress,
     requestTimeoutMs: deps.requestTimeoutMs,
+    ...(upstream === undefined ? {} : { upstream }),
   });
 }
 
@@ -63,7 +69,7 @@ export async function openSession(
       table.remove(sessionId);
     },
   });
-  const wrapped = wrap(deps, transport, edge);
+  const wrapped = wrap(deps, transport, edge, options.upstreamName);
   entry = {
     transport,
     wrapped,
@@ -95,7 +101,7 @@ export async function openStateless(
     sessionIdGenerator: undefined,
     enableJsonResponse: (options.responseMode ?? 'sse') === 'json',
   });
-  const wrapped = wrap(deps, transport, edge);
+  const wrapped = wrap(deps, transport, edge, options.upstreamName);
   await server.connect(wrapped);
   res.on('close', () => {
     void wrapped.close().catch(() => undefined);

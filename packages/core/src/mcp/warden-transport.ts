@@ -17,6 +17,8 @@ export interface WardenTransportOptions {
   remoteAddress?: string;
   /** Per-request timeout in ms; 0 disables. @default 120000 */
   requestTimeoutMs?: number;
+  /** @see RequestContext.upstream */
+  upstream?: string;
 }
 
 interface Pending {
@@ -82,6 +84,19 @@ export class WardenTransport implements Transport, DrainableTransport {
     this.#timeoutMs = options.requestTimeoutMs ?? 120_000;
     this.#authInfo = options.principal ? toSdkAuthInfo(options.principal) : undefined;
     pipeline.transports.add(this);
+  }
+
+  /**
+   * What this transport's requests say of their origin besides the principal: the upstream it fronts, and the
+   * client as the session's `initialize` described it. For an edge that runs the pipeline itself.
+   */
+  originDetails(): Pick<RequestOrigin, 'upstream' | 'protocolVersion' | 'clientInfo' | 'clientCapabilities'> {
+    return Object.assign({ upstream: this.#options.upstream }, this.#client);
+  }
+
+  /** The edge checked the session's `initialize` itself: what it says of the client stands for the session. */
+  noteInitialize(params: unknown): void {
+    this.#client = clientOfInitialize(params);
   }
 
   /** Requests delivered to the server and not answered yet (tracked when a timeout or a plugin watches them). */
@@ -299,6 +314,7 @@ export class WardenTransport implements Transport, DrainableTransport {
       transport: this.#options.transport ?? 'custom',
       sessionId: this.#inner.sessionId,
       remoteAddress: this.#options.remoteAddress,
+      upstream: this.#options.upstream,
       era: 'legacy',
       ...this.#client,
     };

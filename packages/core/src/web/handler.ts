@@ -207,6 +207,7 @@ async function serveAuthenticated(
         protocolVersion: era.protocolVersion ?? session?.protocolVersion,
         clientInfo: era.clientInfo ?? session?.clientInfo,
         clientCapabilities: era.clientCapabilities ?? session?.clientCapabilities,
+        upstream: resolved.upstreamName,
       };
       answer = await dispatchRequest(
         dispatchDeps,

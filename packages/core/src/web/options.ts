@@ -28,6 +28,8 @@ export type FetchUpstream =
 export interface FetchHandlerOptions {
   /** The MCP server behind Warden (e.g. `createMcpHandler(factory)` of `@modelcontextprotocol/server`). */
   upstream: FetchUpstream;
+  /** Names the upstream for plugins (`ctx.upstream`), when it is a server this process fronts (a gateway). */
+  upstreamName?: string;
   /** Path of the MCP endpoint. @default '/mcp' */
   endpoint?: string;
   /**
@@ -77,6 +79,7 @@ export interface FetchHandlerOptions {
 /** Options checked and turned into what each request needs. */
 export interface ResolvedFetchOptions {
   callUpstream: (request: Request, options: UpstreamRequestOptions) => Promise<Response>;
+  upstreamName: string | undefined;
   endpoint: string;
   allowedHosts: ReadonlySet<string> | undefined;
   originAllowed: (origin: string, host: string | undefined) => boolean;
@@ -131,6 +134,7 @@ export function resolveFetchOptions(
       : new Set((options.allowedHosts ?? DEFAULT_HOSTS).map((h) => h.toLowerCase()));
   return {
     callUpstream: upstreamCaller(options.upstream),
+    upstreamName: options.upstreamName,
     endpoint,
     allowedHosts,
     originAllowed: createOriginCheck(options.allowedOrigins, allowedHosts),
