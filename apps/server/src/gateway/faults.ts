@@ -37,10 +37,15 @@ export function upstreamErrorBody(id: unknown, upstream: string, kind: UpstreamF
   });
 }
 
-/** A 502 for the client, JSON-RPC shaped, with no cache. */
+/**
+ * The client's answer: a request gets its JSON-RPC error with HTTP 200, like every other refusal of a request
+ * (SDK clients hand the application the error and its message, where a 502 is an opaque transport failure);
+ * anything else (a notification, a GET stream) gets 502.
+ */
 export function upstreamErrorResponse(id: unknown, upstream: string, kind: UpstreamFaultKind): Response {
+  const request = typeof id === 'string' || typeof id === 'number';
   return new Response(upstreamErrorBody(id, upstream, kind), {
-    status: 502,
+    status: request ? 200 : 502,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
   });
 }

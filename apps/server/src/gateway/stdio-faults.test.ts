@@ -1,0 +1,95 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAULTY_STDIO_SERVER } from './fixtures/paths.js';
+import { connectV1, startTestGateway, type TestGateway } from './test-gateway.js';
+
+// A stdio upstream that misbehaves on request: none of it may crash the gateway or show a stack; garbage is
+// dropped and logged, an oversized message or a flood stops the process (restarted with the session's
+// initialize replayed), an exit mid-call is an error for that call only.
+
+async function errorOf(promise: Promise<unknown>): Promise<{ code?: number; message?: string } | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error as { code?: number; message?: string };
+  }
+}
+
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const textOf = (result: unknown) =>
+  ((result as { content?: Array<{ text?: string }> }).content ?? []).map((c) => c.text ?? '').join('');
+
+describe('gateway in front of a misbehaving stdio server', () => {
+  let gateway: TestGateway;
+  let client: Client;
+  beforeAll(async () => {
+    gateway = await startTestGateway({
+      upstreams: [{ name: 'faulty', command: process.execPath, args: [FAULTY_STDIO_SERVER] }],
+      server: { requestTimeoutMs: 1500 },
+      plugins: {
+        acl: {
+          policy: {
+            version: 1,
+            roles: { admin: {} },
+            rules: [{ effect: 'allow', subjects: ['role:admin'], actions: ['*'] }],
+          },
+        },
+      },
+    });
+    client = await connectV1(gateway.url, await gateway.key(['admin']));
+  }, 60_000);
+  afterAll(async () => {
+    await client?.close();
+    await gateway?.close();
+  });
+
+  const restarts = () => gateway.events.filter((e) => e.type === 'upstream.restarted').length;
+  const failures = (kind: string) =>
+    gateway.events.filter((e) => e.type === 'upstream.failed' && e.details?.kind === kind).length;
+
+  it('drops and logs stdout lines that are not JSON-RPC, and still answers', async () => {
+    const answer = await client.callTool({ name: 'fault', arguments: { kind: 'garbage' } });
+    expect(JSON.stringify(answer)).toContain('garbage');
+    expect(gateway.log.some((line) => line.includes('not JSON-RPC'))).toBe(true);
+  });
+
+  for (const kind of ['oversized', 'flood', 'exit'] as const)
+    it(`${kind}: the call fails, the process is replaced, and the next call works`, async () => {
+      const restarted = restarts();
+      const error = await errorOf(
+        client.callTool({ name: 'fault', arguments: { kind } }, undefined, { timeout: 10_000 }),
+      );
+      expect(error?.code).toBe(-32051);
+      expect(error?.message).not.toMatch(/at .*\.(js|ts):\d+/);
+      expect(failures(kind === 'exit' ? 'exited' : kind === 'flood' ? 'flood' : 'too-large')).toBeGreaterThan(
+        0,
+      );
+      await until(() => restarts() > restarted);
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'again' } }))).toContain(
+        'again',
+      );
+    }, 30_000);
+
+  it('hang: the gateway times the call out and tells the process', async () => {
+    const error = await errorOf(client.callTool({ name: 'fault', arguments: { kind: 'hang' } }));
+    expect(error?.code).toBe(-32001);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'after hang' } }))).toContain(
+      'after hang',
+    );
+  });
+
+  it('keeps serving other clients through all of it', async () => {
+    const other = await connectV1(gateway.url, await gateway.key(['admin'], 'other'));
+    expect(textOf(await other.callTool({ name: 'echo', arguments: { text: 'fine' } }))).toContain('fine');
+    await other.close();
+    expect((await fetch(new URL('/healthz', gateway.url))).status).toBe(200);
+  });
+});
