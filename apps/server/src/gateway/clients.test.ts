@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON_NOTES_SERVER } from './fixtures/paths.js';
+import { type RecordingUpstream, startRecordingUpstream } from './fixtures/recording-upstream.js';
+import { startTestGateway, type TestGateway } from './test-gateway.js';
+
+// The clients people use, against the gateway: the MCP Inspector CLI and the SDK v2 client (which negotiates the
+// era: 2026-07-28 with an HTTP upstream that speaks it, 2025 with a stdio upstream). The SDK v1 client is used
+// throughout the other gateway tests.
+
+const run = promisify(execFile);
+const INSPECTOR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'node_modules',
+  '.bin',
+  'mcp-inspector',
+);
+
+async function inspect(args: string[]): Promise<Record<string, unknown>> {
+  try {
+    const { stdout } = await run(INSPECTOR, ['--cli', ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      timeout: 60_000,
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`Inspector failed: ${stdout ?? ''}${stderr ?? ''}`);
+  }
+}
+
+const policy = {
+  version: 1,
+  roles: { reader: {} },
+  rules: [
+    { effect: 'allow', subjects: ['authenticated'], actions: ['tools:list', 'logging:setLevel'] },
+    { effect: 'allow', subjects: ['role:reader'], actions: ['tools:call'], targets: ['echo'] },
+  ],
+};
+
+let upstream: RecordingUpstream;
+let gateway: TestGateway;
+let key: string;
+
+beforeAll(async () => {
+  upstream = await startRecordingUpstream();
+  gateway = await startTestGateway({
+    upstreams: [
+      { name: 'notes', command: 'python3', args: [PYTHON_NOTES_SERVER] },
+      { name: 'remote', url: upstream.url.href },
+    ],
+    plugins: { acl: { policy } },
+  });
+  key = await gateway.key(['reader']);
+}, 60_000);
+afterAll(async () => {
+  await gateway?.close();
+  await upstream?.close();
+});
+
+describe.each(['notes', 'remote'])('upstream %s', (name) => {
+  it('the MCP Inspector CLI lists only what the policy allows and calls it', async () => {
+    const url = gateway.endpoint(name).href;
+    const auth = ['--transport', 'http', '--header', `Authorization: Bearer ${key}`];
+    const listed = await inspect([url, ...auth, '--method', 'tools/list']);
+    expect((listed.tools as Array<{ name: string }>).map((t) => t.name)).toEqual(['echo']);
+    const called = await inspect([
+      url,
+      ...auth,
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'echo',
+      '--tool-arg',
+      'text=inspected',
+    ]);
+    expect(JSON.stringify(called.content)).toContain('inspected');
+  });
+
+  it('the SDK v2 client negotiates its era through the gateway and is refused what the policy denies', async () => {
+    const client = new Client(
+      { name: 'v2-client', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
+    await client.connect(
+      new StreamableHTTPClientTransport(gateway.endpoint(name), {
+        requestInit: { headers: { authorization: `Bearer ${key}` } },
+      }),
+    );
+    expect(client.getProtocolEra()).toBe(name === 'remote' ? 'modern' : 'legacy');
+    const echoed = await client.callTool({ name: 'echo', arguments: { text: 'v2' } });
+    expect(JSON.stringify(echoed)).toContain('v2');
+    await expect(client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })).rejects.toThrow();
+    await client.close();
+  });
+});
