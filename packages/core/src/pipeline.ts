@@ -17,6 +17,7 @@ import {
   PLUGIN_STAGES,
   type PluginMode,
   type RequestContext,
+  type ServerMessageContext,
   type ServiceRegistry,
   type WardenPlugin,
 } from './plugin.js';
@@ -41,6 +42,15 @@ export interface RequestOrigin {
   /** @see RequestContext.upstream */
   upstream?: string | undefined;
 }
+
+/** Who a server-initiated message goes to, and on what. */
+export type ServerMessageOrigin = Pick<
+  RequestOrigin,
+  'principal' | 'transport' | 'sessionId' | 'remoteAddress' | 'era' | 'upstream'
+> & {
+  /** The client request the message belongs to, when known. */
+  relatedRequestId?: string | number | undefined;
+};
 
 /** A request that passed every `beforeRequest` hook: what the server receives, and what `after` needs. */
 export interface PreparedRequest {
@@ -133,6 +143,7 @@ export class Pipeline {
   readonly #before: readonly WardenPlugin[];
   /** Reverse order: onion semantics for results. */
   readonly #after: readonly WardenPlugin[];
+  readonly #serverMessage: readonly WardenPlugin[];
   readonly #edgeContexts = new Map<WardenPlugin, EdgeContext>();
   readonly #observers: readonly RequestObserver[];
 
@@ -147,6 +158,7 @@ export class Pipeline {
     this.#authenticators = options.plugins.filter((p) => p.authenticate);
     this.#before = this.plugins.filter((p) => p.beforeRequest);
     this.#after = this.plugins.filter((p) => p.afterResponse || p.filterListItem).reverse();
+    this.#serverMessage = this.plugins.filter((p) => p.onServerMessage).reverse();
     for (const plugin of options.plugins) {
       this.#edgeContexts.set(plugin, {
         services: this.#services,
@@ -449,6 +461,63 @@ export class Pipeline {
    * `access.denied` event (`modified`, or `audited` for an audit-mode plugin) per plugin, with the count and
    * never the names. `what` says what was hidden, e.g. `server/discover entries`.
    */
+  /** True when some plugin watches what the server sends on its own (edges skip the work otherwise). */
+  get hasServerMessageHooks(): boolean {
+    return this.#serverMessage.length > 0;
+  }
+
+  /**
+   * Runs every `onServerMessage` hook on one notification or request the server sends on its own. Returns the
+   * message to send (params possibly replaced), or `undefined` when a plugin withheld it (a throw withholds it
+   * too, and is recorded). Responses and anything without a method pass untouched.
+   */
+  async serverMessage(
+    message: Record<string, unknown>,
+    origin: ServerMessageOrigin,
+  ): Promise<Record<string, unknown> | undefined> {
+    const method = message.method;
+    if (this.#serverMessage.length === 0 || typeof method !== 'string') return message;
+    const kind = message.id === undefined ? 'notification' : 'request';
+    let params: Readonly<Record<string, unknown>> = isRecord(message.params) ? message.params : {};
+    const eventBase: EventBase = {
+      principalId: origin.principal.id,
+      remoteAddress: origin.remoteAddress,
+      sessionId: origin.sessionId,
+      method,
+    };
+    for (const plugin of this.#serverMessage) {
+      const mode = modeOf(plugin);
+      const ctx: ServerMessageContext = {
+        kind,
+        method,
+        params,
+        relatedRequestId: origin.relatedRequestId,
+        principal: origin.principal,
+        sessionId: origin.sessionId,
+        transport: origin.transport,
+        era: origin.era ?? 'legacy',
+        upstream: origin.upstream,
+        services: this.#services,
+        mode,
+        emit: (event) =>
+          this.#events.emit(Object.assign({}, eventBase, event, { plugin: plugin.name, mode })),
+      };
+      try {
+        const result = await plugin.onServerMessage!(ctx);
+        if (mode !== 'enforce' || !result) continue;
+        if (result.drop) return undefined;
+        if (result.params !== undefined) params = result.params;
+      } catch (error) {
+        try {
+          this.#refuse(plugin, error, eventBase);
+        } catch {
+          return undefined; // enforce: withheld
+        }
+      }
+    }
+    return params === message.params ? message : Object.assign({}, message, { params });
+  }
+
   recordHidden(prepared: PreparedRequest, hidden: HiddenItems, what: string): void {
     if (hidden.counts.size === 0) return;
     const eventBase = this.#afterEventBase(prepared);

@@ -136,6 +136,36 @@ export interface AfterResponseResult {
   result?: Record<string, unknown>;
 }
 
+/**
+ * A message the server sends on its own, as `onServerMessage` sees it: a notification (progress, `list_changed`,
+ * `resources/updated`, logging, …) or a request to the client (sampling, elicitation, roots). In a gateway these
+ * come from a server nobody here wrote, and some reach the model (a sampling request's messages).
+ */
+export interface ServerMessageContext {
+  readonly kind: 'notification' | 'request';
+  readonly method: string;
+  /** The message's params (after earlier plugins' changes). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The client request this message belongs to, when known (its progress, its sampling request). */
+  readonly relatedRequestId: string | number | undefined;
+  /** Who receives it: the principal of the session or request it travels on. */
+  readonly principal: Principal;
+  readonly sessionId: string | undefined;
+  readonly transport: string;
+  readonly era: 'legacy' | 'modern';
+  /** @see RequestContext.upstream */
+  readonly upstream: string | undefined;
+  readonly services: ServiceRegistry;
+  readonly mode: PluginMode;
+  emit(event: Omit<SecurityEventInput, 'plugin'>): void;
+}
+
+/** What `onServerMessage` may return: replacement params, or `drop` to withhold the message. */
+export interface ServerMessageResult {
+  params?: Record<string, unknown>;
+  drop?: boolean;
+}
+
 /** One entry of a `tools/list`, `prompts/list`, `resources/list` or `resources/templates/list` result. */
 export type ListItem =
   | { readonly type: 'tool'; readonly name: string; readonly definition: Readonly<Record<string, unknown>> }
@@ -223,6 +253,16 @@ export interface WardenPlugin {
   afterResponse?(ctx: ResponseContext): void | AfterResponseResult | Promise<void | AfterResponseResult>;
   /** For list results: return `false` to hide the item from this principal. */
   filterListItem?(item: ListItem, ctx: RequestContext): boolean | Promise<boolean>;
+  /**
+   * Every notification and request the server sends the client on its own (contract 1.1, added for gateways).
+   * Return `{ params }` to rewrite it or `{ drop: true }` to withhold it; a throw withholds it too (fail closed).
+   * Runs in reverse registration order, like `afterResponse`. A withheld server request is answered with an
+   * error where the edge can (the node edge and stdio), so the server does not wait for it.
+   */
+  onServerMessage?(
+    ctx: ServerMessageContext,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a hook that changes nothing returns nothing
+  ): void | ServerMessageResult | Promise<void | ServerMessageResult>;
   /**
    * Sees every security event (e.g. to count failed authentications). Must not throw or block. `source.edge` is the
    * request an admission or authentication event is about (the same object `admit` received).

@@ -9,6 +9,7 @@ import {
   parseOptions,
   type RequestContext,
   type ResponseContext,
+  type ServerMessageContext,
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
 } from '@mcp-warden/core';
@@ -96,6 +97,8 @@ export interface SanitizeOptions {
 const LIST_METHODS = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']);
 const RESULT_SKIP = ['blob', '_meta', 'uri', 'mimeType'];
 const LIST_SKIP = [...RESULT_SKIP, 'name', 'uriTemplate'];
+/** Ids and tokens of server messages: opaque, never shown to anyone. */
+const SERVER_MESSAGE_SKIP = [...RESULT_SKIP, 'progressToken', 'requestId'];
 
 interface Compiled {
   input: CompiledRules;
@@ -203,7 +206,7 @@ function summarize(counts: readonly RuleCount[]): string {
 }
 
 function emitFindings(
-  ctx: RequestContext,
+  ctx: Pick<RequestContext, 'emit' | 'mode'>,
   direction: 'input' | 'output',
   counts: readonly RuleCount[],
   changed: boolean,
@@ -286,6 +289,27 @@ export function sanitize(options: SanitizeOptions = {}) {
       }
       if (result.changed) return { arguments: { ...result.value } };
       return undefined;
+    },
+
+    // What the server sends on its own goes to the client too, and some of it to the model (a sampling request's
+    // messages, log lines an assistant reads): the output rules apply to it as to results.
+    onServerMessage(ctx: ServerMessageContext) {
+      const sink = new FindingCollector();
+      let result: ReturnType<typeof sanitizeValue<Readonly<Record<string, unknown>>>>;
+      try {
+        result = sanitizeValue(
+          ctx.params,
+          c.output,
+          { maxDepth: c.maxDepth, skipKeys: SERVER_MESSAGE_SKIP },
+          sink,
+        );
+      } catch (error) {
+        if (error instanceof ValueTooDeepError) return { drop: true };
+        throw error;
+      }
+      emitFindings(ctx, 'output', result.counts, result.changed);
+      if (result.refused) return { drop: true };
+      return result.changed ? { params: { ...result.value } } : undefined;
     },
 
     afterResponse(ctx: ResponseContext) {

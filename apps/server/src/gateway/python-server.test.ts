@@ -144,20 +144,27 @@ describe('gateway in front of a Python stdio server', () => {
     expect((await errorOf(reader.readResource({ uri: 'note://private/plans' })))?.code).toBe(-32003);
   });
 
-  it('relays a sampling request from the server to the client that called', async () => {
+  it('relays a sampling request from the server to the client that called, sanitized', async () => {
     const client = new Client({ name: 'sampler', version: '1.0.0' }, { capabilities: { sampling: {} } });
-    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
-      role: 'assistant',
-      content: { type: 'text', text: 'forty-two' },
-      model: 'test-model',
-    }));
+    const asked: string[] = [];
+    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+      asked.push(JSON.stringify(request.params.messages));
+      return { role: 'assistant', content: { type: 'text', text: 'forty-two' }, model: 'test-model' };
+    });
     await client.connect(
       new StreamableHTTPClientTransport(gateway.url, {
         requestInit: { headers: { authorization: `Bearer ${await gateway.key(['reader'], 'sampler')}` } },
       }),
     );
-    const answer = await client.callTool({ name: 'ask_llm', arguments: { question: 'the answer?' } });
+    // The server's request goes to the client's model: the output rules apply to it (a credential is redacted).
+    const answer = await client.callTool({
+      name: 'ask_llm',
+      arguments: { question: 'the answer? my key is AKIAZ3MXQ7RT2VBN4K6P' },
+    });
     expect(textOf(answer)).toContain('forty-two');
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toContain('the answer?');
+    expect(asked[0]).not.toContain('AKIAZ3MXQ7RT2VBN4K6P');
     await client.close();
   });
 

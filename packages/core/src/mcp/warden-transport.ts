@@ -60,6 +60,8 @@ export class WardenTransport implements Transport, DrainableTransport {
   readonly #pipeline: Pipeline;
   readonly #events: SecurityEventBus;
   readonly #options: WardenTransportOptions;
+  /** The principal of the latest request: who the server's own messages go to. */
+  #principal: Principal | undefined;
   readonly #timeoutMs: number;
   readonly #pending = new Map<RequestId, Pending>();
   readonly #prepared = new Map<RequestId, PreparedRequest>();
@@ -166,6 +168,7 @@ export class WardenTransport implements Transport, DrainableTransport {
    * response still passes `after`.
    */
   prepared(prepared: PreparedRequest): void {
+    this.#principal = prepared.base.principal;
     this.#prepared.set(prepared.request.id, prepared);
   }
 
@@ -217,8 +220,51 @@ export class WardenTransport implements Transport, DrainableTransport {
       } else if (this.#timedOut.delete(id)) {
         return; // the client already got a timeout error for this id
       }
+    } else if (
+      this.#pipeline.hasServerMessageHooks &&
+      typeof (message as { method?: unknown }).method === 'string'
+    ) {
+      const checked = await this.#serverMessage(message, options);
+      if (checked === undefined) return;
+      message = checked;
     }
     return this.#inner.send(message, options);
+  }
+
+  /**
+   * A notification or request of the server's own through `onServerMessage`. A withheld request is answered to
+   * the server with an error, so it does not wait for an answer that will not come.
+   */
+  async #serverMessage(
+    message: JSONRPCMessage,
+    options: TransportSendOptions | undefined,
+  ): Promise<JSONRPCMessage | undefined> {
+    const principal = this.#principal ?? this.#options.principal;
+    const checked = principal
+      ? await this.#pipeline.serverMessage(message as unknown as Record<string, unknown>, {
+          principal,
+          transport: this.#options.transport ?? 'custom',
+          sessionId: this.#inner.sessionId,
+          remoteAddress: this.#options.remoteAddress,
+          era: 'legacy',
+          upstream: this.#options.upstream,
+          relatedRequestId: options?.relatedRequestId as RequestId | undefined,
+        })
+      : undefined; // nobody has made a request yet: there is no one to check it for
+    if (checked !== undefined) return checked as unknown as JSONRPCMessage;
+    const id = (message as { id?: unknown }).id;
+    if (typeof id === 'string' || typeof id === 'number')
+      queueMicrotask(() =>
+        this.onmessage?.({
+          jsonrpc: '2.0',
+          id,
+          error: {
+            code: JSON_RPC_ERROR_CODES.ACCESS_DENIED,
+            message: 'The request was withheld from the client.',
+          },
+        } as JSONRPCMessage),
+      );
+    return undefined;
   }
 
   async #after(
@@ -309,6 +355,7 @@ export class WardenTransport implements Transport, DrainableTransport {
       return;
     }
     if (message.method === 'initialize') this.#client = clientOfInitialize(message.params);
+    this.#principal = principal;
     const origin: RequestOrigin = {
       principal,
       transport: this.#options.transport ?? 'custom',

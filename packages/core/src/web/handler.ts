@@ -8,7 +8,7 @@ import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.j
 import type { EdgeDeps } from '../http/edge.js';
 import type { JsonRpcRequest } from '../mcp/classify.js';
 import { requestTraceparent } from '../observe/trace-context.js';
-import type { RequestOrigin } from '../pipeline.js';
+import type { RequestOrigin, ServerMessageOrigin } from '../pipeline.js';
 import type { EdgeRequest } from '../plugin.js';
 import { type Principal, toSdkAuthInfo } from '../principal.js';
 import { type DispatchDeps, dispatchRequest, forwardedRequest } from './dispatch.js';
@@ -21,6 +21,7 @@ import { resolveFetchOptions } from './options.js';
 import { REMOVED_MODERN_REQUESTS } from './removed-methods.js';
 import { parseBody, readBodyText } from './request-body.js';
 import { edgeError, errorMessage, jsonResponse, refusal } from './responses.js';
+import { transformSseStream } from './sse.js';
 
 /** Who is on the other end, as the host knows it (not the client): the adapter or runtime fills it in. */
 export interface FetchRequestInfo {
@@ -194,6 +195,16 @@ async function serveAuthenticated(
           ...(body === undefined ? {} : { parsedBody: body }),
         },
       );
+      // A 2025 session's GET stream carries what the server sends on its own: the plugins see it too.
+      if (dispatchDeps.pipeline.hasServerMessageHooks)
+        answer = checkServerStream(dispatchDeps, answer, {
+          principal,
+          transport: 'http',
+          sessionId: gate.session?.id,
+          remoteAddress: traced.remoteAddress,
+          era: era.era,
+          upstream: resolved.upstreamName,
+        });
     } else {
       const session = era.era === 'legacy' ? gate.session : undefined;
       const origin: RequestOrigin = {
@@ -222,6 +233,29 @@ async function serveAuthenticated(
     if (answer === undefined) gate.abandon();
   }
   return gate.settle(answer);
+}
+
+/** An SSE answer outside any request (a 2025 GET stream), with each server message through `onServerMessage`. */
+function checkServerStream(deps: DispatchDeps, response: Response, origin: ServerMessageOrigin): Response {
+  const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'text/event-stream' || !response.body) return response;
+  const body = transformSseStream(
+    response.body,
+    (message) =>
+      isPlainObject(message) ? deps.pipeline.serverMessage(message, origin) : Promise.resolve(message),
+    {
+      onFailure: (reason) =>
+        deps.events.emit({
+          type: 'plugin.error',
+          outcome: 'denied',
+          severity: 'error',
+          reason: `upstream SSE stream ended: ${reason}`.slice(0, 500),
+          principalId: origin.principal.id,
+          remoteAddress: origin.remoteAddress,
+        }),
+    },
+  );
+  return new Response(body, { status: response.status, headers: response.headers });
 }
 
 /** Builds the fetch handler of a warden (see {@link Warden.fetchHandler}). */

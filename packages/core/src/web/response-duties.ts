@@ -75,6 +75,20 @@ export function responseDuties(duties: ResponseDuties): MessageDuty {
       }
     }
     if (message === undefined) return undefined;
+    if (isPlainObject(message) && typeof message.method === 'string') {
+      // The server's own notification or request on this request's stream (progress, sampling, logging, …).
+      if (!pipeline.hasServerMessageHooks) return message;
+      const base = prepared.base;
+      return pipeline.serverMessage(message, {
+        principal: base.principal,
+        transport: base.transport,
+        sessionId: base.sessionId,
+        remoteAddress: base.remoteAddress,
+        era: base.era,
+        upstream: base.upstream,
+        relatedRequestId: prepared.request.id,
+      });
+    }
     if (!isPlainObject(message) || message.id !== prepared.request.id) return message;
     if (!isJsonRpcResultResponse(message)) return message; // errors pass as the server wrote them
     return answerDuties(duties, message);

@@ -241,4 +241,26 @@ describe('request timeout on the fetch handler', () => {
     expect(events.ofType('request.timeout')).toHaveLength(0);
     await timely.close();
   });
+
+  it("passes the server's own messages on a request stream through onServerMessage", async () => {
+    const seen: string[] = [];
+    const redact: WardenPlugin = {
+      specVersion: 1,
+      name: 'redact',
+      onServerMessage: (ctx) => {
+        seen.push(`${ctx.kind}:${ctx.method}:${String(ctx.relatedRequestId)}`);
+        return { params: JSON.parse(JSON.stringify(ctx.params).replaceAll('s3cret', '[gone]')) };
+      },
+    };
+    const w = await createWarden({ plugins: [tokenAuth(), redact], requestTimeoutMs: 2000 });
+    const log = `event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'the s3cret' } })}\n\n`;
+    const handler = w.fetchHandler({ upstream: streamingUpstream({ aborted: false }, [log], 10) });
+    const text = await (
+      await handler.fetch(call('tools/call', { name: 'echo', arguments: {} }, ALICE, 'echo'))
+    ).text();
+    expect(text).toContain('the [gone]');
+    expect(text).not.toContain('s3cret');
+    expect(seen).toEqual(['notification:notifications/message:1']);
+    await w.close();
+  });
 });
