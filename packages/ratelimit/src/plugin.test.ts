@@ -82,10 +82,9 @@ runPluginContractTests({
         {
           name: 'contract',
           key: ['principal'],
-          points: 1,
+          points: 3,
           duration: 60,
           match: { methods: ['tools/call'] },
-          defaultCost: 2,
         },
       ],
     }),
@@ -102,10 +101,15 @@ runPluginContractTests({
     () => rateLimit({ store: { type: 'redis' } } as never),
     () => rateLimit({ bruteForce: { slowAfter: 20, maxFailures: 10 } }),
   ],
+  // Three calls spend the budget; the fourth is refused.
   refusal: {
     kind: 'request',
     method: 'tools/call',
     params: { name: 'contract_echo', arguments: { text: 'hi' } },
+    prelude: Array.from({ length: 3 }, () => ({
+      method: 'tools/call',
+      params: { name: 'contract_echo', arguments: { text: 'hi' } },
+    })),
   },
 });
 

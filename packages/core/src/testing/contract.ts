@@ -15,6 +15,11 @@ export type ContractRefusal =
       method: string;
       params: Record<string, unknown>;
       principal?: Principal;
+      /**
+       * Requests sent first on the same session, whatever they answer: what makes the refusal happen (a rate
+       * limit's earlier calls, the list a pin was taken from, …).
+       */
+      prelude?: Array<{ method: string; params?: Record<string, unknown> }>;
     }
   | { kind: 'authenticate'; request: EdgeRequest };
 
@@ -40,7 +45,18 @@ export interface PluginContractOptions {
 
 /** The server the contract suite talks to unless a plugin brings its own. */
 export function contractServer(): McpServer {
-  const server = new McpServer({ name: 'mcp-warden-contract', version: '1.0.0' });
+  const server = new McpServer(
+    { name: 'mcp-warden-contract', version: '1.0.0' },
+    { capabilities: { logging: {} } },
+  );
+  // A server's own message during a call: what `onServerMessage` sees.
+  server.registerTool('contract_notify', { description: 'Logs a line, then answers' }, async (extra) => {
+    await extra.sendNotification({
+      method: 'notifications/message',
+      params: { level: 'info', data: 'contract log line' },
+    });
+    return { content: [{ type: 'text', text: 'notified' }] };
+  });
   server.registerTool(
     'contract_echo',
     { description: 'Echoes its text', inputSchema: { text: z.string() } },
@@ -86,6 +102,90 @@ function throwing(plugin: WardenPlugin, refusal: ContractRefusal): WardenPlugin 
   };
 }
 
+const crash = () => {
+  throw new Error('contract: simulated plugin crash');
+};
+
+/**
+ * Fail-closed for each response-direction hook the plugin has, on its own: the request hooks are taken away so
+ * that the request surely reaches the server, then the hook crashes. Nothing the hook should have checked may
+ * reach the client, and the crash is recorded.
+ */
+function hookFailClosedTests(
+  options: PluginContractOptions,
+  createServer: () => McpServer,
+  companions: () => WardenPlugin[],
+): void {
+  const connect = async (plugin: WardenPlugin) =>
+    connectTestClient({ plugins: [...companions(), plugin], createServer, principal: fakePrincipal() });
+  const withoutRequestHooks = (plugin: WardenPlugin, hooks: Partial<WardenPlugin>): WardenPlugin =>
+    Object.assign(
+      {},
+      plugin,
+      {
+        beforeRequest: undefined,
+        afterResponse: undefined,
+        filterListItem: undefined,
+        onServerMessage: undefined,
+      },
+      hooks,
+    );
+
+  it('fails closed when afterResponse crashes: the client gets an error, not the result', async () => {
+    const plugin = await options.create('enforce');
+    if (!plugin.afterResponse) return;
+    // Only on the call: the session's own initialize must still succeed for a client to connect.
+    const kit = await connect(
+      withoutRequestHooks(plugin, {
+        afterResponse: (ctx) => {
+          if (ctx.method === 'tools/call') crash();
+        },
+      }),
+    );
+    try {
+      await expect(
+        kit.client.callTool({ name: 'contract_echo', arguments: { text: 'unchecked result' } }),
+      ).rejects.toThrow();
+      expect(kit.events.events.some((e) => e.type === 'plugin.error' && e.plugin === plugin.name)).toBe(true);
+    } finally {
+      await kit.close();
+    }
+  });
+
+  it('fails closed when filterListItem crashes: no entry it did not decide on is listed', async () => {
+    const plugin = await options.create('enforce');
+    if (!plugin.filterListItem) return;
+    const kit = await connect(withoutRequestHooks(plugin, { filterListItem: crash }));
+    try {
+      const listed = await kit.client.listTools().then(
+        (r) => r.tools,
+        () => [],
+      );
+      expect(listed).toEqual([]);
+      expect(kit.events.events.some((e) => e.type === 'plugin.error' && e.plugin === plugin.name)).toBe(true);
+    } finally {
+      await kit.close();
+    }
+  });
+
+  it('fails closed when onServerMessage crashes: the message is withheld', async () => {
+    const plugin = await options.create('enforce');
+    if (!plugin.onServerMessage) return;
+    const kit = await connect(withoutRequestHooks(plugin, { onServerMessage: crash }));
+    try {
+      const received: unknown[] = [];
+      kit.client.fallbackNotificationHandler = async (n) => {
+        received.push(n);
+      };
+      await kit.client.callTool({ name: 'contract_notify', arguments: {} });
+      expect(received).toEqual([]);
+      expect(kit.events.events.some((e) => e.type === 'plugin.error' && e.plugin === plugin.name)).toBe(true);
+    } finally {
+      await kit.close();
+    }
+  });
+}
+
 /**
  * The contract every MCP Warden plugin proves about itself: it registers cleanly, refuses bad options at setup,
  * fails closed when it crashes, lets requests pass (recording them) in audit mode, records its refusals as security
@@ -115,6 +215,10 @@ export function runPluginContractTests(options: PluginContractOptions): void {
       principal: refusal.principal ?? fakePrincipal(),
     });
     try {
+      for (const earlier of refusal.prelude ?? [])
+        await kit.client
+          .request({ method: earlier.method, params: earlier.params ?? {} } as never, z.any())
+          .catch(() => undefined);
       const result = await kit.client.request(
         { method: refusal.method, params: refusal.params } as never,
         z.any(),
@@ -152,6 +256,8 @@ export function runPluginContractTests(options: PluginContractOptions): void {
       }
     });
 
+    hookFailClosedTests(options, createServer, companions);
+
     const refusal = options.refusal;
     if (!refusal) return;
 
@@ -188,6 +294,8 @@ export function runPluginContractTests(options: PluginContractOptions): void {
 
     it('never puts a secret into an error or an event', async () => {
       const out = await attempt(await options.create('enforce'), refusal);
+      // Only a refusal that happened proves anything about what refusals reveal.
+      expect(out.ok).toBe(false);
       const visible = JSON.stringify({
         message: (out.error as Error)?.message,
         data: (out.error as { data?: unknown })?.data,
