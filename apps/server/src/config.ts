@@ -116,6 +116,20 @@ export const serverConfigSchema = z
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 
+/** What every MCP endpoint takes from `server`: browser checks, body bound, proxies and session limits. */
+export function edgeOptionsOf(config: ServerConfig) {
+  const s = config.server;
+  return {
+    allowedHosts: s.allowedHosts,
+    allowedOrigins: s.allowedOrigins,
+    maxBodyBytes: s.maxBodyBytes,
+    trustedProxies: s.trustedProxies,
+    sessionIdleTimeoutMs: s.sessionIdleTimeoutMs,
+    maxSessions: s.maxSessions,
+    maxSessionsPerPrincipal: s.maxSessionsPerPrincipal,
+  };
+}
+
 export interface ConfigOverrides {
   configFile?: string;
   dataDir?: string;

@@ -1,18 +1,7 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, type SpawnedServer, spawnServer, tempDataDir } from './test-support.js';
+import { CLI, inspect, type SpawnedServer, spawnServer, tempDataDir } from './test-support.js';
 
-const run = promisify(execFile);
-const INSPECTOR = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'node_modules',
-  '.bin',
-  'mcp-inspector',
-);
 const ROLES = ['reader', 'writer', 'admin'] as const;
 
 /** What every role is meant to do with the default policy, as the official Inspector CLI asks for it. */
@@ -40,19 +29,6 @@ const METHODS: ReadonlyArray<[string, string[], (result: Record<string, unknown>
     (r) => expect(JSON.stringify(r.messages)).toContain('Summarise my notes about'),
   ],
 ];
-
-async function inspect(args: string[]): Promise<Record<string, unknown>> {
-  try {
-    const { stdout } = await run(INSPECTOR, ['--cli', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
-      timeout: 60_000,
-    });
-    return JSON.parse(stdout) as Record<string, unknown>;
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`Inspector failed: ${stdout ?? ''}${stderr ?? ''}`);
-  }
-}
 
 const dataDir = tempDataDir();
 const keys: Record<string, string> = {};

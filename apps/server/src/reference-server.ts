@@ -16,7 +16,7 @@ import {
   type WardenHttpHandler,
 } from '@mcp-warden/core';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type ServerConfig, ServerConfigError } from './config.js';
+import { edgeOptionsOf, type ServerConfig, ServerConfigError } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
 import { createGatewayHandlers } from './gateway/gateway-handlers.js';
 import { createMetrics, type WardenMetrics } from './metrics.js';
@@ -254,13 +254,7 @@ export class ReferenceServer {
       createServer: this.createMcpServer,
       sessions: s.sessions,
       endpoint: s.endpoint,
-      allowedHosts: s.allowedHosts,
-      allowedOrigins: s.allowedOrigins,
-      maxBodyBytes: s.maxBodyBytes,
-      trustedProxies: s.trustedProxies,
-      sessionIdleTimeoutMs: s.sessionIdleTimeoutMs,
-      maxSessions: s.maxSessions,
-      maxSessionsPerPrincipal: s.maxSessionsPerPrincipal,
+      ...edgeOptionsOf(this.config),
       principalStillValid: this.#principalStillValid,
     });
     this.#handler = handler;

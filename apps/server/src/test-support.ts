@@ -1,10 +1,34 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+
+const INSPECTOR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'node_modules',
+  '.bin',
+  'mcp-inspector',
+);
+const run = promisify(execFile);
+
+/** Runs the official MCP Inspector in `--cli` mode and returns the JSON it prints. */
+export async function inspect(args: string[]): Promise<Record<string, unknown>> {
+  try {
+    const { stdout } = await run(INSPECTOR, ['--cli', ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      timeout: 60_000,
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`Inspector failed: ${stdout ?? ''}${stderr ?? ''}`);
+  }
+}
 
 export function tempDataDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'mcp-warden-server-')), 'data');

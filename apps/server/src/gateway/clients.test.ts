@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inspect } from '../test-support.js';
 import { PYTHON_NOTES_SERVER } from './fixtures/paths.js';
 import { type RecordingUpstream, startRecordingUpstream } from './fixtures/recording-upstream.js';
 import { startTestGateway, type TestGateway } from './test-gateway.js';
@@ -11,29 +8,6 @@ import { startTestGateway, type TestGateway } from './test-gateway.js';
 // The clients people use, against the gateway: the MCP Inspector CLI and the SDK v2 client (which negotiates the
 // era: 2026-07-28 with an HTTP upstream that speaks it, 2025 with a stdio upstream). The SDK v1 client is used
 // throughout the other gateway tests.
-
-const run = promisify(execFile);
-const INSPECTOR = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'node_modules',
-  '.bin',
-  'mcp-inspector',
-);
-
-async function inspect(args: string[]): Promise<Record<string, unknown>> {
-  try {
-    const { stdout } = await run(INSPECTOR, ['--cli', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
-      timeout: 60_000,
-    });
-    return JSON.parse(stdout) as Record<string, unknown>;
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`Inspector failed: ${stdout ?? ''}${stderr ?? ''}`);
-  }
-}
 
 const policy = {
   version: 1,

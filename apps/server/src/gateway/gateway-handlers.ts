@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Principal, toNodeHandler, type Warden, type WardenHttpHandler } from '@mcp-warden/core';
-import type { ServerConfig } from '../config.js';
+import { edgeOptionsOf, type ServerConfig } from '../config.js';
 import type { UpstreamFaultSink } from './faults.js';
 import { httpUpstream } from './http-upstream.js';
 import { StdioRelay } from './stdio-relay.js';
@@ -51,20 +51,6 @@ export function endpointOf(config: ServerConfig, upstreams: readonly UpstreamCon
   return upstreams.length === 1 ? base : `${base.replace(/\/$/, '')}/${name}`;
 }
 
-/** What both faces take from the server section: the browser checks, body bound, proxies and session limits. */
-function edgeOptions(config: ServerConfig) {
-  const s = config.server;
-  return {
-    allowedHosts: s.allowedHosts,
-    allowedOrigins: s.allowedOrigins,
-    maxBodyBytes: s.maxBodyBytes,
-    trustedProxies: s.trustedProxies,
-    sessionIdleTimeoutMs: s.sessionIdleTimeoutMs,
-    maxSessions: s.maxSessions,
-    maxSessionsPerPrincipal: s.maxSessionsPerPrincipal,
-  };
-}
-
 function httpEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path: string): Endpoint {
   const upstreamFetch = httpUpstream({
     name: upstream.name,
@@ -78,7 +64,7 @@ function httpEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path: 
     upstream: upstreamFetch,
     upstreamName: upstream.name,
     endpoint: path,
-    ...edgeOptions(deps.config),
+    ...edgeOptionsOf(deps.config),
     ...(deps.requestStateKey ? { requestState: { key: deps.requestStateKey } } : {}),
   });
   return {
@@ -110,7 +96,7 @@ function stdioEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path:
     // One process per client session: a stdio server has one client by design.
     sessions: 'stateful',
     endpoint: path,
-    ...edgeOptions(deps.config),
+    ...edgeOptionsOf(deps.config),
     principalStillValid: deps.principalStillValid,
   });
   return { path, upstream: upstream.name, handle: sessions, sessions, close: () => sessions.close() };

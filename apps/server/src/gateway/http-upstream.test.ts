@@ -5,7 +5,7 @@ import {
   startRecordingUpstream,
   UPSTREAM_AUTHORIZATION_SERVER,
 } from './fixtures/recording-upstream.js';
-import { startTestGateway, type TestGateway } from './test-gateway.js';
+import { ADMIN_ONLY_ACL, errorOf, startTestGateway, type TestGateway, textOf } from './test-gateway.js';
 
 // An HTTP upstream (SDK v2, both eras) that records every request it gets: what the gateway forwards, what it
 // never forwards (the client's credential), and what it does when the upstream misbehaves.
@@ -33,15 +33,7 @@ beforeAll(async () => {
     ],
     env: { UPSTREAM_TOKEN },
     server: { requestTimeoutMs: 1500 },
-    plugins: {
-      acl: {
-        policy: {
-          version: 1,
-          roles: { admin: {} },
-          rules: [{ effect: 'allow', subjects: ['role:admin'], actions: ['*'] }],
-        },
-      },
-    },
+    plugins: ADMIN_ONLY_ACL,
   });
   key = await gateway.key(['admin']);
 }, 60_000);
@@ -65,18 +57,6 @@ async function connect(mode: (typeof ERAS)[number]['mode'], extraHeaders: Record
     }),
   );
   return client;
-}
-
-const textOf = (result: Record<string, unknown>) =>
-  ((result.content ?? []) as Array<{ text?: string }>).map((p) => p.text ?? '').join('');
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code?: number; message?: string } | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return error as { code?: number; message?: string };
-  }
 }
 
 /** A raw tools/call of the 2026-07-28 revision, so a test sees the HTTP answer itself. */

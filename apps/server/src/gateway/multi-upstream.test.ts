@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON_NOTES_SERVER } from './fixtures/paths.js';
-import { connectV1, startTestGateway, type TestGateway } from './test-gateway.js';
+import { ADMIN_ONLY_ACL, connectV1, startTestGateway, type TestGateway } from './test-gateway.js';
 
 // Several upstreams: one endpoint each (`/mcp/<name>`), names kept as the upstreams wrote them, and every plugin
 // told which upstream a request is for (ctx.upstream) — here tool pinning, which pins each upstream apart.
@@ -12,13 +12,7 @@ describe('a gateway with several upstreams', () => {
       upstreams: [python('alpha'), python('beta')],
       plugins: {
         toolPinning: { enabled: true },
-        acl: {
-          policy: {
-            version: 1,
-            roles: { admin: {} },
-            rules: [{ effect: 'allow', subjects: ['role:admin'], actions: ['*'] }],
-          },
-        },
+        ...ADMIN_ONLY_ACL,
       },
     });
   }, 60_000);

@@ -5,26 +5,19 @@ import { dirname, join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../test-support.js';
-import { connectV1, startTestGateway, type TestGateway } from './test-gateway.js';
+import {
+  ADMIN_ONLY_ACL,
+  connectV1,
+  errorOf,
+  startTestGateway,
+  type TestGateway,
+  textOf,
+} from './test-gateway.js';
 
 // The official reference servers from npm (SDK 1.x), run as they are: the gateway's users front servers like these.
 const require = createRequire(import.meta.url);
 const serverBin = (name: string) =>
   join(dirname(require.resolve(`@modelcontextprotocol/server-${name}/package.json`)), 'dist', 'index.js');
-
-type CallResult = { content: Array<{ type: string; text?: string }>; isError?: boolean };
-const textOf = (result: unknown) =>
-  ((result as CallResult).content ?? []).map((c) => c.text ?? '').join('\n');
-
-/** The JSON-RPC error code of a refused call (the SDK client throws McpError). */
-async function errorCodeOf(promise: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { code?: number }).code;
-  }
-}
 
 describe('gateway in front of @modelcontextprotocol/server-filesystem (stdio)', () => {
   let gateway: TestGateway;
@@ -82,9 +75,9 @@ describe('gateway in front of @modelcontextprotocol/server-filesystem (stdio)', 
 
   it("refuses a reader's write before the upstream sees it, and records it", async () => {
     const target = join(root, 'public', 'pwned.txt');
-    const code = await errorCodeOf(
-      reader.callTool({ name: 'write_file', arguments: { path: target, content: 'x' } }),
-    );
+    const code = (
+      await errorOf(reader.callTool({ name: 'write_file', arguments: { path: target, content: 'x' } }))
+    )?.code;
     expect(code).toBe(-32003);
     expect(existsSync(target)).toBe(false);
     expect(gateway.events.some((e) => e.type === 'access.denied' && e.target === 'write_file')).toBe(true);
@@ -103,7 +96,7 @@ describe('gateway in front of @modelcontextprotocol/server-filesystem (stdio)', 
 
   it('validates arguments against the schema learned from the upstream tools/list', async () => {
     const before = gateway.events.length;
-    const code = await errorCodeOf(reader.callTool({ name: 'read_text_file', arguments: { path: 42 } }));
+    const code = (await errorOf(reader.callTool({ name: 'read_text_file', arguments: { path: 42 } })))?.code;
     expect(code).toBe(-32602);
     expect(gateway.events.slice(before).some((e) => e.type === 'validation.rejected')).toBe(true);
   });
@@ -132,15 +125,7 @@ describe('gateway in front of @modelcontextprotocol/server-memory (stdio)', () =
           env: { MEMORY_FILE_PATH: memoryFile },
         },
       ],
-      plugins: {
-        acl: {
-          policy: {
-            version: 1,
-            roles: { admin: {} },
-            rules: [{ effect: 'allow', subjects: ['role:admin'], actions: ['*'] }],
-          },
-        },
-      },
+      plugins: ADMIN_ONLY_ACL,
     });
     client = await connectV1(gateway.url, await gateway.key(['admin']));
   }, 60_000);
@@ -180,15 +165,7 @@ describe('gateway in front of @modelcontextprotocol/server-everything', () => {
         }
       });
     });
-    const admin = {
-      acl: {
-        policy: {
-          version: 1,
-          roles: { admin: {} },
-          rules: [{ effect: 'allow', subjects: ['role:admin'], actions: ['*'] }],
-        },
-      },
-    };
+    const admin = ADMIN_ONLY_ACL;
     stdioGateway = await startTestGateway({
       upstreams: [
         { name: 'everything', command: process.execPath, args: [serverBin('everything'), 'stdio'] },

@@ -6,31 +6,10 @@ import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../test-support.js';
 import { PYTHON_NOTES_SERVER } from './fixtures/paths.js';
-import { connectV1, startTestGateway, type TestGateway } from './test-gateway.js';
+import { connectV1, errorOf, startTestGateway, type TestGateway, textOf, until } from './test-gateway.js';
 
 // A tutorial-style Python stdio server that checks nothing itself (read_file follows "../", schemas are only
 // advertised, `leak` returns a credential): the gateway's ACL, validation and sanitize protect it end to end.
-
-type CallResult = { content: Array<{ type: string; text?: string }>; isError?: boolean };
-const textOf = (result: unknown) =>
-  ((result as CallResult).content ?? []).map((c) => c.text ?? '').join('\n');
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code?: number; message?: string } | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return error as { code?: number; message?: string };
-  }
-}
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('gateway in front of a Python stdio server', () => {
   let gateway: TestGateway;

@@ -1,31 +1,19 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULTY_STDIO_SERVER } from './fixtures/paths.js';
-import { connectV1, startTestGateway, type TestGateway } from './test-gateway.js';
+import {
+  ADMIN_ONLY_ACL,
+  connectV1,
+  errorOf,
+  startTestGateway,
+  type TestGateway,
+  textOf,
+  until,
+} from './test-gateway.js';
 
 // A stdio upstream that misbehaves on request: none of it may crash the gateway or show a stack; garbage is
 // dropped and logged, an oversized message or a flood stops the process (restarted with the session's
 // initialize replayed), an exit mid-call is an error for that call only.
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code?: number; message?: string } | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return error as { code?: number; message?: string };
-  }
-}
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const textOf = (result: unknown) =>
-  ((result as { content?: Array<{ text?: string }> }).content ?? []).map((c) => c.text ?? '').join('');
 
 describe('gateway in front of a misbehaving stdio server', () => {
   let gateway: TestGateway;
@@ -34,15 +22,7 @@ describe('gateway in front of a misbehaving stdio server', () => {
     gateway = await startTestGateway({
       upstreams: [{ name: 'faulty', command: process.execPath, args: [FAULTY_STDIO_SERVER] }],
       server: { requestTimeoutMs: 1500 },
-      plugins: {
-        acl: {
-          policy: {
-            version: 1,
-            roles: { admin: {} },
-            rules: [{ effect: 'allow', subjects: ['role:admin'], actions: ['*'] }],
-          },
-        },
-      },
+      plugins: ADMIN_ONLY_ACL,
     });
     client = await connectV1(gateway.url, await gateway.key(['admin']));
   }, 60_000);

@@ -82,3 +82,42 @@ export async function connectV1(url: URL, key?: string): Promise<Client> {
 export function securityLog(gateway: TestGateway): string {
   return readFileSync(join(gateway.server.config.dataDir, '..', 'security.log'), 'utf8');
 }
+
+/** The text parts of a tool result, joined. */
+export function textOf(result: unknown): string {
+  return ((result as { content?: Array<{ text?: string }> }).content ?? [])
+    .map((c) => c.text ?? '')
+    .join('\n');
+}
+
+/** The JSON-RPC error a call was refused with (the SDK clients throw it), or `undefined` when it succeeded. */
+export async function errorOf(
+  promise: Promise<unknown>,
+): Promise<{ code?: number; message?: string } | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error as { code?: number; message?: string };
+  }
+}
+
+/** Waits until `check` holds (polling), or fails after `ms`. */
+export async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The `acl` plugin section of a gateway where admins may do everything and nobody else anything. */
+export const ADMIN_ONLY_ACL = {
+  acl: {
+    policy: {
+      version: 1,
+      roles: { admin: {} },
+      rules: [{ effect: 'allow', subjects: ['role:admin'], actions: ['*'] }],
+    },
+  },
+};

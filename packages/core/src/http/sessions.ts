@@ -1,9 +1,10 @@
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
+import { CORE_ERROR_CODES, type WardenError } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import { errorResponse, type WardenTransport } from '../mcp/warden-transport.js';
 import type { EdgeRequest } from '../plugin.js';
 import { isAnonymous, type Principal } from '../principal.js';
+import { sessionLimitError } from '../session-limit.js';
 import { edgeError } from './edge-errors.js';
 import type { McpServerLike } from './options.js';
 
@@ -138,17 +139,19 @@ export class SessionTable {
     const { maxPerPrincipal, maxSessions } = this.#options;
     // Per principal first: a principal at its own cap learns that, not that the server is full.
     if ((this.#perPrincipal.get(limitKeyOf(principal, remoteAddress)) ?? 0) >= maxPerPrincipal) {
-      return this.#limitError(
+      return sessionLimitError(
         429,
         `Too many open sessions for this ${isAnonymous(principal) ? 'client' : 'credential'} (${maxPerPrincipal}): close one (DELETE) first.`,
         `per-principal session limit ${maxPerPrincipal} reached by ${principal.id}`,
+        this.#retryAfter,
       );
     }
     if (this.#sessions.size >= maxSessions) {
-      return this.#limitError(
+      return sessionLimitError(
         503,
         'Too many open sessions on this server: try again later.',
         `session limit ${maxSessions} reached`,
+        this.#retryAfter,
       );
     }
     return undefined;
@@ -231,18 +234,5 @@ export class SessionTable {
       if (!valid)
         this.closeSessionsOf(owner.id, owner.authenticatedBy, 'the credential no longer authenticates');
     }
-  }
-
-  #limitError(status: 429 | 503, message: string, reason: string): WardenError {
-    return new WardenError({
-      code: CORE_ERROR_CODES.SESSION_LIMIT,
-      message,
-      reason,
-      httpStatus: status,
-      jsonRpcCode: status === 429 ? JSON_RPC_ERROR_CODES.RATE_LIMITED : JSON_RPC_ERROR_CODES.INVALID_REQUEST,
-      data: { retryAfterSeconds: Number(this.#retryAfter) },
-      headers: { 'Retry-After': this.#retryAfter },
-      eventType: 'session.rejected',
-    });
   }
 }

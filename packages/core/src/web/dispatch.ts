@@ -69,6 +69,21 @@ function rewrittenHeaders(response: Response): Headers {
   return headers;
 }
 
+/** An upstream SSE stream the warden ended (fail closed): one event, never the stream's content. */
+export function recordSseFailure(
+  deps: Pick<DispatchDeps, 'events'>,
+  reason: string,
+  about: { requestId?: RequestId; principalId?: string; remoteAddress?: string | undefined },
+): void {
+  deps.events.emit({
+    type: 'plugin.error',
+    outcome: 'denied',
+    severity: 'error',
+    reason: `upstream SSE stream ended: ${reason}`.slice(0, 500),
+    ...about,
+  });
+}
+
 function upstreamFailure(deps: DispatchDeps, edge: EdgeRequest, id: RequestId, reason: string): Response {
   deps.events.emit({
     type: 'plugin.error',
@@ -108,14 +123,7 @@ async function transformAnswer(
     const transformed = transformSseStream(response.body, watched, {
       errorId: id,
       onFailure: (reason) =>
-        deps.events.emit({
-          type: 'plugin.error',
-          outcome: 'denied',
-          severity: 'error',
-          reason: `upstream SSE stream ended: ${reason}`.slice(0, 500),
-          requestId: id,
-          remoteAddress: edge.remoteAddress,
-        }),
+        recordSseFailure(deps, reason, { requestId: id, remoteAddress: edge.remoteAddress }),
     });
     // A listen stream has no answer to wait for: it runs until either side ends it.
     const remaining = deadlineAt - Date.now();

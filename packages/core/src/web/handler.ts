@@ -11,7 +11,7 @@ import { requestTraceparent } from '../observe/trace-context.js';
 import type { RequestOrigin, ServerMessageOrigin } from '../pipeline.js';
 import type { EdgeRequest } from '../plugin.js';
 import { type Principal, toSdkAuthInfo } from '../principal.js';
-import { type DispatchDeps, dispatchRequest, forwardedRequest } from './dispatch.js';
+import { type DispatchDeps, dispatchRequest, forwardedRequest, recordSseFailure } from './dispatch.js';
 import { checkEdge, type EdgeVerdict } from './edge-checks.js';
 import { checkEra, type EraVerdict } from './era-checks.js';
 import { isPlainObject } from './jsonrpc-shape.js';
@@ -245,11 +245,7 @@ function checkServerStream(deps: DispatchDeps, response: Response, origin: Serve
       isPlainObject(message) ? deps.pipeline.serverMessage(message, origin) : Promise.resolve(message),
     {
       onFailure: (reason) =>
-        deps.events.emit({
-          type: 'plugin.error',
-          outcome: 'denied',
-          severity: 'error',
-          reason: `upstream SSE stream ended: ${reason}`.slice(0, 500),
+        recordSseFailure(deps, reason, {
           principalId: origin.principal.id,
           remoteAddress: origin.remoteAddress,
         }),

@@ -9,6 +9,7 @@ import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.j
 import type { SecurityEventBus } from '../events.js';
 import type { EdgeRequest } from '../plugin.js';
 import { isAnonymous, type Principal } from '../principal.js';
+import { sessionLimitError } from '../session-limit.js';
 import type { JsonObject } from './jsonrpc-shape.js';
 import { edgeError, errorMessage, jsonResponse } from './responses.js';
 
@@ -316,16 +317,18 @@ export class LegacySessionTable {
   #admit(principal: Principal, owner: string): WardenError | undefined {
     const { maxPerPrincipal, maxSessions } = this.#options;
     if ((this.#perOwner.get(owner) ?? 0) >= maxPerPrincipal)
-      return this.#limitError(
+      return sessionLimitError(
         429,
         `Too many open sessions for this ${isAnonymous(principal) ? 'client' : 'credential'} (${maxPerPrincipal}): close one (DELETE) first.`,
         `per-principal session limit ${maxPerPrincipal} reached by ${principal.id}`,
+        this.#retryAfter,
       );
     if (this.#bindings.size + this.#pending >= maxSessions)
-      return this.#limitError(
+      return sessionLimitError(
         503,
         'Too many open sessions on this server: try again later.',
         `session limit ${maxSessions} reached`,
+        this.#retryAfter,
       );
     return undefined;
   }
@@ -343,19 +346,6 @@ export class LegacySessionTable {
       details: { code: error.code, httpMethod: request.httpMethod, path: request.edge.url?.pathname },
     });
     return jsonResponse(error.httpStatus, errorMessage(request.requestId, error), error.headers);
-  }
-
-  #limitError(status: 429 | 503, message: string, reason: string): WardenError {
-    return new WardenError({
-      code: CORE_ERROR_CODES.SESSION_LIMIT,
-      message,
-      reason,
-      httpStatus: status,
-      jsonRpcCode: status === 429 ? JSON_RPC_ERROR_CODES.RATE_LIMITED : JSON_RPC_ERROR_CODES.INVALID_REQUEST,
-      data: { retryAfterSeconds: Number(this.#retryAfter) },
-      headers: { 'Retry-After': this.#retryAfter },
-      eventType: 'session.rejected',
-    });
   }
 
   #expired(binding: Binding): boolean {
