@@ -178,10 +178,6 @@ export class Pipeline {
     return this.#observers.length > 0;
   }
 
-  get hasAuthenticators(): boolean {
-    return this.#authenticators.length > 0;
-  }
-
   /** Every authenticator's challenge, for a 401 `WWW-Authenticate` header. */
   challenges(request: EdgeRequest): AuthChallenge[] {
     const challenges: AuthChallenge[] = [];
