@@ -68,6 +68,19 @@ export function createMetrics(options: { sessions: () => number }): WardenMetric
     labelNames: ['plugin'] as const,
     registers: [registry],
   });
+  // Gateway upstream health: names come from the config (at most 64), kinds from a fixed set.
+  const upstreamFailures = new Counter({
+    name: 'mcp_warden_upstream_failures_total',
+    help: 'Gateway upstream faults (unavailable, refused-credentials, bad-answer, too-large, flood, exited), by upstream',
+    labelNames: ['upstream', 'kind'] as const,
+    registers: [registry],
+  });
+  const upstreamRestarts = new Counter({
+    name: 'mcp_warden_upstream_restarts_total',
+    help: 'Restarts of gateway stdio upstream processes, by upstream',
+    labelNames: ['upstream'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'mcp_warden_active_sessions',
     help: 'Open stateful MCP sessions',
@@ -91,6 +104,13 @@ export function createMetrics(options: { sessions: () => number }): WardenMetric
       }),
     },
     onEvent(event) {
+      const upstream =
+        typeof event.details?.upstream === 'string' ? bounded(event.details.upstream, 'upstream') : undefined;
+      if (event.type === 'upstream.restarted' && upstream) upstreamRestarts.inc({ upstream });
+      if (event.type === 'upstream.failed' && upstream) {
+        upstreamFailures.inc({ upstream, kind: bounded(String(event.details?.kind ?? ''), 'unknown') });
+        return; // a fault of the upstream, not a refusal of the client
+      }
       if (event.outcome !== 'denied') return;
       const plugin = bounded(event.plugin, 'core');
       const code = bounded(

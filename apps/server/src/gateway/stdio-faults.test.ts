@@ -73,3 +73,28 @@ describe('gateway in front of a misbehaving stdio server', () => {
     expect((await fetch(new URL('/healthz', gateway.url))).status).toBe(200);
   });
 });
+
+describe('gateway upstream metrics', () => {
+  it('counts faults and restarts per upstream, apart from refusals', async () => {
+    const { createMetrics } = await import('../metrics.js');
+    const metrics = createMetrics({ sessions: () => 0 });
+    const base = { time: new Date().toISOString(), severity: 'warn' as const };
+    metrics.onEvent({
+      ...base,
+      type: 'upstream.failed',
+      outcome: 'denied',
+      details: { upstream: 'faulty', kind: 'exited' },
+    });
+    metrics.onEvent({
+      ...base,
+      type: 'upstream.restarted',
+      outcome: 'info',
+      details: { upstream: 'faulty', attempt: 1 },
+    });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('mcp_warden_upstream_failures_total{upstream="faulty",kind="exited"} 1');
+    expect(text).toContain('mcp_warden_upstream_restarts_total{upstream="faulty"} 1');
+    expect(text).not.toMatch(/mcp_warden_refusals_total\{[^}]*\} 1/);
+    await metrics.close();
+  });
+});
