@@ -1,0 +1,129 @@
+import { createServer } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RecordingUpstream, startRecordingUpstream } from './fixtures/recording-upstream.js';
+import { startTestGateway, type TestGateway } from './test-gateway.js';
+
+// OAuth access tokens are what the MCP spec's "no token passthrough" is about: a token issued for the gateway must
+// never reach the upstream. And rate limits apply to upstream calls like to any other.
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+const issuer = 'http://127.0.0.1/gateway-test-issuer';
+let upstream: RecordingUpstream;
+let gateway: TestGateway;
+let sign: (claims: Record<string, unknown>, audience?: string) => Promise<string>;
+
+beforeAll(async () => {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  upstream = await startRecordingUpstream();
+  // The OAuth audience is the gateway's endpoint URL: the port must be known before the start.
+  const port = await freePort();
+  gateway = await startTestGateway({
+    upstreams: [{ name: 'remote', url: upstream.url.href }],
+    server: { port },
+    plugins: {
+      oauth: { enabled: true, issuer, keys: [jwk], rolesClaim: 'roles' },
+      ratelimit: {
+        enabled: true,
+        rules: [
+          { name: 'calls', key: ['principal'], points: 3, duration: 60, match: { methods: ['tools/call'] } },
+        ],
+      },
+      acl: {
+        policy: {
+          version: 1,
+          roles: { reader: {} },
+          rules: [
+            { effect: 'allow', subjects: ['authenticated'], actions: ['tools:list'] },
+            { effect: 'allow', subjects: ['role:reader'], actions: ['tools:call'], targets: ['echo'] },
+          ],
+        },
+      },
+    },
+  });
+  sign = (claims, audience = gateway.url.href) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('dana')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+}, 60_000);
+afterAll(async () => {
+  await gateway?.close();
+  await upstream?.close();
+});
+
+function call(authorization: string | undefined, id: number) {
+  return fetch(gateway.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2026-07-28',
+      'mcp-method': 'tools/call',
+      'mcp-name': 'echo',
+      ...(authorization ? { authorization } : {}),
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: {
+        name: 'echo',
+        arguments: { text: `call ${id}` },
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
+    }),
+  });
+}
+
+describe('a gateway with OAuth and rate limits in front of an HTTP upstream', () => {
+  it("challenges with the gateway's own protected-resource metadata", async () => {
+    const refused = await call(undefined, 1);
+    expect(refused.status).toBe(401);
+    const challenge = refused.headers.get('www-authenticate') ?? '';
+    expect(challenge).toContain(new URL('/.well-known/oauth-protected-resource/mcp', gateway.url).href);
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('accepts a token for the gateway, never forwards it, and refuses one for another audience', async () => {
+    const token = await sign({ roles: ['reader'] });
+    const ok = await call(`Bearer ${token}`, 2);
+    expect(await ok.text()).toContain('call 2');
+    expect(upstream.requests.length).toBeGreaterThan(0);
+    for (const request of upstream.requests) {
+      expect(JSON.stringify(request)).not.toContain(token);
+      expect(request.headers.authorization).toBeUndefined();
+    }
+    const other = await call(
+      `Bearer ${await sign({ roles: ['reader'] }, 'https://upstream.example/mcp')}`,
+      3,
+    );
+    expect(other.status).toBe(401);
+  });
+
+  it('rate-limits calls through the gateway per principal', async () => {
+    const token = `Bearer ${await sign({ roles: ['reader'] })}`;
+    const statuses: number[] = [];
+    for (let i = 10; i < 14; i++) statuses.push((await call(token, i)).status);
+    // One call of the budget of 3 went in the test above (same subject).
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect(gateway.events.some((e) => e.type === 'rate.limited')).toBe(true);
+  });
+});
