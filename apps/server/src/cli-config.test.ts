@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the gateway's own ${VAR} templates in config text
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -204,6 +205,13 @@ describe('mcp-warden --version and config check', () => {
         '      clientSecretEnv: OAUTH_SECRET',
         '  ratelimit:',
         '    store: { type: redis, url: "redis://user:p4ssword@redis.internal:6379" }',
+        'upstreams:',
+        '  - name: remote',
+        '    url: https://mcp.example.com/mcp',
+        '    headers: { Authorization: "Bearer literal-upstream-credential", X-Token: "${UPSTREAM_TOKEN}" }',
+        '  - name: local',
+        '    command: python3',
+        '    env: { DB_PASS: "literal-db-password", API_KEY: "${LOCAL_KEY}" }',
         '',
       ].join('\n'),
     );
@@ -213,6 +221,10 @@ describe('mcp-warden --version and config check', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).not.toContain('s3cret-value');
     expect(run.stdout).not.toContain('p4ssword');
+    // An upstream's headers and environment: literal values masked, templates (variable names) shown.
+    expect(run.stdout).not.toContain('literal-upstream-credential');
+    expect(run.stdout).not.toContain('literal-db-password');
+    expect(run.stdout).toContain('${UPSTREAM_TOKEN}');
     const shown = JSON.parse(run.stdout);
     expect(shown).toMatchObject({
       dataDir: '/srv/warden',

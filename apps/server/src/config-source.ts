@@ -52,6 +52,12 @@ const SECRET_KEY = /(secret|password|passphrase|token|pepper|api[-_]?key|private
  */
 export function maskSecrets(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((item) => maskSecrets(item, key));
+  // An upstream's headers and environment carry credentials whatever their names: only `${VAR}` templates,
+  // which name a variable and hold no secret, are shown.
+  if ((key === 'headers' || key === 'env') && typeof value === 'object' && value !== null)
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, typeof v === 'string' && /\$\{/.test(v) ? v : '[masked]']),
+    );
   if (typeof value === 'object' && value !== null)
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));
   if (typeof value !== 'string') return value;
