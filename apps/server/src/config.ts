@@ -7,6 +7,7 @@ import { ConfigSource } from './config-source.js';
 import { upstreamSchema } from './gateway/upstream-config.js';
 import { auditConfigSchema, metricsConfigSchema, tracingConfigSchema } from './observability-config.js';
 import { pluginsSchema } from './plugin-sections.js';
+import { ServerConfigError } from './server-config-error.js';
 
 /**
  * The reference server's configuration: a JSON or YAML file, then `MCP_WARDEN_*` environment variables, then
@@ -146,10 +147,7 @@ export interface ConfigOverrides {
   auth?: 'none';
 }
 
-/** Thrown for a configuration that cannot be used; the message says what and where. */
-export class ServerConfigError extends Error {
-  override name = 'ServerConfigError';
-}
+export { ServerConfigError };
 
 /** Environment variables, the setting each overrides, and how its text is read. */
 const ENV_OVERRIDES: ReadonlyArray<[string, readonly string[], (value: string) => unknown]> = [

@@ -89,9 +89,17 @@ describe('mcp-warden gateway refuses to start unsafely or ambiguously', () => {
       ],
       { UPSTREAM_TOKEN: 'super-secret-upstream-token' },
     );
-    expect(code).not.toBe(0);
+    expect(code).toBe(2);
     expect(stderr).toContain('TENANT_ID');
     expect(stderr).not.toContain('super-secret-upstream-token');
+  });
+
+  it('when the stdio program is not there (a typo shows at start, not at the first client)', async () => {
+    for (const command of ['/nonexistent/mcp-server', 'no-such-mcp-server-x9']) {
+      const { code, stderr } = await gateway(['--', command]);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`the command "${command}" was not found`);
+    }
   });
 
   it('with credentials in the upstream URL or a header the gateway sets itself', async () => {

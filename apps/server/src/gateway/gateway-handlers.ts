@@ -4,7 +4,12 @@ import { edgeOptionsOf, type ServerConfig } from '../config.js';
 import type { UpstreamFaultSink } from './faults.js';
 import { httpUpstream } from './http-upstream.js';
 import { StdioRelay } from './stdio-relay.js';
-import { type UpstreamConfig, upstreamEnvironment, upstreamHeaders } from './upstream-config.js';
+import {
+  checkRunnable,
+  type UpstreamConfig,
+  upstreamEnvironment,
+  upstreamHeaders,
+} from './upstream-config.js';
 
 /**
  * The MCP endpoints of a gateway: one per upstream. With a single upstream it is the configured endpoint
@@ -78,6 +83,7 @@ function httpEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path: 
 
 function stdioEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path: string): Endpoint {
   const env = upstreamEnvironment(upstream, deps.env);
+  checkRunnable(upstream, env);
   const sessions = deps.warden.httpHandler({
     createServer: () =>
       new StdioRelay({

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_INHERITED_ENV,
   expandTemplate,
-  MissingVariableError,
+  UpstreamConfigError,
   upstreamEnvironment,
   upstreamHeaders,
   upstreamSchema,
@@ -44,7 +44,7 @@ describe('templates', () => {
         expandTemplate(`Bearer ${missing} and \${TOKEN}`, env, 'header Authorization');
         expect.unreachable();
       } catch (error) {
-        expect(error).toBeInstanceOf(MissingVariableError);
+        expect(error).toBeInstanceOf(UpstreamConfigError);
         expect((error as Error).message).not.toContain('tok-123');
         expect((error as Error).message).toContain(missing.slice(2, -1));
       }
@@ -52,7 +52,7 @@ describe('templates', () => {
   });
 
   it('refuse a variable whose value holds a line break', () => {
-    expect(() => expandTemplate('${V}', { V: 'a\nb' }, 'h')).toThrow(MissingVariableError);
+    expect(() => expandTemplate('${V}', { V: 'a\nb' }, 'h')).toThrow(UpstreamConfigError);
   });
 
   it('build upstream headers and the child environment from the gateway environment only as named', () => {

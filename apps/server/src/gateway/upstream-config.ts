@@ -1,4 +1,7 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { ServerConfigError } from '../server-config-error.js';
 
 /**
  * The upstreams of `mcp-warden gateway`: MCP servers Warden fronts, reached over Streamable HTTP (`url`) or spawned
@@ -81,9 +84,12 @@ export const upstreamSchema = z
 
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
 
-/** Thrown when a template names a variable the environment lacks; says which variable, never a value. */
-export class MissingVariableError extends Error {
-  override name = 'MissingVariableError';
+/**
+ * An upstream entry that cannot run as written (a template naming a variable the environment lacks, a program that
+ * is not there): says which, never a value.
+ */
+export class UpstreamConfigError extends ServerConfigError {
+  override name = 'UpstreamConfigError';
 }
 
 /** Expands `${VAR}` in `template` from `env`; `$${` stays a literal `${`. */
@@ -92,9 +98,9 @@ export function expandTemplate(template: string, env: NodeJS.ProcessEnv, where: 
     if (match.startsWith('$$')) return match.slice(1);
     const value = env[name];
     if (value === undefined || value === '')
-      throw new MissingVariableError(`${where} names the environment variable ${name}, which is not set.`);
+      throw new UpstreamConfigError(`${where} names the environment variable ${name}, which is not set.`);
     if (/[\r\n\0]/.test(value))
-      throw new MissingVariableError(`${where}: the environment variable ${name} holds a line break.`);
+      throw new UpstreamConfigError(`${where}: the environment variable ${name} holds a line break.`);
     return value;
   });
 }
@@ -105,6 +111,29 @@ export function upstreamHeaders(upstream: UpstreamConfig, env: NodeJS.ProcessEnv
   for (const [name, value] of Object.entries(upstream.headers))
     out[name.toLowerCase()] = expandTemplate(value, env, `upstream "${upstream.name}" header ${name}`);
   return out;
+}
+
+/**
+ * Stops the start when a stdio upstream's program cannot be found (a typo would otherwise show only when the first
+ * client connects): an absolute or relative path must be executable, a bare name must be on the child's PATH.
+ */
+export function checkRunnable(upstream: UpstreamConfig, env: Readonly<Record<string, string>>): void {
+  const command = upstream.command!;
+  const runnable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const found = command.includes('/')
+    ? runnable(resolve(upstream.cwd ?? '.', command))
+    : (env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && runnable(join(dir, command)));
+  if (!found)
+    throw new UpstreamConfigError(
+      `upstream "${upstream.name}": the command "${command}" was not found${command.includes('/') ? '' : " on the PATH the upstream gets (its entry's inheritEnv)"} or is not executable.`,
+    );
 }
 
 /** The whole environment of a stdio upstream: the inherited names that are set, then its own entries. */
