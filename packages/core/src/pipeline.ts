@@ -19,6 +19,7 @@ import {
   type RequestContext,
   type ServerMessageContext,
   type ServiceRegistry,
+  type SessionEndContext,
   type WardenPlugin,
 } from './plugin.js';
 import { ANONYMOUS_PRINCIPAL, createPrincipal, type Principal } from './principal.js';
@@ -144,6 +145,7 @@ export class Pipeline {
   /** Reverse order: onion semantics for results. */
   readonly #after: readonly WardenPlugin[];
   readonly #serverMessage: readonly WardenPlugin[];
+  readonly #sessionEnd: readonly WardenPlugin[];
   readonly #edgeContexts = new Map<WardenPlugin, EdgeContext>();
   readonly #observers: readonly RequestObserver[];
 
@@ -159,6 +161,7 @@ export class Pipeline {
     this.#before = this.plugins.filter((p) => p.beforeRequest);
     this.#after = this.plugins.filter((p) => p.afterResponse || p.filterListItem).reverse();
     this.#serverMessage = this.plugins.filter((p) => p.onServerMessage).reverse();
+    this.#sessionEnd = this.plugins.filter((p) => p.onSessionEnd);
     for (const plugin of options.plugins) {
       this.#edgeContexts.set(plugin, {
         services: this.#services,
@@ -457,6 +460,28 @@ export class Pipeline {
    * `access.denied` event (`modified`, or `audited` for an audit-mode plugin) per plugin, with the count and
    * never the names. `what` says what was hidden, e.g. `server/discover entries`.
    */
+  /** Tells every `onSessionEnd` hook that a session ended; never throws (a failing hook is recorded). */
+  async sessionEnded(session: Omit<SessionEndContext, 'services' | 'emit'>): Promise<void> {
+    for (const plugin of this.#sessionEnd) {
+      const eventBase: EventBase = { principalId: session.principalId, sessionId: session.sessionId };
+      try {
+        await plugin.onSessionEnd!(
+          Object.assign({}, session, {
+            services: this.#services,
+            emit: (event: SecurityEventInput) =>
+              this.#events.emit(Object.assign({}, eventBase, event, { plugin: plugin.name })),
+          }),
+        );
+      } catch (error) {
+        try {
+          this.#refuse(plugin, error, eventBase);
+        } catch {
+          // recorded; a session that ended cannot be refused
+        }
+      }
+    }
+  }
+
   /** True when some plugin watches what the server sends on its own (edges skip the work otherwise). */
   get hasServerMessageHooks(): boolean {
     return this.#serverMessage.length > 0;

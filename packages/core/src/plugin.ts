@@ -160,6 +160,19 @@ export interface ServerMessageContext {
   emit(event: Omit<SecurityEventInput, 'plugin'>): void;
 }
 
+/** A 2025-era session that ended (DELETE, idle expiry, revocation, the client gone, shutdown), for `onSessionEnd`. */
+export interface SessionEndContext {
+  readonly sessionId: string;
+  /** The principal that opened it: `id` and the authenticator that established it. */
+  readonly principalId: string;
+  readonly authenticatedBy: string | undefined;
+  readonly transport: string;
+  /** @see RequestContext.upstream */
+  readonly upstream: string | undefined;
+  readonly services: ServiceRegistry;
+  emit(event: Omit<SecurityEventInput, 'plugin'>): void;
+}
+
 /** What `onServerMessage` may return: replacement params, or `drop` to withhold the message. */
 export interface ServerMessageResult {
   params?: Record<string, unknown>;
@@ -253,6 +266,11 @@ export interface WardenPlugin {
   afterResponse?(ctx: ResponseContext): void | AfterResponseResult | Promise<void | AfterResponseResult>;
   /** For list results: return `false` to hide the item from this principal. */
   filterListItem?(item: ListItem, ctx: RequestContext): boolean | Promise<boolean>;
+  /**
+   * When a session ends, on either edge: release what the plugin kept for it. Cannot refuse anything; a throw is
+   * recorded as `plugin.error`.
+   */
+  onSessionEnd?(ctx: SessionEndContext): void | Promise<void>;
   /**
    * Every notification and request the server sends the client on its own (contract 1.1, added for gateways).
    * Return `{ params }` to rewrite it or `{ drop: true }` to withhold it; a throw withholds it too (fail closed).

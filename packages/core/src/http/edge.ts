@@ -65,6 +65,13 @@ export function createHttpHandler(deps: EdgeDeps, options: HttpHandlerOptions): 
     maxPerPrincipal: limits.maxSessionsPerPrincipal,
     recheckMs: limits.principalRecheckMs,
     principalStillValid: options.principalStillValid,
+    onEnd: (sessionId, owner) =>
+      void deps.pipeline.sessionEnded({
+        sessionId,
+        ...owner,
+        transport: 'http',
+        upstream: options.upstreamName,
+      }),
   });
   const reject = createReject(deps.events, deps.pipeline);
   const stateful = (options.sessions ?? 'stateful') === 'stateful';

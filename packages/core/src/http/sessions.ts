@@ -27,6 +27,8 @@ export interface SessionTableOptions {
   maxPerPrincipal: number;
   recheckMs: number;
   principalStillValid: ((principal: Principal) => boolean | Promise<boolean>) | undefined;
+  /** Told once for every session that leaves the table, whatever the reason. */
+  onEnd?: (sessionId: string, owner: { principalId: string; authenticatedBy: string | undefined }) => void;
 }
 
 /** Answer to a session id that is unknown, expired or another principal's: the same for all three. */
@@ -103,6 +105,10 @@ export class SessionTable {
     const left = (this.#perPrincipal.get(key) ?? 1) - 1;
     if (left > 0) this.#perPrincipal.set(key, left);
     else this.#perPrincipal.delete(key);
+    this.#options.onEnd?.(sessionId, {
+      principalId: session.ownerId,
+      authenticatedBy: session.ownerAuthenticatedBy,
+    });
     return session;
   }
 

@@ -264,7 +264,16 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
     sealer: resolved.sealer,
     requestTimeoutMs: deps.requestTimeoutMs,
   };
-  const sessions = new LegacySessionTable(deps.events, resolved.sessions);
+  const sessions = new LegacySessionTable(deps.events, {
+    ...resolved.sessions,
+    onEnd: (sessionId, owner) =>
+      void deps.pipeline.sessionEnded({
+        sessionId,
+        ...owner,
+        transport: 'http',
+        upstream: resolved.upstreamName,
+      }),
+  });
   const inFlight = new Set<AbortController>();
   let closed = false;
 

@@ -17,6 +17,8 @@ export interface LegacySessionOptions {
   idleTimeoutMs: number;
   maxSessions: number;
   maxPerPrincipal: number;
+  /** Told once for every binding that goes, whatever the reason. */
+  onEnd?: (sessionId: string, owner: { principalId: string; authenticatedBy: string | undefined }) => void;
 }
 
 /** What a session's `initialize` said of the client, handed to plugins on its later requests. */
@@ -365,6 +367,7 @@ export class LegacySessionTable {
     this.#bindings.delete(id);
     this.#count(binding.owner, -1);
     binding.ended.abort(new Error('session ended'));
+    this.#options.onEnd?.(id, { principalId: binding.principalId, authenticatedBy: binding.authenticatedBy });
   }
 
   #sweep(): void {
