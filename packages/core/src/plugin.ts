@@ -216,6 +216,10 @@ export interface PluginSetupContext {
   readonly plugins: readonly { readonly name: string; readonly provides: readonly string[] }[];
   /** The public base URL of the MCP endpoint, when the host told the warden (`resourceUrl` option). */
   readonly resourceUrl: URL | undefined;
+  /**
+   * Records an event attributed to this plugin. Keep it: it works at any time, not only during `setup` (a file
+   * watcher, a store that degrades, a timer), for as long as the warden lives.
+   */
   emit(event: Omit<SecurityEventInput, 'plugin'>): void;
 }
 

@@ -68,3 +68,18 @@ describe.each(['node edge', 'fetch face'] as const)('onSessionEnd on the %s', (f
     expect(events).toContain('plugin.error:crashing-watcher');
   });
 });
+
+describe('the setup context', () => {
+  it('emit works after setup too (a watcher, a timer), attributed to the plugin', async () => {
+    let later: ((event: { type: string; outcome: 'info' }) => void) | undefined;
+    const warden = await createWarden({
+      plugins: [{ specVersion: 1, name: 'watcher-later', setup: (ctx) => void (later = ctx.emit) }],
+    });
+    const seen: string[] = [];
+    warden.events.on((e) => seen.push(`${e.type}:${e.plugin}`));
+    await new Promise((r) => setTimeout(r, 10));
+    later?.({ type: 'policy.loaded', outcome: 'info' });
+    expect(seen).toEqual(['policy.loaded:watcher-later']);
+    await warden.close();
+  });
+});
