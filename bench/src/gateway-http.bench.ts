@@ -30,6 +30,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 
 const upstreamScript = new URL('./servers/v2-http-server.ts', import.meta.url).pathname;
+const proxyScript = new URL('./servers/plain-proxy.ts', import.meta.url).pathname;
 const call = MODERN_CALL;
 
 interface Side {
@@ -129,15 +130,21 @@ async function pairs<T>(
 
 const medianOf = <T>(rows: T[], pick: (row: T) => number) => median(rows.map(pick));
 
-async function measureHttp(direct: Side, through: Side, upstreamPid: number, gw: GatewayProcess) {
+async function measureHttp(
+  direct: Side,
+  through: Side,
+  upstreamPid: number,
+  forwarderPid: number,
+  rounds: number,
+): Promise<HttpResult> {
   await sequential(direct, 300); // warm-up (JIT, connections, the gateway's key cache)
   await sequential(through, 300);
   await loadOnce(direct, 2);
   await loadOnce(through, 2);
-  const loads = await pairs(ROUNDS, (t) =>
-    t ? loadOnce(through, SECONDS, upstreamPid, gw.child.pid) : loadOnce(direct, SECONDS, upstreamPid),
+  const loads = await pairs(rounds, (t) =>
+    t ? loadOnce(through, SECONDS, upstreamPid, forwarderPid) : loadOnce(direct, SECONDS, upstreamPid),
   );
-  const latencies = await pairs(ROUNDS, (t) => sequential(t ? through : direct, CALLS));
+  const latencies = await pairs(rounds, (t) => sequential(t ? through : direct, CALLS));
   const sample = (pick: (p: { direct: LoadSample; through: LoadSample }) => LoadSample): LoadSample => ({
     rps: medianOf(loads, (p) => pick(p).rps),
     p50: medianOf(loads, (p) => pick(p).p50),
@@ -158,28 +165,39 @@ async function measureHttp(direct: Side, through: Side, upstreamPid: number, gw:
   } satisfies HttpResult;
 }
 
-function httpMarkdown(r: HttpResult): string {
+interface Controls {
+  node: HttpResult;
+  fetch: HttpResult;
+  rounds: number;
+}
+
+function httpMarkdown(r: HttpResult, controls: Controls): string {
   const f = (n: number, d = 3) => n.toFixed(d);
-  const row = (name: string, s: LoadSample, lat: number, ratio: string) =>
-    `| ${name} | ${Math.round(s.rps)} | ${ratio} | ${s.p50} | ${f(lat)} | ${Math.round(s.upstreamCpuUs)} | ${s.gatewayCpuUs ? Math.round(s.gatewayCpuUs) : '—'} |`;
+  const row = (name: string, x: HttpResult | undefined, s: LoadSample, lat: number) =>
+    `| ${name} | ${Math.round(s.rps)} | ${x ? `${f(x.rpsRatio)}×` : '1.000×'} | ${s.p50} | ${f(lat)} | ${x ? f(x.addedMs) : '—'} | ${Math.round(s.upstreamCpuUs)} | ${s.gatewayCpuUs ? Math.round(s.gatewayCpuUs) : '—'} | ${x ? `${f(x.cpuRatio)}×` : '1.000×'} |`;
   return [
     '## gateway-http: tools/call (2026-07-28, stateless) through `mcp-warden gateway` vs the same HTTP upstream directly',
     '',
-    `${new Date().toISOString().slice(0, 10)} · ${machine()} · upstream: SDK v2 createMcpHandler on node:http (bench/src/servers/v2-http-server.ts \`bare\`), one process; gateway: \`node apps/server/dist/cli.js gateway\`, its own process, API key (bootstrap admin key), default plugins on (rate limit with a budget never spent); load: autocannon, 16 connections, ${ROUNDS} rounds of ${SECONDS} s per side, back to back, alternating order; latency: one request at a time on one keep-alive connection, ${CALLS} calls per side per round.`,
+    `${new Date().toISOString().slice(0, 10)} · ${machine()} · upstream: SDK v2 createMcpHandler on node:http (bench/src/servers/v2-http-server.ts \`bare\`), one process; gateway: \`node apps/server/dist/cli.js gateway\`, its own process, API key (bootstrap admin key), default plugins on (rate limit with a budget never spent); load: autocannon, 16 connections, ${SECONDS} s per side, back to back, alternating order (gateway: ${ROUNDS} rounds; control proxies: ${controls.rounds}); latency: one request at a time on one keep-alive connection, ${CALLS} calls per side per round.`,
     '',
-    '| path | req/s (median) | req/s vs direct | p50 ms under load | median ms, one at a time | upstream CPU µs/request | gateway CPU µs/request |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    row('direct (client → upstream)', r.direct, r.directLatency, '1.000×'),
+    '| path | req/s (median) | req/s vs direct | p50 ms under load | median ms, one at a time | added ms (paired) | upstream CPU µs/request | forwarder CPU µs/request | by CPU cost vs direct |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('direct (client → upstream)', undefined, r.direct, r.directLatency),
+    row('**through mcp-warden gateway**', r, r.through, r.throughLatency),
     row(
-      'through the gateway (client → gateway → upstream)',
-      r.through,
-      r.throughLatency,
-      `${f(r.rpsRatio)}×`,
+      'control: plain node:http proxy (piped, no parsing)',
+      controls.node,
+      controls.node.through,
+      controls.node.throughLatency,
+    ),
+    row(
+      'control: fetch-shaped proxy (core toNodeHandler + undici fetch, no pipeline)',
+      controls.fetch,
+      controls.fetch.through,
+      controls.fetch.throughLatency,
     ),
     '',
-    `Added median latency (through − direct, paired per round, median of rounds): **${f(r.addedMs)} ms**. ` +
-      `By CPU cost (direct upstream CPU per request ÷ upstream + gateway CPU per request through): ${f(r.cpuRatio)}×. ` +
-      'Ratios are medians over rounds of pairs measured back to back; "p50 under load" is autocannon\'s (whole ms).',
+    'Each forwarder row is paired with its own direct runs (the direct row shows the gateway pairing). "Added ms": through − direct per round, median of rounds, one request at a time. "By CPU cost": direct upstream CPU per request ÷ (upstream + forwarder CPU per request through), the share of a CPU-bound host\'s throughput left; the load generator\'s own CPU is not in it. "p50 under load" is autocannon\'s (whole ms; mostly queueing at 16 connections). The control proxies run in their own process like the gateway: they are the floor any separate-process forwarder pays on this machine.',
     '',
   ].join('\n');
 }
@@ -192,22 +210,37 @@ const loads = () =>
 async function main() {
   const before = loads();
   const upstream = await startChild([upstreamScript, 'bare']);
-  let gw: GatewayProcess | undefined;
+  const forwarders: { stop(): void }[] = [];
   let http: HttpResult;
+  let controls: Controls;
   try {
     const direct: Side = { url: upstream.servers[0]!.url, headers: {} };
-    gw = await startGateway({
+    const upPid = upstream.child.pid!;
+    const gw: GatewayProcess = await startGateway({
       upstreams: [{ name: 'http', url: direct.url }],
       plugins: { ratelimit: BENCH_RATELIMIT },
     });
+    forwarders.push(gw);
     http = await measureHttp(
       direct,
       { url: gw.endpoints.http!, headers: gw.headers },
-      upstream.child.pid!,
-      gw,
+      upPid,
+      gw.child.pid!,
+      ROUNDS,
     );
+    gw.stop();
+    const control = async (mode: 'node' | 'fetch', rounds: number) => {
+      const proxy = await startChild([proxyScript, mode, direct.url]);
+      forwarders.push({ stop: () => proxy.child.kill() });
+      const url = proxy.servers[0]!.url;
+      const result = await measureHttp(direct, { url, headers: {} }, upPid, proxy.child.pid!, rounds);
+      proxy.child.kill();
+      return result;
+    };
+    const rounds = Math.max(1, ROUNDS - 2);
+    controls = { node: await control('node', rounds), fetch: await control('fetch', rounds), rounds };
   } finally {
-    gw?.stop();
+    for (const f of forwarders) f.stop();
     upstream.child.kill();
   }
   const stdio: StdioResult = await stdioCost(ROUNDS, Math.min(CALLS, 1000));
@@ -219,7 +252,7 @@ async function main() {
       '',
       `Load average (1 / 5 / 15 min) before ${before}, after ${after} on a shared 2-core machine (the load generator, the upstream and the gateway share it). Bench: bench/src/gateway-http.bench.ts.`,
       '',
-      httpMarkdown(http),
+      httpMarkdown(http, controls),
       stdioMarkdown(stdio),
     ].join('\n'),
   );

@@ -30,18 +30,29 @@ export function childPids(pid: number | undefined): number[] {
   }
 }
 
+export interface StartOptions {
+  /** Node flags for the gateway process (a profiler preload). */
+  nodeArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
 export async function startGateway(
   config: Record<string, unknown>,
-  timeoutMs = 30_000,
+  { nodeArgs = [], env = {}, timeoutMs = 30_000 }: StartOptions = {},
 ): Promise<GatewayProcess> {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (pnpm exec turbo run build)`);
   const dir = mkdtempSync(join(tmpdir(), 'gwbench-'));
   const configFile = join(dir, 'gateway.json');
   writeFileSync(configFile, JSON.stringify({ dataDir: join(dir, 'data'), ...config }));
-  const child = spawn(process.execPath, [cli, 'gateway', '--config', configFile, '--port', '0'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, cli, 'gateway', '--config', configFile, '--port', '0'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    },
+  );
   const stop = () => {
     child.kill();
     rmSync(dir, { recursive: true, force: true });
