@@ -115,7 +115,8 @@ async function checkAnswers(url: string, headers: Record<string, string>, body: 
     throw new Error(`${name}: the request is not answered with a result (${response.status})`);
 }
 
-function median(values: number[]): number {
+/** The middle value (the upper one of an even count). */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }

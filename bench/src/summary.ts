@@ -11,8 +11,11 @@ export interface Measure {
   /** Ours relative to the baseline: above 1 = faster (for "at least" targets) or dearer (for "at most"). */
   ratio: number;
   target: number;
-  /** `atLeast`: met when ratio ≥ target (throughput ratios); `atMost`: met when ratio ≤ target (cost ratios). */
-  kind: 'atLeast' | 'atMost';
+  /**
+   * `atLeast`: met when ratio ≥ target (throughput ratios); `atMost`: met when ratio ≤ target (cost ratios);
+   * `report`: a figure the issue asks for without a target (the target is ignored).
+   */
+  kind: 'atLeast' | 'atMost' | 'report';
   /** What ratio and target are counted in, when not a ratio (e.g. "B/call" for a heap slope). @default '×' */
   unit?: string;
 }
@@ -36,7 +39,18 @@ export function recordMeasures(bench: string, measures: Measure[]): void {
 }
 
 export function met(m: Measure): boolean {
+  if (m.kind === 'report') return true;
   return m.kind === 'atLeast' ? m.ratio >= m.target : m.ratio <= m.target;
+}
+
+function targetCell(r: Measure): string {
+  if (r.kind === 'report') return '—';
+  return `${r.kind === 'atLeast' ? '≥' : '≤'} ${r.target}${r.unit === undefined ? '×' : ` ${r.unit}`}`;
+}
+
+function metCell(r: Measure): string {
+  if (r.kind === 'report') return 'reported';
+  return met(r) ? 'yes' : '**no**';
 }
 
 /** The summary table from every recorded measure, in benchmark file order. */
@@ -54,7 +68,7 @@ export function summaryMarkdown(): string {
     '| --- | ---: | ---: | --- | --- |',
     ...rows.map(
       (r) =>
-        `| ${r.measure} | ${r.ratio.toFixed(3)}${r.unit === undefined ? '×' : ` ${r.unit}`} | ${r.kind === 'atLeast' ? '≥' : '≤'} ${r.target}${r.unit === undefined ? '×' : ` ${r.unit}`} | ${met(r) ? 'yes' : '**no**'} | ${r.date} · ${r.machine} |`,
+        `| ${r.measure} | ${r.ratio.toFixed(3)}${r.unit === undefined ? '×' : ` ${r.unit}`} | ${targetCell(r)} | ${metCell(r)} | ${r.date} · ${r.machine} |`,
     ),
     '',
   ].join('\n');

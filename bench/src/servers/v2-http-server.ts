@@ -6,26 +6,18 @@
 // {"servers": [{"url", "headers"}, …]} (in argument order) once listening.
 import { createServer, type RequestListener } from 'node:http';
 import { toNodeHandler as sdkNodeHandler } from '@modelcontextprotocol/node';
-import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
-import { z } from 'zod';
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import {
   createWarden,
   toNodeHandler,
   type WardenFetchHandler,
   type WardenPlugin,
 } from '../../../packages/core/src/index.ts';
+import { echoServer } from './echo-server.ts';
 
 /** The SDK v2 endpoint: a fresh server per request (the SDK's model), one `echo` tool. */
 export function v2Endpoint(): ReturnType<typeof createMcpHandler> {
-  return createMcpHandler(() => {
-    const server = new McpServer({ name: 'bench-v2', version: '1.0.0' });
-    server.registerTool(
-      'echo',
-      { description: 'echo', inputSchema: z.object({ text: z.string() }) },
-      async ({ text }) => ({ content: [{ type: 'text', text }] }),
-    );
-    return server;
-  });
+  return createMcpHandler(echoServer);
 }
 
 /** The same endpoint behind Warden's web-standard face, with the given plugins. */
