@@ -92,6 +92,17 @@ export async function writeWebResponse(
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
+  const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (response.body && type === 'application/json') {
+    // One JSON-RPC answer: written whole with its length in one syscall (streaming it chunk by chunk, headers
+    // flushed first, cost ~200 us per request in the gateway profile). Streams (SSE) keep the path below.
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (signal.aborted) return void res.destroy();
+    headers['content-length'] = String(bytes.byteLength);
+    res.writeHead(response.status, response.statusText || undefined, headers);
+    res.end(bytes);
+    return;
+  }
   res.writeHead(response.status, response.statusText || undefined, headers);
   if (!response.body) {
     res.end();
