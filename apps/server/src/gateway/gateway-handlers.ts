@@ -103,6 +103,7 @@ function stdioEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path:
     sessions: 'stateful',
     endpoint: path,
     ...edgeOptionsOf(deps.config),
+    maxSessions: Math.min(deps.config.server.maxSessions, upstream.maxProcesses),
     principalStillValid: deps.principalStillValid,
   });
   return { path, upstream: upstream.name, handle: sessions, sessions, close: () => sessions.close() };

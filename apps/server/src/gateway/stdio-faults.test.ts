@@ -98,3 +98,29 @@ describe('gateway upstream metrics', () => {
     await metrics.close();
   });
 });
+
+describe('a stdio upstream under a session flood', () => {
+  it('runs at most maxProcesses processes: a session over it is refused with 503, and a freed slot is reused', async () => {
+    const gateway = await startTestGateway({
+      upstreams: [
+        { name: 'faulty', command: process.execPath, args: [FAULTY_STDIO_SERVER], maxProcesses: 2 },
+      ],
+      plugins: ADMIN_ONLY_ACL,
+    });
+    try {
+      const key = await gateway.key(['admin']);
+      const first = await connectV1(gateway.url, key);
+      const second = await connectV1(gateway.url, key);
+      await expect(connectV1(gateway.url, key)).rejects.toThrow();
+      expect(gateway.events.some((e) => e.type === 'session.rejected')).toBe(true);
+      await (first.transport as { terminateSession?: () => Promise<void> }).terminateSession?.();
+      await first.close();
+      const third = await connectV1(gateway.url, key);
+      expect(textOf(await third.callTool({ name: 'echo', arguments: { text: 'slot' } }))).toContain('slot');
+      await second.close();
+      await third.close();
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -67,6 +67,11 @@ export const upstreamSchema = z
     env: z.record(envName, templated).default({}),
     /** Names of the gateway's variables the child inherits as they are. */
     inheritEnv: z.array(envName).default(DEFAULT_INHERITED_ENV),
+    /**
+     * stdio: processes running at once (one per client session); a session over it is refused with 503 like any
+     * over `server.maxSessions`, so a flood of sessions cannot fork the host to death.
+     */
+    maxProcesses: z.number().int().min(1).max(10_000).default(32),
     /** Largest JSON-RPC message accepted from the upstream (a JSON body, an SSE event, a stdio line). */
     maxMessageBytes: z
       .number()
