@@ -71,7 +71,7 @@ export function guardSseStream(
   };
 
   /** Scans a chunk for event boundaries; returns a violation, if any. */
-  const scan = (chunk: Uint8Array): string | undefined => {
+  const scan = (chunk: Uint8Array): { kind: 'flood' | 'too-large'; detail: string } | undefined => {
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i]!;
       if (byte === LF && lastWasCr) {
@@ -91,13 +91,17 @@ export function guardSseStream(
           }
           windowEvents += 1;
           if (windowEvents > options.maxEventsPerSecond)
-            return `more than ${options.maxEventsPerSecond} SSE events in one second`;
+            return {
+              kind: 'flood',
+              detail: `more than ${options.maxEventsPerSecond} SSE events in one second`,
+            };
         }
         continue;
       }
       lineEnds = 0;
       eventBytes += 1;
-      if (eventBytes > options.maxEventBytes) return `an SSE event over ${options.maxEventBytes} bytes`;
+      if (eventBytes > options.maxEventBytes)
+        return { kind: 'too-large', detail: `an SSE event over ${options.maxEventBytes} bytes` };
     }
     return undefined;
   };
@@ -113,10 +117,10 @@ export function guardSseStream(
         }
         const violation = scan(value);
         if (violation !== undefined) {
-          options.onViolation(violation.startsWith('more') ? 'flood' : 'too-large', violation);
+          options.onViolation(violation.kind, violation.detail);
           end();
           await reader.cancel().catch(() => undefined);
-          controller.error(new Error(`upstream stream cut off: ${violation}`));
+          controller.error(new Error(`upstream stream cut off: ${violation.detail}`));
           return;
         }
         controller.enqueue(value);

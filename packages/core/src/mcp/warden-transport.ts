@@ -252,6 +252,15 @@ export class WardenTransport implements Transport, DrainableTransport {
         })
       : undefined; // nobody has made a request yet: there is no one to check it for
     if (checked !== undefined) return checked as unknown as JSONRPCMessage;
+    // Withheld by a plugin (recorded by the pipeline), or before any request: then recorded here.
+    if (!principal)
+      this.#events.emit({
+        type: 'request.rejected',
+        outcome: 'denied',
+        reason: 'a server message before any request: nobody to check it for',
+        method: String((message as { method?: unknown }).method),
+        sessionId: this.#inner.sessionId,
+      });
     const id = (message as { id?: unknown }).id;
     if (typeof id === 'string' || typeof id === 'number')
       queueMicrotask(() =>
