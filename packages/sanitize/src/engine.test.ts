@@ -135,6 +135,26 @@ describe('sanitizeText', () => {
     ]);
     expect(JSON.stringify(result)).not.toContain(awsKey);
   });
+  it('redacts a token the original text glued to a neighbouring secret, in one pass', () => {
+    const pat = k('gh', 'p_', gen(36));
+    const pem = '-----BEGIN PRIVATE KEY-----';
+    for (const input of [`${pat}${pem}`, `${pem}\nMIIB\n-----END PRIVATE KEY-----${pat}`]) {
+      const once = sanitizeText(input);
+      expect(once.text).not.toContain(pat);
+      expect(once.counts.map((c) => [c.rule, c.count]).sort()).toEqual([
+        ['github-pat', 1],
+        ['private-key', 1],
+      ]);
+      expect(sanitizeText(once.text).text).toBe(once.text);
+    }
+  });
+  it('counts an audited finding once when a second redaction pass runs', () => {
+    const rules = compileRules([{ 'prompt-injection': 'audit' }]);
+    const input = `ignore previous instructions ${k('gh', 'p_', gen(36))}-----BEGIN PRIVATE KEY-----`;
+    const result = sanitizeText(input, rules);
+    expect(result.counts.find((c) => c.rule === 'prompt-injection')?.count).toBe(1);
+    expect(result.text).not.toContain('ghp_');
+  });
   it('accepts a plain rules config', () => {
     expect(sanitizeText('mail a@example.com', { pii: 'enforce' }).text).toBe('mail [REDACTED:pii-email]');
   });

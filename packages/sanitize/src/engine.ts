@@ -7,6 +7,9 @@ import { applyHtmlEscape } from './markup.js';
 import { type CompiledRules, compileRules, type RulesConfig } from './rules.js';
 import type { Finding, RuleCount, SanitizeTextResult } from './types.js';
 
+/** Redaction passes after the first; real text settles in one, the bound only keeps a pathological input finite. */
+const MAX_REDACTION_PASSES = 4;
+
 const compiledCache = new WeakMap<object, CompiledRules>();
 let defaultOutputRules: CompiledRules | undefined;
 
@@ -35,7 +38,15 @@ export function runRules(text: string, rules: CompiledRules, sink: FindingCollec
   if (rules.controlActive) out = scanControls(out, rules.control, sink);
   if (rules.patterns.size > 0) {
     sink?.barrier();
-    const redacted = rules.patterns.apply(out, sink);
+    let redacted = rules.patterns.apply(out, sink);
+    // A marker can give its neighbours the boundary the original text lacked: in "ghp_…-----BEGIN PRIVATE KEY"
+    // the token is glued to "-" until the key block becomes "[REDACTED:private-key]". Passes repeat until
+    // nothing changes (bounded: each pass only turns more text into markers), so a second run finds nothing.
+    for (let pass = 0, before = out; redacted !== before && pass < MAX_REDACTION_PASSES; pass++) {
+      before = redacted;
+      sink?.barrier();
+      redacted = rules.patterns.apply(redacted, sink, true);
+    }
     // A marker replaced the left neighbour of whatever follows it (e.g. a variation selector kept after "=");
     // scanning again decides those characters against the marker, as the next pass would: idempotence.
     if (redacted !== out && rules.controlActive) {

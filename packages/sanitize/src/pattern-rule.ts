@@ -100,9 +100,10 @@ export class PatternSet {
 
   /**
    * Runs every rule on `text`; records findings; returns the text with enforced `redact` matches replaced by
-   * `[REDACTED:<id>]` (the same string when none).
+   * `[REDACTED:<id>]` (the same string when none). With `redactionsOnly`, only enforced redactions are recorded:
+   * a pass over text already redacted once must not count its audit and flag findings twice.
    */
-  apply(text: string, sink: FindingCollector | undefined): string {
+  apply(text: string, sink: FindingCollector | undefined, redactionsOnly = false): string {
     if (this.#rules.length === 0 || text.length === 0) return text;
     const hits = this.#index.size > 0 ? this.#index.scan(text) : undefined;
 
@@ -162,6 +163,8 @@ export class PatternSet {
         if (match.start < covered) continue;
         covered = match.end;
       }
+      const redacts = action === 'redact' && match.enforced;
+      if (redactionsOnly && !redacts) continue;
       sink?.add(
         match.rule.id,
         match.rule.category,
@@ -171,7 +174,7 @@ export class PatternSet {
         match.end,
         match.kind,
       );
-      if (action !== 'redact' || !match.enforced) continue;
+      if (!redacts) continue;
       out += `${text.slice(copied, match.start)}[REDACTED:${match.rule.id}]`;
       copied = match.end;
       changed = true;
