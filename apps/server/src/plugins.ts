@@ -43,6 +43,25 @@ export interface WiringContext {
   gateway?: boolean;
 }
 
+/**
+ * The OAuth resource(s): the MCP endpoint's URL; for a gateway with several upstreams, one per endpoint
+ * (`<publicUrl>/<name>`, as the endpoints are served), so a token issued for one upstream's endpoint opens no other.
+ */
+function oauthResources(
+  ctx: WiringContext,
+  options: Record<string, unknown>,
+): { resource: string; endpointResources?: string[] } {
+  const upstreams = ctx.gateway ? ctx.config.upstreams : [];
+  if (upstreams.length < 2) return { resource: ctx.resourceUrl.href };
+  if (options.resource !== undefined || options.endpointResources !== undefined)
+    throw new ServerConfigError(
+      'plugins.oauth.resource cannot be set for a gateway with several upstreams: each endpoint is its own resource, <server.publicUrl>/<name>; set server.publicUrl instead.',
+    );
+  const base = ctx.resourceUrl.href.replace(/\/$/, '');
+  const [first, ...rest] = upstreams.map((upstream) => `${base}/${upstream.name}`);
+  return { resource: first!, endpointResources: rest };
+}
+
 /** Plugin options from the config file, without the `enabled` switch. */
 function optionsOf(
   config: ServerConfig,
@@ -109,7 +128,7 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
       : undefined;
     plugins.push(
       oauth({
-        resource: ctx.resourceUrl.href,
+        ...oauthResources(ctx, oauthOptions),
         ...(apiKeys.enabled ? { ignoreTokenPrefixes: [`${apiKeys.prefix}_`] } : {}),
         ...oauthOptions,
         ...(introspection ? { introspection } : {}),

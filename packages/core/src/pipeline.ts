@@ -362,7 +362,6 @@ export class Pipeline {
         observation?.stage(stageOf(plugin, 'beforeRequest', started, error));
         this.#refuseObserved(plugin, error, eventBase, observation, false, base.params);
       }
-      if (controller.signal.aborted) break;
     }
     return { request: delivered, controller, base, observation, traceparent: origin.traceparent };
   }

@@ -185,6 +185,7 @@ export const oauthOptionsSchema = z
         prefixSeparator: z.string().min(1).max(4).optional(),
       })
       .optional(),
+    endpointResources: z.array(secureUrl('endpointResources[]')).max(64).optional(),
     resourceName: z.string().min(1).max(200).optional(),
     resourceDocumentation: secureUrl('resourceDocumentation').optional(),
     ignoreTokenPrefixes: z.array(z.string().min(1)).optional(),

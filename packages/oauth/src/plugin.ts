@@ -38,6 +38,12 @@ export interface OAuthOptions
    * metadata is served for it. Defaults to the warden's `resourceUrl`.
    */
   resource?: string;
+  /**
+   * Further endpoints this warden serves, each its own protected resource (a gateway's `/mcp/<name>`): a request
+   * is checked against the resource whose path it was sent to, so a token issued for one endpoint is refused at
+   * every other (RFC 8707 audience binding), and each endpoint serves its own RFC 9728 metadata.
+   */
+  endpointResources?: readonly string[];
   /** Authorization server issuer URLs advertised in the metadata. @default [issuer] */
   authorizationServers?: string[];
   /**
@@ -145,11 +151,11 @@ export function bearerToken(authorization: string | undefined): string | undefin
  */
 export function oauth(options: OAuthOptions) {
   const name = options.name ?? 'oauth';
-  let verifier: TokenVerifier | undefined;
   let policy: ScopePolicy | undefined;
-  let resource: string | undefined;
-  let metadataUrl: string | undefined;
-  let metadata: ProtectedResourceMetadata | undefined;
+  /** The first resource: the one a request to any other path is checked against. */
+  let primary: ProtectedResource | undefined;
+  /** Every resource by its URL path. */
+  let byPath = new Map<string, ProtectedResource>();
   let challengeScope = '';
   const ignorePrefixes = options.ignoreTokenPrefixes ?? [];
 
@@ -164,7 +170,13 @@ export function oauth(options: OAuthOptions) {
         `The "${name}" plugin needs "resource": the canonical URI of this MCP server (e.g. https://mcp.example.com/mcp), or the warden's resourceUrl.`,
       );
     }
-    resource = canonicalResource(given);
+    const canonical = [given, ...(o.endpointResources ?? [])].map((uri) => canonicalResource(uri));
+    const paths = canonical.map((uri) => new URL(uri).pathname);
+    const repeated = paths.find((path, i) => paths.indexOf(path) !== i);
+    if (repeated !== undefined)
+      throw new ConfigError(
+        `The "${name}" plugin has two resources at the path ${JSON.stringify(repeated)}: give each endpoint its own path, or list it once.`,
+      );
     const {
       authorizationServers,
       scopesSupported,
@@ -177,33 +189,39 @@ export function oauth(options: OAuthOptions) {
       resourceName,
       resourceDocumentation,
       ignoreTokenPrefixes,
+      endpointResources,
       mode,
       name: _name,
       ...verifierOptions
     } = options;
-    verifier = createTokenVerifier({
-      ...verifierOptions,
-      resource,
-      authenticatedBy: name,
-      onJwksStatus: (status) =>
-        emit?.({
-          type: status.degraded ? 'store.degraded' : 'store.recovered',
-          outcome: 'info',
-          severity: status.degraded ? 'warn' : 'info',
-          reason: status.reason,
-        }),
-    });
     policy = createScopePolicy(o);
-    metadataUrl = protectedResourceMetadataUrl(resource);
     const issuers = typeof o.issuer === 'string' ? [o.issuer] : [];
-    metadata = {
-      resource,
-      authorization_servers: authorizationServers ?? issuers,
-      bearer_methods_supported: ['header'],
-    };
-    if (scopesSupported) metadata.scopes_supported = [...scopesSupported];
-    if (resourceName) metadata.resource_name = resourceName;
-    if (resourceDocumentation) metadata.resource_documentation = resourceDocumentation;
+    const entries = canonical.map((resource): ProtectedResource => {
+      // One verifier per resource: each checks `aud` against its own URI (with a JWKS cache of its own).
+      const verifier = createTokenVerifier({
+        ...verifierOptions,
+        resource,
+        authenticatedBy: name,
+        onJwksStatus: (status) =>
+          emit?.({
+            type: status.degraded ? 'store.degraded' : 'store.recovered',
+            outcome: 'info',
+            severity: status.degraded ? 'warn' : 'info',
+            reason: status.reason,
+          }),
+      });
+      const metadata: ProtectedResourceMetadata = {
+        resource,
+        authorization_servers: authorizationServers ?? issuers,
+        bearer_methods_supported: ['header'],
+      };
+      if (scopesSupported) metadata.scopes_supported = [...scopesSupported];
+      if (resourceName) metadata.resource_name = resourceName;
+      if (resourceDocumentation) metadata.resource_documentation = resourceDocumentation;
+      return { resource, verifier, metadata, metadataUrl: protectedResourceMetadataUrl(resource) };
+    });
+    primary = entries[0];
+    byPath = new Map(entries.map((entry, i) => [paths[i]!, entry]));
     // The 401 `scope`: what a client should ask for to use this endpoint at all (MCP 2026-07-28, "Scope Selection
     // Strategy"): the scopes every request needs, then the basic set of scopes_supported. More comes by step-up.
     challengeScope = advertisableScopes([...(requiredScopes ?? []), ...(scopesSupported ?? [])]).join(' ');
@@ -230,7 +248,23 @@ export function oauth(options: OAuthOptions) {
   let setupEmit: PluginSetupContext['emit'] | undefined;
 
   function metadataRoutes(): PluginRoute[] {
-    if (!resource || !metadata) return [];
+    const routes: PluginRoute[] = [];
+    const seen = new Set<string>();
+    for (const entry of byPath.values())
+      for (const route of metadataRoutesOf(entry))
+        if (!seen.has(route.path)) {
+          seen.add(route.path);
+          routes.push(route);
+        }
+    return routes;
+  }
+
+  /** The resource a request was sent to: by its path, else the first one. */
+  function resourceOf(request: EdgeRequest): ProtectedResource | undefined {
+    return (request.url && byPath.get(request.url.pathname)) || primary;
+  }
+
+  function metadataRoutesOf({ resource, metadata }: ProtectedResource): PluginRoute[] {
     const body = metadata;
     const paths = protectedResourceMetadataPaths(resource);
     const handle = (): {
@@ -269,7 +303,8 @@ export function oauth(options: OAuthOptions) {
     },
 
     async authenticate(request: EdgeRequest, _ctx: EdgeContext): Promise<Principal | undefined> {
-      if (!verifier) throw new ConfigError(`The "${name}" plugin was used before setup.`);
+      const target = resourceOf(request);
+      if (!target) throw new ConfigError(`The "${name}" plugin was used before setup.`);
       // Bearer tokens only in the Authorization header (MCP authorization spec, "Token Requirements").
       if (request.url?.searchParams.has('access_token')) {
         throw new AuthenticationError({
@@ -283,7 +318,7 @@ export function oauth(options: OAuthOptions) {
       if (token === undefined) return undefined;
       if (ignorePrefixes.some((prefix) => token.startsWith(prefix))) return undefined;
       try {
-        const verified = await verifier.verify(token);
+        const verified = await target.verifier.verify(token);
         return verified.principal;
       } catch (error) {
         if (error instanceof TokenVerificationError) throw invalidToken(error);
@@ -291,9 +326,10 @@ export function oauth(options: OAuthOptions) {
       }
     },
 
-    challenge(_request: EdgeRequest): AuthChallenge | undefined {
-      if (!metadataUrl) return undefined;
-      const params: Record<string, string> = { resource_metadata: metadataUrl };
+    challenge(request: EdgeRequest): AuthChallenge | undefined {
+      const target = resourceOf(request);
+      if (!target) return undefined;
+      const params: Record<string, string> = { resource_metadata: target.metadataUrl };
       if (challengeScope) params.scope = challengeScope;
       return { scheme: 'Bearer', params };
     },
@@ -315,6 +351,14 @@ export function oauth(options: OAuthOptions) {
       });
     },
   } satisfies WardenPlugin;
+}
+
+/** One protected resource (RFC 9728) of the plugin: its URI, the verifier bound to it, its metadata. */
+interface ProtectedResource {
+  readonly resource: string;
+  readonly verifier: TokenVerifier;
+  readonly metadata: ProtectedResourceMetadata;
+  readonly metadataUrl: string;
 }
 
 /** The one message every refused access token gets, whatever the reason (the reason goes to the security event). */

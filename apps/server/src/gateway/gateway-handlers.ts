@@ -77,7 +77,10 @@ function httpEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path: 
     upstream: upstream.name,
     handle: toNodeHandler(handler),
     sessions: handler,
-    close: () => handler.close(),
+    close: async () => {
+      await handler.close();
+      upstreamFetch.close();
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import {
   startRecordingUpstream,
   UPSTREAM_AUTHORIZATION_SERVER,
 } from './fixtures/recording-upstream.js';
+import { REDIRECT_TARGET } from './fixtures/upstream-faults.js';
 import { ADMIN_ONLY_ACL, errorOf, startTestGateway, type TestGateway, textOf } from './test-gateway.js';
 
 // An HTTP upstream (SDK v2, both eras) that records every request it gets: what the gateway forwards, what it
@@ -129,6 +130,9 @@ describe('upstream faults', () => {
     ['garbage', 'bad-answer'],
     ['status500', 'bad-answer'],
     ['oversized', 'too-large'],
+    ['redirect', 'bad-answer'],
+    ['truncated', 'unavailable'],
+    ['wrongType', 'bad-answer'],
   ] as const)
     it(`${fault}: a JSON-RPC error naming the upstream, no stack, an event`, async () => {
       upstream.setFault(fault);
@@ -141,6 +145,8 @@ describe('upstream faults', () => {
       expect(body.error.code).toBe(-32051);
       expect(body.error.message).toContain('"remote"');
       expect(text).not.toMatch(/at .*\.(js|ts):\d+/);
+      // A redirect is an answer, never followed and never shown: it could lead the gateway's credentials away.
+      expect(text).not.toContain(REDIRECT_TARGET);
       expect(text.length).toBeLessThan(500);
       expect(
         gateway.events.slice(before).some((e) => e.type === 'upstream.failed' && e.details?.kind === kind),

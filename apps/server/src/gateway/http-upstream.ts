@@ -1,6 +1,9 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type { UpstreamRequestOptions } from '@mcp-warden/core';
 import { type UpstreamFaultKind, type UpstreamFaultSink, upstreamErrorResponse } from './faults.js';
-import { guardSseStream, readBounded } from './stream-limits.js';
+import { guardSseStream } from './stream-limits.js';
+import { readMessage, upstreamClient } from './upstream-client.js';
 
 /**
  * A remote Streamable HTTP MCP server as the upstream of `warden.fetchHandler`. Warden has already authenticated
@@ -20,8 +23,6 @@ export interface HttpUpstreamOptions {
   maxMessageBytes: number;
   maxMessagesPerSecond: number;
   onFault: UpstreamFaultSink;
-  /** @default globalThis.fetch */
-  fetch?: typeof fetch;
 }
 
 /** The client's request headers an upstream needs to serve it; everything else stays at the gateway. */
@@ -55,116 +56,127 @@ function requestIdOf(body: unknown): string | number | undefined {
   return typeof id === 'string' || typeof id === 'number' ? id : undefined;
 }
 
-function outboundHeaders(request: Request, configured: Readonly<Record<string, string>>): Headers {
-  const headers = new Headers();
+function outboundHeaders(
+  request: Request,
+  configured: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const headers: Record<string, string> = {};
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = request.headers.get(name);
-    if (value !== null) headers.set(name, value);
+    if (value !== null) headers[name] = value;
   }
   for (const [name, value] of request.headers)
-    if (name.startsWith(PARAM_HEADER_PREFIX)) headers.set(name, value);
-  for (const [name, value] of Object.entries(configured)) headers.set(name, value);
+    if (name.startsWith(PARAM_HEADER_PREFIX)) headers[name] = value;
+  for (const [name, value] of Object.entries(configured)) headers[name.toLowerCase()] = value;
   return headers;
 }
 
-function inboundHeaders(response: Response): Headers {
+function inboundHeaders(message: IncomingMessage): Headers {
   const headers = new Headers();
   for (const name of FORWARDED_RESPONSE_HEADERS) {
-    const value = response.headers.get(name);
-    if (value !== null) headers.set(name, value);
+    const value = message.headers[name];
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
   return headers;
 }
 
-function mediaType(response: Response): string {
-  return (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+function mediaType(message: IncomingMessage): string {
+  return (message.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-export function httpUpstream(options: HttpUpstreamOptions) {
-  const doFetch = options.fetch ?? globalThis.fetch;
+/** The upstream as `warden.fetchHandler`'s `upstream`; `close` ends its kept-alive connections. */
+export interface HttpUpstream {
+  fetch(request: Request, options?: UpstreamRequestOptions): Promise<Response>;
+  close(): void;
+}
+
+export function httpUpstream(options: HttpUpstreamOptions): HttpUpstream {
+  const client = upstreamClient(options.url);
   const fail = (id: unknown, kind: UpstreamFaultKind, detail: string): Response => {
     options.onFault({ upstream: options.name, kind, detail });
     return upstreamErrorResponse(id, options.name, kind);
   };
 
   /** 2025 sessions: tell the upstream that the client gave up on a request (2026-07-28: the closed connection says it). */
-  const sendCancel = (headers: Headers, id: string | number) => {
-    const cancel = new Headers(headers);
-    cancel.delete('mcp-method');
-    cancel.delete('mcp-name');
-    cancel.delete('last-event-id');
-    for (const name of [...cancel.keys()]) if (name.startsWith(PARAM_HEADER_PREFIX)) cancel.delete(name);
-    void doFetch(options.url, {
-      method: 'POST',
-      headers: cancel,
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        method: 'notifications/cancelled',
-        params: { requestId: id, reason: 'The client cancelled the request or it timed out at the gateway.' },
-      }),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(5000),
-    })
-      .then((r) => r.body?.cancel())
+  const sendCancel = (headers: Record<string, string>, id: string | number) => {
+    const cancel: Record<string, string> = {};
+    for (const [name, value] of Object.entries(headers))
+      if (!CANCEL_DROPS.has(name) && !name.startsWith(PARAM_HEADER_PREFIX)) cancel[name] = value;
+    client
+      .send({
+        method: 'POST',
+        headers: cancel,
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: {
+            requestId: id,
+            reason: 'The client cancelled the request or it timed out at the gateway.',
+          },
+        }),
+        signal: AbortSignal.timeout(5000),
+      })
+      .then((message) => message.resume())
       .catch(() => undefined);
   };
 
-  return async (request: Request, upstreamOptions?: UpstreamRequestOptions): Promise<Response> => {
-    const id = requestIdOf(upstreamOptions?.parsedBody);
-    const headers = outboundHeaders(request, options.headers);
-    const body = request.method === 'POST' ? await request.text() : undefined;
-    let settled = false;
-    const sessionId = headers.get('mcp-session-id');
-    const onAbort = () => {
-      if (!settled && id !== undefined && sessionId !== null) sendCancel(headers, id);
-    };
-    request.signal.addEventListener('abort', onAbort, { once: true });
-    const settle = () => {
-      settled = true;
-      request.signal.removeEventListener('abort', onAbort);
-    };
-    let response: Response;
-    try {
-      response = await doFetch(options.url, {
-        method: request.method,
-        headers,
-        body,
-        // A redirect could carry the gateway's credentials to another host: it is an answer, not a hop.
-        redirect: 'manual',
-        signal: request.signal,
-      });
-    } catch (error) {
-      settle();
-      if (request.signal.aborted) throw error;
-      return fail(id, 'unavailable', `request failed: ${(error as Error).cause ?? (error as Error).message}`);
-    }
-    return answer(response, id, request, fail, settle, options);
+  return {
+    close: () => client.close(),
+    async fetch(request, upstreamOptions) {
+      const id = requestIdOf(upstreamOptions?.parsedBody);
+      const headers = outboundHeaders(request, options.headers);
+      // Warden hands over the body it checked; reading the request's stream again would cost a second copy.
+      const body =
+        request.method === 'POST' ? (upstreamOptions?.bodyText ?? (await request.text())) : undefined;
+      let settled = false;
+      const sessionId = headers['mcp-session-id'];
+      const onAbort = () => {
+        if (!settled && id !== undefined && sessionId !== undefined) sendCancel(headers, id);
+      };
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      const settle = () => {
+        settled = true;
+        request.signal.removeEventListener('abort', onAbort);
+      };
+      let message: IncomingMessage;
+      try {
+        message = await client.send({ method: request.method, headers, body, signal: request.signal });
+      } catch (error) {
+        settle();
+        if (request.signal.aborted) throw error;
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        return fail(id, 'unavailable', `request failed: ${reason}`);
+      }
+      return answer(message, id, fail, settle, options);
+    },
   };
 }
 
+/** Headers of a request that a cancellation notification must not repeat. */
+const CANCEL_DROPS = new Set(['mcp-method', 'mcp-name', 'last-event-id']);
+
 async function answer(
-  response: Response,
+  message: IncomingMessage,
   id: string | number | undefined,
-  request: Request,
   fail: (id: unknown, kind: UpstreamFaultKind, detail: string) => Response,
   settle: () => void,
   options: HttpUpstreamOptions,
 ): Promise<Response> {
-  const status = response.status;
+  const status = message.statusCode ?? 0;
   if (status === 401 || status === 403) {
     settle();
-    await response.body?.cancel();
+    message.destroy();
     return fail(id, 'refused-credentials', `HTTP ${status}: the upstream refused the gateway's credentials`);
   }
-  if (status >= 500 || (status >= 300 && status < 400)) {
+  if (status >= 500 || (status >= 300 && status < 400) || status < 200) {
     settle();
-    await response.body?.cancel();
+    message.destroy();
     return fail(id, 'bad-answer', `HTTP ${status}`);
   }
-  const headers = inboundHeaders(response);
-  const type = mediaType(response);
-  if (type === 'text/event-stream' && response.body) {
-    const guarded = guardSseStream(response.body, {
+  const headers = inboundHeaders(message);
+  const type = mediaType(message);
+  if (type === 'text/event-stream') {
+    const guarded = guardSseStream(Readable.toWeb(message) as ReadableStream<Uint8Array>, {
       maxEventBytes: options.maxMessageBytes,
       maxEventsPerSecond: options.maxMessagesPerSecond,
       onEnd: settle,
@@ -172,12 +184,12 @@ async function answer(
     });
     return new Response(guarded, { status, headers });
   }
-  if (response.body === null || status === 202 || status === 204) {
+  if (status === 202 || status === 204) {
     settle();
-    await response.body?.cancel();
+    message.resume();
     return new Response(null, { status, headers });
   }
-  const read = await readBounded(response.body, options.maxMessageBytes, request.signal);
+  const read = await readMessage(message, options.maxMessageBytes);
   settle();
   if (read.kind === 'too-large')
     return fail(id, 'too-large', `a response body over ${options.maxMessageBytes} bytes`);

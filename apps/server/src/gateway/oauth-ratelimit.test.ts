@@ -21,10 +21,11 @@ const issuer = 'http://127.0.0.1/gateway-test-issuer';
 let upstream: RecordingUpstream;
 let gateway: TestGateway;
 let sign: (claims: Record<string, unknown>, audience?: string) => Promise<string>;
+let jwk: Record<string, unknown>;
 
 beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
   upstream = await startRecordingUpstream();
   // The OAuth audience is the gateway's endpoint URL: the port must be known before the start.
   const port = await freePort();
@@ -66,8 +67,8 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-function call(authorization: string | undefined, id: number) {
-  return fetch(gateway.url, {
+function call(authorization: string | undefined, id: number, url: URL = gateway.url) {
+  return fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
@@ -125,5 +126,55 @@ describe('a gateway with OAuth and rate limits in front of an HTTP upstream', ()
     // One call of the budget of 3 went in the test above (same subject).
     expect(statuses).toEqual([200, 200, 429, 429]);
     expect(gateway.events.some((e) => e.type === 'rate.limited')).toBe(true);
+  });
+});
+
+describe('a gateway with OAuth in front of several upstreams', () => {
+  // Each endpoint is its own protected resource: a token the authorization server issued for one upstream's
+  // endpoint must not open another's (RFC 8707 audience binding).
+  let multi: TestGateway;
+  beforeAll(async () => {
+    multi = await startTestGateway({
+      upstreams: [
+        { name: 'alpha', url: upstream.url.href },
+        { name: 'beta', url: upstream.url.href },
+      ],
+      server: { port: await freePort() },
+      plugins: {
+        oauth: { enabled: true, issuer, keys: [jwk], rolesClaim: 'roles' },
+        acl: {
+          policy: {
+            version: 1,
+            roles: { reader: {} },
+            rules: [
+              { effect: 'allow', subjects: ['role:reader'], actions: ['tools:call'], targets: ['echo'] },
+            ],
+          },
+        },
+      },
+    });
+  }, 60_000);
+  afterAll(() => multi?.close());
+
+  it('accepts a token only at the endpoint it was issued for, and challenges each with its own metadata', async () => {
+    const [alpha, beta] = [multi.endpoint('alpha'), multi.endpoint('beta')];
+    for (const [issuedFor, other] of [
+      [alpha, beta],
+      [beta, alpha],
+    ] as const) {
+      const token = `Bearer ${await sign({ roles: ['reader'] }, issuedFor.href)}`;
+      expect(await (await call(token, 40, issuedFor)).text()).toContain('call 40');
+      const refused = await call(token, 41, other);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toContain(
+        new URL(`/.well-known/oauth-protected-resource${other.pathname}`, other).href,
+      );
+      const metadata = await fetch(new URL(`/.well-known/oauth-protected-resource${other.pathname}`, other));
+      expect(((await metadata.json()) as { resource: string }).resource).toBe(other.href);
+    }
+    // A token for the gateway's bare base path opens neither endpoint.
+    const base = `Bearer ${await sign({ roles: ['reader'] }, new URL('/mcp', alpha).href)}`;
+    expect((await call(base, 42, alpha)).status).toBe(401);
+    expect((await call(base, 43, beta)).status).toBe(401);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UpstreamFaultKind } from './faults.js';
-import { guardSseStream, readBounded } from './stream-limits.js';
+import { guardSseStream } from './stream-limits.js';
 
 const encoder = new TextEncoder();
 
@@ -110,14 +110,5 @@ describe('guardSseStream', () => {
     const g = guard('data: a\r\nbcdef', [], 10);
     const { error } = await drain(g.stream);
     expect(error).toBeDefined();
-  });
-});
-
-describe('readBounded', () => {
-  it('reads a body within the bound and refuses one past it', async () => {
-    const small = await readBounded(streamOf([encoder.encode('{"a":'), encoder.encode('1}')]), 7);
-    expect(small).toEqual({ kind: 'ok', text: '{"a":1}' });
-    const large = await readBounded(streamOf([encoder.encode('{"a":'), encoder.encode('12}')]), 7);
-    expect(large).toEqual({ kind: 'too-large' });
   });
 });

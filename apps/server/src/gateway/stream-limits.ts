@@ -1,38 +1,5 @@
 import type { UpstreamFaultKind } from './faults.js';
 
-export type BoundedRead =
-  | { kind: 'ok'; text: string }
-  | { kind: 'too-large' }
-  | { kind: 'failed'; error: unknown };
-
-/** Reads a body to text, giving up (and cancelling the body) once it passes `maxBytes`. */
-export async function readBounded(
-  body: ReadableStream<Uint8Array>,
-  maxBytes: number,
-  signal?: AbortSignal,
-): Promise<BoundedRead> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      if (signal?.aborted) throw signal.reason;
-      const { value, done } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        return { kind: 'too-large' };
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    await reader.cancel().catch(() => undefined);
-    return { kind: 'failed', error };
-  }
-  return { kind: 'ok', text: Buffer.concat(chunks, total).toString('utf8') };
-}
-
 export interface SseGuardOptions {
   /** Largest event (bytes between two blank lines). */
   maxEventBytes: number;

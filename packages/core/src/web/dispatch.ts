@@ -192,6 +192,7 @@ export async function dispatchRequest(
   received: JsonRpcRequest,
   bodyText: string,
   origin: RequestOrigin,
+  signal: AbortSignal,
 ): Promise<Response> {
   // Modern requests: a requestState the client echoes is opened (and so verified) before anyone decides on it.
   let message = received;
@@ -228,12 +229,17 @@ export async function dispatchRequest(
   }
   const delivered = prepared.request;
   const text = delivered === received ? bodyText : JSON.stringify(delivered);
-  const signal = AbortSignal.any([request.signal, prepared.controller.signal]);
+  // The request's controller (its deadline, `ctx.signal` of the plugins) also ends with the request.
+  const { controller } = prepared;
+  const follow = () => controller.abort(signal.reason);
+  if (signal.aborted) follow();
+  else signal.addEventListener('abort', follow, { once: true });
   const deadlineAt = Date.now() + deps.requestTimeoutMs;
   const response = await withTimeout(deps, edge, prepared, () =>
-    deps.options.callUpstream(forwardedRequest(request, text, signal, origin.era === 'modern'), {
+    deps.options.callUpstream(forwardedRequest(request, text, controller.signal, origin.era === 'modern'), {
       authInfo: toSdkAuthInfo(origin.principal),
       parsedBody: delivered,
+      bodyText: text,
     }),
   );
   if (response === undefined) return jsonResponse(200, errorMessage(delivered.id, timeoutError(deps)));

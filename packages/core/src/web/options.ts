@@ -18,6 +18,11 @@ export interface UpstreamRequestOptions {
   authInfo?: SdkAuthInfo;
   /** The JSON body Warden checked, parsed: the upstream need not (and must not) read another copy. */
   parsedBody?: unknown;
+  /**
+   * The same body as text, exactly what the forwarded `Request` carries: an upstream that forwards it (a gateway)
+   * sends this instead of reading the request's body stream again.
+   */
+  bodyText?: string;
 }
 
 /** The MCP server behind Warden: SDK v2's `createMcpHandler(...)` result, or any fetch-shaped MCP handler. */
