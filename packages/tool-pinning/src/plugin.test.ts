@@ -17,7 +17,11 @@ import {
 } from '@mcp-warden/core/testing';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ListToolsRequestSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { TOOL_PINNING_ERROR_CODES } from './errors.js';
@@ -55,6 +59,14 @@ async function callError(call: Promise<unknown>): Promise<{ code: number; messag
     return error as { code: number; message: string; data: unknown };
   }
   throw new Error('the call was not refused');
+}
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 const byType = (events: readonly SecurityEvent[], type: string) => events.filter((e) => e.type === type);
@@ -107,6 +119,39 @@ describe('toolPinning behind a real SDK v1 server', () => {
       expect(await kit.client.callTool({ name: 'read_file', arguments: { path: 'b' } })).toEqual(
         text('contents of b'),
       );
+    } finally {
+      await kit.close();
+    }
+  });
+
+  it('checks again on tools/list_changed: calls wait for the next list, which holds the changed tool', async () => {
+    const { server, readFile } = filesServer();
+    const pinning = toolPinning({ storeFile: tempStoreFile() });
+    const kit = await connectTestClient({ plugins: [pinning], createServer: () => server });
+    try {
+      let announced = 0;
+      kit.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        announced++;
+      });
+      await kit.client.listTools();
+      expect(await kit.client.callTool({ name: 'list_dir', arguments: {} })).toEqual(text('a b'));
+
+      // The rug pull, announced: no call goes through on definitions nobody has checked, not even the unchanged
+      // tool's (the gateway cannot tell which changed before it lists).
+      readFile.update({ description: POISON });
+      await until(() => announced > 0);
+      for (const name of ['read_file', 'list_dir']) {
+        const refused = await callError(kit.client.callTool({ name, arguments: { path: 'a' } }));
+        expect(refused.code).toBe(JSON_RPC_ERROR_CODES.ACCESS_DENIED);
+        expect(refused.data).toEqual({ code: TOOL_PINNING_ERROR_CODES.TOOL_HELD });
+      }
+      expect(byType(kit.events.events, 'tool.held').at(-1)?.details).toMatchObject({ listChanged: true });
+
+      // The next list checks the new definitions: the changed tool stays held, the unchanged one is callable.
+      expect((await kit.client.listTools()).tools.map((t) => t.name)).toEqual(['list_dir']);
+      expect(await kit.client.callTool({ name: 'list_dir', arguments: {} })).toEqual(text('a b'));
+      const held = await callError(kit.client.callTool({ name: 'read_file', arguments: { path: 'a' } }));
+      expect(held.data).toEqual({ code: TOOL_PINNING_ERROR_CODES.TOOL_HELD });
     } finally {
       await kit.close();
     }

@@ -3,6 +3,8 @@ import {
   JSON_RPC_ERROR_CODES,
   type RequestContext,
   type ResponseContext,
+  type ServerMessageContext,
+  type SessionEndContext,
   WARDEN_SPEC_VERSION,
   WardenError,
   type WardenPlugin,
@@ -88,6 +90,12 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
   let learned: string | undefined;
   // Upstreams whose trust-on-first-use list is being paged through (a cursor continues it).
   const firstUsePaging = new Set<string>();
+  // Connections whose server said its tools changed (notifications/tools/list_changed) since their last full
+  // tools/list: their calls wait for that list to be checked. By upstream and session (a stdio upstream runs one
+  // process per session; a stateless one is one server for all), and dropped when the session ends.
+  const changed = new Set<string>();
+  const changedKey = (upstream: string, sessionId: string | undefined) =>
+    `${upstream}\u0000${sessionId ?? ''}`;
 
   const requireStore = (): PinStore => {
     if (!store) throw new ConfigError('tool-pinning: the pin store is opened at setup; setup has not run');
@@ -155,6 +163,12 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
     beforeRequest(ctx: RequestContext) {
       if (ctx.method !== 'tools/call' || ctx.target?.type !== 'tool') return;
       const upstream = upstreamOf(ctx);
+      if (changed.has(changedKey(upstream, ctx.sessionId)) || changed.has(changedKey(upstream, undefined)))
+        throw toolHeldError(
+          ctx.target.name,
+          `upstream "${upstream}" changed its tools (tools/list_changed) and has not been listed since: the new definitions are not checked yet`,
+          { upstream, tool: ctx.target.name, listChanged: true },
+        );
       const record = requireStore().get(upstream, ctx.target.name);
       if (isCallable(record)) return;
       throw toolHeldError(
@@ -183,6 +197,21 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
         detectShadowing: config.detectShadowing,
       });
       ctx.state.set(VERDICTS, verdicts);
+      // The whole list was checked (its last page): calls on this connection no longer wait, nor do those that
+      // waited for a change announced without a session (it is the same server's current list).
+      if (typeof ctx.result.nextCursor !== 'string') {
+        changed.delete(changedKey(upstream, ctx.sessionId));
+        changed.delete(changedKey(upstream, undefined));
+      }
+    },
+
+    onServerMessage(ctx: ServerMessageContext) {
+      if (ctx.method !== 'notifications/tools/list_changed') return;
+      changed.add(changedKey(ctx.upstream ?? currentUpstream(), ctx.sessionId));
+    },
+
+    onSessionEnd(ctx: SessionEndContext) {
+      changed.delete(changedKey(ctx.upstream ?? currentUpstream(), ctx.sessionId));
     },
 
     filterListItem(item, ctx) {
