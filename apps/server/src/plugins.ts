@@ -12,6 +12,7 @@ import { toolPinning } from '@mcp-warden/tool-pinning';
 import { createSafePath, validation } from '@mcp-warden/validation';
 import { z } from 'zod';
 import { type ServerConfig, ServerConfigError } from './config.js';
+import { forUpstream, upstreamPluginName } from './gateway/upstream-policy.js';
 import type { SandboxResolver } from './demo-server.js';
 import { apiKeySectionSchema, DATA_FILES, type DataDirServices, section } from './services.js';
 
@@ -166,6 +167,20 @@ export async function wirePlugins(ctx: WiringContext): Promise<PluginWiring> {
     plugins.push(
       acl({ ...(aclOptions.policy ? {} : { policyFile }), ...aclOptions } as Parameters<typeof acl>[0]),
     );
+  }
+  if (ctx.gateway) {
+    // An upstream's own policy narrows the main one for its requests (see forUpstream).
+    const taken = new Set(plugins.map((p) => p.name));
+    for (const upstream of config.upstreams) {
+      if (upstream.policyFile === undefined) continue;
+      if (!existsSync(upstream.policyFile))
+        throw new ServerConfigError(
+          `the access policy ${upstream.policyFile} of upstream "${upstream.name}" is missing; refusing to start without it.`,
+        );
+      const name = upstreamPluginName('acl', upstream.name, taken);
+      taken.add(name);
+      plugins.push(forUpstream(upstream.name, acl({ policyFile: upstream.policyFile, name })));
+    }
   }
 
   // One path checker for the pipeline's argument check and for the tools' own resolution.

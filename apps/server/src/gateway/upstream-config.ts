@@ -79,6 +79,11 @@ export const upstreamSchema = z
       .min(1024)
       .max(256 * 1024 * 1024)
       .default(4 * 1024 * 1024),
+    /**
+     * An access policy for this upstream only (YAML or JSON, reloaded on change), applied beside the main one: a
+     * request for this upstream must be allowed by both, so it can only narrow what the main policy grants.
+     */
+    policyFile: z.string().min(1).optional(),
     /** Messages per second an upstream may send on one stream before it is cut off as a flood. */
     maxMessagesPerSecond: z.number().int().min(1).default(2000),
   })
