@@ -203,6 +203,61 @@ describe('toNodeHandler and the standard headers', () => {
     );
   });
 
+  it('reads a body sent in pieces, and records a body cut off mid-way without dispatching it', async () => {
+    const target = new URL(url);
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: {
+        name: 'echo',
+        arguments: { text: 'x'.repeat(3000) },
+        _meta: { [CLAIM]: '2026-07-28', [CAPS]: {} },
+      },
+    });
+    const send = (cut: boolean) =>
+      new Promise<{ status: number; text: string } | 'cut'>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: 'POST',
+            headers: { ...modernHeaders, 'mcp-name': 'echo', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
+        req.on('error', (error) => (cut ? resolve('cut') : reject(error)));
+        const pieces = [body.slice(0, 100), body.slice(100, 2000), body.slice(2000)];
+        let i = 0;
+        const next = () => {
+          if (cut && i === 2) {
+            setTimeout(() => req.destroy(), 20);
+            return;
+          }
+          if (i === pieces.length) return void req.end();
+          req.write(pieces[i++]);
+          setTimeout(next, 10);
+        };
+        next();
+      });
+    const whole = await send(false);
+    expect(whole).not.toBe('cut');
+    expect((whole as { status: number }).status).toBe(200);
+    expect((whole as { text: string }).text).toContain('x'.repeat(3000));
+    const events = sink.events.length;
+    expect(await send(true)).toBe('cut');
+    await expect
+      .poll(() => sink.events.slice(events).find((e) => e.type === 'request.rejected')?.reason, {
+        timeout: 5000,
+      })
+      .toBe('body stream failed');
+  });
+
   it('puts the request traceparent (from _meta, else the header) on its security events', async () => {
     const events = sink.events.length;
     const spoiled = { ...modernHeaders, 'mcp-name': 'SLOW' };

@@ -4,7 +4,6 @@
  * chunk by chunk under backpressure, and a client that goes away aborts the request (and so the upstream).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import type { FetchHandlerLike, FetchRequestInfo } from './handler.js';
 import { STANDARD_HEADERS } from './standard-headers.js';
 
@@ -56,7 +55,47 @@ function bodyOf(req: MaybeParsed): RequestInit['body'] | undefined {
     if (typeof parsed === 'string' || parsed instanceof Uint8Array) return parsed as RequestInit['body'];
     return JSON.stringify(parsed);
   }
-  return Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+  return bodyStream(req);
+}
+
+/**
+ * A Node request body as a web stream, pulled as the reader asks (the request is paused in between). Not
+ * `Readable.toWeb`: on Node 20 its generic adapter cost ~80 us per request in the v2-profile bench.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const fail = (error: unknown) => {
+        if (done) return;
+        done = true;
+        controller.error(error);
+      };
+      req.on('data', (chunk: Buffer) => {
+        if (done) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.once('end', () => {
+        if (done) return;
+        done = true;
+        controller.close();
+      });
+      req.once('error', fail);
+      // A connection that closes before the body ended: the body is incomplete, never a short message.
+      req.once('close', () => {
+        if (!req.complete) fail(new Error('the request body was cut off'));
+      });
+      req.pause();
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      done = true;
+      req.destroy();
+    },
+  });
 }
 
 export function toWebRequest(
