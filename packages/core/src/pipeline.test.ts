@@ -79,7 +79,10 @@ function listShaper(name: string, log: string[], stage: WardenPlugin['stage'], m
       if (ctx.method !== 'tools/list') return;
       log.push(`after:${name}:${(ctx.result.tools as Array<{ name: string }>).map((t) => t.name).join(',')}`);
       ctx.state.set(note, 'from-after');
-      const tools = [...(ctx.result.tools as unknown[]), { name: `added_by_${name}`, inputSchema: { type: 'object' } }];
+      const tools = [
+        ...(ctx.result.tools as unknown[]),
+        { name: `added_by_${name}`, inputSchema: { type: 'object' } },
+      ];
       return { result: { ...ctx.result, tools } };
     },
     filterListItem: (item, ctx) => {
