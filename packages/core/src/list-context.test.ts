@@ -1,20 +1,13 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenAuth } from './__fixtures__/plugins.js';
 import type { ListContext, ListItem, RequestContext, WardenPlugin } from './plugin.js';
-import {
-  connectHttpClient,
-  connectTestClient,
-  startTestHttpServer,
-  type TestClient,
-  type TestHttpServer,
-} from './testing/index.js';
+import { connectHttpClient, connectTestClient, startTestHttpServer } from './testing/index.js';
 import { CONTRACT_TOOL_PAGES, pagedToolsServer } from './testing/paged-server.js';
-import { createWarden, type Warden } from './warden.js';
+import { createWarden } from './warden.js';
 import type { UpstreamRequestOptions } from './web/options.js';
 
-// filterListItem's third argument (contract 1.2): which list and page an entry is on, on every edge, and a
-// plugin written against 1.0 (two parameters) beside it keeps filtering.
+// filterListItem's third argument (contract 1.2): which list and page an entry is on, on every face, with a plugin
+// written against 1.0 (two parameters) beside it still filtering; and, per face, the order within one plugin.
 
 interface Filtered {
   name: string;
@@ -65,46 +58,34 @@ async function walk(
   return pages;
 }
 
-const listWith = (client: Client) => (cursor: string | undefined) =>
-  client.listTools(cursor === undefined ? {} : { cursor });
+type Page = { tools: Array<{ name: string }>; nextCursor?: string };
+type Lister = (cursor: string | undefined) => Promise<Page>;
 
-let kit: TestClient | undefined;
-let http: TestHttpServer | undefined;
-let warden: Warden | undefined;
+const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  await kit?.close();
-  await http?.close();
-  await warden?.close();
-  kit = http = warden = undefined;
+  for (const close of closers.splice(0).reverse()) await close();
 });
 
-describe('the list context of filterListItem', () => {
-  it('tells the pages apart in memory (a wrapped transport)', async () => {
-    const seen: Filtered[] = [];
-    kit = await connectTestClient({ plugins: [hideB1, pageRecorder(seen)], createServer: pagedToolsServer });
-    expectPages(seen, await walk(listWith(kit.client)));
-  });
-
-  it('tells the pages apart on the node edge', async () => {
-    const seen: Filtered[] = [];
-    http = await startTestHttpServer({
-      plugins: [hideB1, pageRecorder(seen)],
-      createServer: pagedToolsServer,
-    });
+/** Each face, serving the same pages through `plugins`: a way to ask for one page. */
+const EDGES: Record<string, (plugins: WardenPlugin[]) => Promise<Lister>> = {
+  'in memory (a wrapped transport)': async (plugins) => {
+    const kit = await connectTestClient({ plugins, createServer: pagedToolsServer });
+    closers.push(() => kit.close());
+    return (cursor) => kit.client.listTools(cursor === undefined ? {} : { cursor });
+  },
+  'on the node edge': async (plugins) => {
+    const http = await startTestHttpServer({ plugins, createServer: pagedToolsServer });
+    closers.push(() => http.close());
     const client = await connectHttpClient(http.url);
-    try {
-      expectPages(seen, await walk(listWith(client)));
-    } finally {
-      await client.close();
-    }
-  });
-
-  it('tells the pages apart on the fetch face (2026-07-28 requests)', async () => {
-    const seen: Filtered[] = [];
-    warden = await createWarden({ plugins: [tokenAuth(), hideB1, pageRecorder(seen)] });
+    closers.push(() => client.close());
+    return (cursor) => client.listTools(cursor === undefined ? {} : { cursor });
+  },
+  'on the fetch face (2026-07-28 requests)': async (plugins) => {
+    const warden = await createWarden({ plugins: [tokenAuth(), ...plugins] });
+    closers.push(() => warden.close());
     const handler = warden.fetchHandler({ upstream: pagedUpstream });
     let id = 0;
-    const list = async (cursor: string | undefined) => {
+    return async (cursor) => {
       const params = {
         ...(cursor === undefined ? {} : { cursor }),
         _meta: {
@@ -125,10 +106,52 @@ describe('the list context of filterListItem', () => {
           body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/list', params }),
         }),
       );
-      return ((await response.json()) as { result: { tools: Array<{ name: string }>; nextCursor?: string } })
-        .result;
+      return ((await response.json()) as { result: Page }).result;
     };
+  },
+};
+
+/**
+ * Rewrites each page in afterResponse (an extra entry, a note in ctx.state) and records what its own
+ * filterListItem then gets: the order within one plugin (contract 1.2).
+ */
+function shaper(log: string[]): WardenPlugin {
+  const note = Symbol('shaper');
+  return {
+    specVersion: 1,
+    name: 'shaper',
+    afterResponse(ctx) {
+      if (ctx.method !== 'tools/list') return;
+      log.push('after');
+      ctx.state.set(note, 'noted');
+      const tools = [...(ctx.result.tools as unknown[]), { name: 'added', inputSchema: { type: 'object' } }];
+      return { result: { ...ctx.result, tools } };
+    },
+    filterListItem(item, ctx, list) {
+      log.push(
+        `filter:${item.type === 'tool' ? item.name : '?'}:${String(ctx.state.get(note))}:${list.nextCursor}`,
+      );
+      return true;
+    },
+  };
+}
+
+describe.each(Object.keys(EDGES))('filterListItem %s', (edge) => {
+  it('gets the list context of each page, beside a 1.0 plugin that keeps filtering', async () => {
+    const seen: Filtered[] = [];
+    const list = await EDGES[edge]!([hideB1, pageRecorder(seen)]);
     expectPages(seen, await walk(list));
+  });
+
+  it("runs after the plugin's own afterResponse, on the result that hook returned", async () => {
+    const log: string[] = [];
+    const list = await EDGES[edge]!([shaper(log)]);
+    const first = await list(undefined);
+    expect(first.tools.map((t) => t.name)).toEqual(['paged_a1', 'paged_a2', 'added']);
+    expect(log).toEqual([
+      'after',
+      ...['paged_a1', 'paged_a2', 'added'].map((n) => `filter:${n}:noted:page-2`),
+    ]);
   });
 });
 
