@@ -51,12 +51,14 @@ export type PluginMode = 'enforce' | 'audit';
  * registered in.
  *
  * One `stage` places both directions, on purpose (there is no separate response placement). The onion is what
- * lets a plugin trust what it sees: its `afterResponse` gets exactly the answer to the request it let through,
- * changed only by the plugins inside it and the server, so an `authorize` plugin filters lists after `sanitize`
- * has rewritten them, and nothing runs between a plugin's refusal point and its view of the result. A second
- * placement would break that and double the orders to reason about, for no case the built-in plugins have. A
- * plugin that truly needs other places in each direction registers two plugin objects (e.g. `foo-in` at
- * `admission` and `foo-out` at `default`) that share state through its factory.
+ * lets a plugin trust what it sees: its `afterResponse` gets the answer to exactly the request it let through,
+ * changed only by the plugins inside it and by the server. So `acl` and `tool-pinning` (`authorize`) filter and
+ * pin lists as `sanitize` left them, which is what the client will see, while `validation` checks arguments
+ * after `acl` admitted the caller and learns input schemas from the whole `tools/list` before `acl` narrows it
+ * for one principal. A second placement would break that
+ * pairing and double the orders to reason about, for no case the built-in plugins have. A plugin that truly
+ * needs other places in each direction registers two plugin objects (e.g. `foo-in` at `admission` and `foo-out`
+ * at `default`) that share state through its factory.
  */
 export const PLUGIN_STAGES = ['admission', 'authorize', 'validate', 'sanitize', 'default'] as const;
 export type PluginStage = (typeof PLUGIN_STAGES)[number];
@@ -116,8 +118,8 @@ export interface RequestContext {
   readonly principal: Principal;
   readonly transport: 'http' | 'stdio' | (string & {});
   /**
-   * The client's `Mcp-Session-Id` (2025-era sessions). A bearer-like value: do not log it or keep it as a key;
-   * use {@link connectionId}.
+   * The client's `Mcp-Session-Id` (2025-era sessions). A bearer-like value (Warden binds it to its principal, but
+   * it is still what addresses the session): prefer {@link connectionId} as a key and in a plugin's own records.
    */
   readonly sessionId: string | undefined;
   /**
