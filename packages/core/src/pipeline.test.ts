@@ -64,6 +64,67 @@ describe('pipeline order', () => {
   });
 });
 
+/**
+ * Adds a tool to every tools/list result in afterResponse, keeps a note in ctx.state for its own filter, and logs
+ * each hook call: what the order within one plugin (contract 1.2) is checked with.
+ */
+function listShaper(name: string, log: string[], stage: WardenPlugin['stage'], mode?: 'audit'): WardenPlugin {
+  const note = Symbol(name);
+  return {
+    specVersion: 1,
+    name,
+    stage,
+    mode,
+    afterResponse: (ctx) => {
+      if (ctx.method !== 'tools/list') return;
+      log.push(`after:${name}:${(ctx.result.tools as Array<{ name: string }>).map((t) => t.name).join(',')}`);
+      ctx.state.set(note, 'from-after');
+      const tools = [
+        ...(ctx.result.tools as unknown[]),
+        { name: `added_by_${name}`, inputSchema: { type: 'object' } },
+      ];
+      return { result: { ...ctx.result, tools } };
+    },
+    filterListItem: (item, ctx) => {
+      if (item.type === 'tool') log.push(`filter:${name}:${item.name}:${String(ctx.state.get(note))}`);
+      return item.type !== 'tool' || item.name !== 'whoami' || name !== 'inner';
+    },
+  };
+}
+
+describe('order within one plugin (contract 1.2)', () => {
+  it("runs a plugin's afterResponse, then its filterListItem on that hook's result, before the next plugin outward", async () => {
+    const log: string[] = [];
+    kit = await connectTestClient({
+      plugins: [listShaper('outer', log, 'authorize'), listShaper('inner', log, 'sanitize')],
+      createServer: demoServer,
+    });
+    const listed = await kit.client.listTools();
+    const server = ['echo', 'whoami', 'admin_stats', 'stall'];
+    const filter = (name: string, tools: string[]) => tools.map((t) => `filter:${name}:${t}:from-after`);
+    const withoutWhoami = server.filter((t) => t !== 'whoami');
+    expect(log).toEqual([
+      `after:inner:${server.join(',')}`,
+      ...filter('inner', [...server, 'added_by_inner']),
+      `after:outer:${[...withoutWhoami, 'added_by_inner'].join(',')}`,
+      ...filter('outer', [...withoutWhoami, 'added_by_inner', 'added_by_outer']),
+    ]);
+    expect(listed.tools.map((t) => t.name)).toEqual([...withoutWhoami, 'added_by_inner', 'added_by_outer']);
+  });
+
+  it('an audit-mode plugin filters the result its afterResponse did not change', async () => {
+    const log: string[] = [];
+    kit = await connectTestClient({
+      plugins: [listShaper('audited', log, 'default', 'audit')],
+      createServer: demoServer,
+    });
+    await kit.client.listTools();
+    expect(log.some((l) => l.startsWith('after:audited:'))).toBe(true);
+    expect(log.filter((l) => l.startsWith('filter:audited:added_by'))).toEqual([]);
+    expect(log.filter((l) => l.startsWith('filter:audited:')).length).toBe(4);
+  });
+});
+
 describe('argument and result transforms', () => {
   it('hands replaced arguments to later plugins and to the handler', async () => {
     const seen: unknown[] = [];

@@ -1,3 +1,4 @@
+import { newConnectionId } from './connection-id.js';
 import {
   type AuthChallenge,
   AuthenticationError,
@@ -12,6 +13,7 @@ import { requestTraceparent, resolveTraceContext } from './observe/trace-context
 import {
   type EdgeContext,
   type EdgeRequest,
+  type ListContext,
   type ListItem,
   type McpTarget,
   PLUGIN_STAGES,
@@ -29,6 +31,8 @@ export interface RequestOrigin {
   principal: Principal;
   transport: string;
   sessionId?: string | undefined;
+  /** @see RequestContext.connectionId A fresh one is made for the request when the origin has none. */
+  connectionId?: string | undefined;
   remoteAddress?: string | undefined;
   /** The HTTP `traceparent` header, when there is one (the trace of observed requests). */
   traceparent?: string | undefined;
@@ -47,7 +51,7 @@ export interface RequestOrigin {
 /** Who a server-initiated message goes to, and on what. */
 export type ServerMessageOrigin = Pick<
   RequestOrigin,
-  'principal' | 'transport' | 'sessionId' | 'remoteAddress' | 'era' | 'upstream'
+  'principal' | 'transport' | 'sessionId' | 'connectionId' | 'remoteAddress' | 'era' | 'upstream'
 > & {
   /** The client request the message belongs to, when known. */
   relatedRequestId?: string | number | undefined;
@@ -336,6 +340,7 @@ export class Pipeline {
       principal: origin.principal,
       transport: origin.transport,
       sessionId: origin.sessionId,
+      connectionId: origin.connectionId ?? newConnectionId(),
       remoteAddress: origin.remoteAddress,
       era: origin.era ?? 'legacy',
       protocolVersion: origin.protocolVersion,
@@ -390,8 +395,10 @@ export class Pipeline {
   }
 
   /**
-   * Runs `afterResponse` and `filterListItem` (reverse plugin order) on a successful result. Returns the result
-   * to send, or throws the refusal (already recorded): the client then gets an error instead of the result.
+   * Runs `afterResponse` and `filterListItem` (reverse plugin order) on a successful result: for each plugin its
+   * `afterResponse`, then its `filterListItem` on the result that hook returned, before the next plugin (the
+   * order within a plugin is part of the contract). Returns the result to send, or throws the refusal (already
+   * recorded): the client then gets an error instead of the result.
    */
   async after(prepared: PreparedRequest, result: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (this.#after.length === 0) return result;
@@ -438,12 +445,13 @@ export class Pipeline {
   async itemVisible(prepared: PreparedRequest, item: ListItem, hidden?: HiddenItems): Promise<boolean> {
     const base = prepared.base;
     const eventBase = this.#afterEventBase(prepared);
+    const outside = listContext(base.method, {}, {});
     for (const plugin of this.#after) {
       if (!plugin.filterListItem) continue;
       const mode = modeOf(plugin);
       let visible: boolean;
       try {
-        visible = await plugin.filterListItem(item, this.#context(base, plugin, mode, eventBase));
+        visible = await plugin.filterListItem(item, this.#context(base, plugin, mode, eventBase), outside);
       } catch (error) {
         this.#recordFailure(plugin, error, eventBase);
         visible = false;
@@ -505,6 +513,7 @@ export class Pipeline {
       sessionId: origin.sessionId,
       method,
     };
+    const connectionId = origin.connectionId ?? newConnectionId();
     for (const plugin of this.#serverMessage) {
       const mode = modeOf(plugin);
       const ctx: ServerMessageContext = {
@@ -514,6 +523,7 @@ export class Pipeline {
         relatedRequestId: origin.relatedRequestId,
         principal: origin.principal,
         sessionId: origin.sessionId,
+        connectionId,
         transport: origin.transport,
         era: origin.era ?? 'legacy',
         upstream: origin.upstream,
@@ -594,12 +604,13 @@ export class Pipeline {
   ): Promise<Record<string, unknown>> {
     const items = result[list.key];
     if (!Array.isArray(items)) return result;
+    const page = listContext(ctx.method, ctx.params, result);
     const kept: unknown[] = [];
     const hidden = new HiddenItems();
     for (const definition of items) {
       const item = toListItem(list.type, definition);
       // An entry we cannot name cannot be checked: hide it (fail closed).
-      const visible = item ? await plugin.filterListItem!(item, ctx) : false;
+      const visible = item ? await plugin.filterListItem!(item, ctx, page) : false;
       if (visible || mode === 'audit') kept.push(definition);
       if (!visible) hidden.add(plugin, item);
     }
@@ -696,6 +707,19 @@ export class Pipeline {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The list context of one plugin's filtering: the request's cursor, and the result's as that plugin got it. */
+function listContext(
+  method: string,
+  params: Readonly<Record<string, unknown>>,
+  result: Readonly<Record<string, unknown>>,
+): ListContext {
+  return Object.freeze({
+    method,
+    cursor: typeof params.cursor === 'string' ? params.cursor : undefined,
+    nextCursor: typeof result.nextCursor === 'string' ? result.nextCursor : undefined,
+  });
 }
 
 function stageOf(

@@ -1,5 +1,5 @@
 /**
- * The MCP Warden plugin contract, version 1.
+ * The MCP Warden plugin contract: `specVersion` 1, contract version {@link WARDEN_CONTRACT_VERSION}.
  *
  * A plugin is a plain object (usually returned by a factory such as `apiKeyAuth(options)`) with a name, a
  * `specVersion`, and any of the hooks below. Core calls the hooks in a fixed order:
@@ -8,24 +8,57 @@
  * HTTP edge:  admit → authenticate → (401 with every plugin's challenge)
  * per MCP request:  beforeRequest (by stage: admission, authorize, validate, sanitize, default; then plugin order)
  *                   → the server's own handler
- *                   → afterResponse + filterListItem (the same plugins in reverse order)
+ *                   → per plugin, in reverse order: its afterResponse, then its filterListItem on every entry
  * ```
  *
  * Refusing is throwing a {@link WardenError} (`AccessDeniedError`, `ArgumentValidationError`, …). Any other
  * thrown value fails closed: the request is refused and a `plugin.error` event recorded. In `audit` mode a
  * plugin's refusals and changes are recorded (`outcome: 'audited'`) and the request passes unchanged.
+ *
+ * ## Versions
+ *
+ * `specVersion` is the major: it changes only when a plugin written against an older one would break, and a
+ * warden refuses a plugin of another major at setup. Minors only add (an optional hook, a context field, a hook
+ * argument), so every plugin of major 1 keeps working unchanged and keeps declaring `specVersion: 1`.
+ *
+ * - **1.0**: `setup`/`close`, `admit`, `authenticate` + `challenge`, `beforeRequest`, `afterResponse`,
+ *   `filterListItem(item, ctx)`, `onEvent`, `routes`; stages; `enforce`/`audit` modes; services.
+ * - **1.1** (gateways, 2026-07-28): `onServerMessage`, `onSessionEnd`; `RequestContext.upstream`, `era`,
+ *   `protocolVersion`, `clientInfo`, `clientCapabilities`; the setup context's `emit` usable at any time.
+ * - **1.2**: `connectionId` on every request, response, server-message and session-end context; the list context,
+ *   `filterListItem`'s third argument; the order within one plugin (its `afterResponse` before its
+ *   `filterListItem`) made part of the contract; why `upstream` is the server identity and why there is no
+ *   separate response placement (below, at {@link RequestContext.upstream} and {@link PLUGIN_STAGES}).
  */
 import type { AuthChallenge } from './errors.js';
 import type { SecurityEventInput } from './events.js';
 import type { Principal } from './principal.js';
 
+/** The contract's major version: what a plugin declares as `specVersion`. */
 export const WARDEN_SPEC_VERSION = 1 as const;
+
+/**
+ * The contract version this core implements, `major.minor`: the major is {@link WARDEN_SPEC_VERSION}, the minor
+ * counts additions (see the changelog at the top of this file). A plugin that needs a later addition can check it.
+ */
+export const WARDEN_CONTRACT_VERSION = '1.2' as const;
 
 export type PluginMode = 'enforce' | 'audit';
 
 /**
  * Where a plugin's request hooks run. `beforeRequest` hooks run in this order, and `afterResponse` /
- * `filterListItem` in the reverse order (onion); plugins of one stage keep the order they were registered in.
+ * `filterListItem` / `onServerMessage` in the reverse order (onion); plugins of one stage keep the order they were
+ * registered in.
+ *
+ * One `stage` places both directions, on purpose (there is no separate response placement). The onion is what
+ * lets a plugin trust what it sees: its `afterResponse` gets the answer to exactly the request it let through,
+ * changed only by the plugins inside it and by the server. So `acl` and `tool-pinning` (`authorize`) filter and
+ * pin lists as `sanitize` left them, which is what the client will see, while `validation` checks arguments
+ * after `acl` admitted the caller and learns input schemas from the whole `tools/list` before `acl` narrows it
+ * for one principal. A second placement would break that
+ * pairing and double the orders to reason about, for no case the built-in plugins have. A plugin that truly
+ * needs other places in each direction registers two plugin objects (e.g. `foo-in` at `admission` and `foo-out`
+ * at `default`) that share state through its factory.
  */
 export const PLUGIN_STAGES = ['admission', 'authorize', 'validate', 'sanitize', 'default'] as const;
 export type PluginStage = (typeof PLUGIN_STAGES)[number];
@@ -84,7 +117,22 @@ export interface RequestContext {
   readonly arguments: Readonly<Record<string, unknown>> | undefined;
   readonly principal: Principal;
   readonly transport: 'http' | 'stdio' | (string & {});
+  /**
+   * The client's `Mcp-Session-Id` (2025-era sessions). A bearer-like value (Warden binds it to its principal, but
+   * it is still what addresses the session): prefer {@link connectionId} as a key and in a plugin's own records.
+   */
   readonly sessionId: string | undefined;
+  /**
+   * Warden's own id for the connection the request came on (contract 1.2). Opaque and random, made by Warden,
+   * never sent to the client and never derived from the client's `Mcp-Session-Id`, so it is safe to log and to key
+   * per-connection state by. What it identifies depends on the era:
+   * - a 2025-era session (`Mcp-Session-Id`, on the node edge and the fetch face): the session; every request of
+   *   it carries the same id, its `initialize` included, and `onSessionEnd` gets it when the session ends;
+   * - stdio, and any transport wrapped with `wrapTransport`: the connection (under stdio, the process);
+   * - a stateless 2025 request, and every 2026-07-28 request: that request alone, a fresh id each time (the
+   *   revision has no connection: link a client's requests by `principal` instead).
+   */
+  readonly connectionId: string;
   readonly remoteAddress: string | undefined;
   /**
    * The MCP era of the request: `modern` for 2026-07-28 requests (stateless, a per-request `_meta` envelope),
@@ -104,9 +152,17 @@ export interface RequestContext {
   /** The capabilities the client declares: from `_meta` (modern) or from the session's `initialize` (legacy). */
   readonly clientCapabilities: Readonly<Record<string, unknown>> | undefined;
   /**
-   * The MCP server the request goes to, when a gateway forwards it to one it did not start in process: the
-   * upstream's configured name (the host's `upstreamName` option), never what the server calls itself.
-   * `undefined` for an in-process server.
+   * The MCP server the request goes to, as the host names it: the `upstreamName` option of `fetchHandler` /
+   * `httpHandler` (the `upstream` option of `wrapTransport`). A gateway always sets it; an in-process server has
+   * it when the host gives one, else `undefined`.
+   *
+   * This is the server identity of the contract, and the only one. What a server calls itself
+   * (`serverInfo` of `initialize`, `io.modelcontextprotocol/serverInfo` of `server/discover`) is not given
+   * here, because it cannot be filled reliably on every edge: a stateless 2025 request and a 2026-07-28 request
+   * never see an `initialize`, and nothing obliges a client to call `server/discover` first; an `initialize`
+   * itself is decided before the server has answered it. It is also self-reported, so a server behind a
+   * gateway could take another's name. A plugin that wants it anyway reads it in `afterResponse` of those two
+   * methods, as `@mcp-warden/tool-pinning` does, and keys by `upstream` when it is set.
    */
   readonly upstream: string | undefined;
   /** Aborted when the request times out or is cancelled. Pass it to anything slow. */
@@ -151,6 +207,11 @@ export interface ServerMessageContext {
   /** Who receives it: the principal of the session or request it travels on. */
   readonly principal: Principal;
   readonly sessionId: string | undefined;
+  /**
+   * The connection it travels on (contract 1.2): the session's id (a 2025 session, its GET stream included), the
+   * stdio connection's, or the id of the request whose answer stream carries it. @see RequestContext.connectionId
+   */
+  readonly connectionId: string;
   readonly transport: string;
   readonly era: 'legacy' | 'modern';
   /** @see RequestContext.upstream */
@@ -163,6 +224,8 @@ export interface ServerMessageContext {
 /** A 2025-era session that ended (DELETE, idle expiry, revocation, the client gone, shutdown), for `onSessionEnd`. */
 export interface SessionEndContext {
   readonly sessionId: string;
+  /** The `connectionId` every request of the session carried (contract 1.2). */
+  readonly connectionId: string;
   /** The principal that opened it: `id` and the authenticator that established it. */
   readonly principalId: string;
   readonly authenticatedBy: string | undefined;
@@ -193,6 +256,26 @@ export type ListItem =
       readonly uriTemplate: string;
       readonly definition: Readonly<Record<string, unknown>>;
     };
+
+/**
+ * Which list the entries of `filterListItem` come from (contract 1.2): tells the pages of one list apart. Both
+ * cursors are opaque; the first comes from the client, the second from the server.
+ */
+export interface ListContext {
+  /**
+   * The request's method: `tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`; or, for
+   * entries met outside a list result, `server/discover` (its entries) and `subscriptions/listen` (a resource
+   * the stream would tell about).
+   */
+  readonly method: string;
+  /** The `cursor` of the request's params: `undefined` for the first page (and outside list results). */
+  readonly cursor: string | undefined;
+  /**
+   * The `nextCursor` of the result this plugin filters (after its own `afterResponse`): `undefined` on the last
+   * page (and outside list results).
+   */
+  readonly nextCursor: string | undefined;
+}
 
 /** An HTTP route a plugin serves (e.g. `/.well-known/oauth-protected-resource`). Routes are public: no auth. */
 export interface PluginRoute {
@@ -265,11 +348,21 @@ export interface WardenPlugin {
   /** Before the server's handler. Throw to refuse; return `{ arguments }` to replace the arguments. */
   // biome-ignore lint/suspicious/noConfusingVoidType: a hook that changes nothing returns nothing
   beforeRequest?(ctx: RequestContext): void | BeforeRequestResult | Promise<void | BeforeRequestResult>;
-  /** After a successful handler. Return `{ result }` to replace the result. */
+  /**
+   * After a successful handler. Return `{ result }` to replace the result. For one response, a plugin's
+   * `afterResponse` runs before its own `filterListItem` (contract 1.2: relied on, so fixed): the filter sees the
+   * result this hook returned (enforce mode; in audit mode the unchanged one), and what this hook keeps in
+   * `ctx.state` is there for the filter. Both run before the next plugin outward gets the result.
+   */
   // biome-ignore lint/suspicious/noConfusingVoidType: a hook that changes nothing returns nothing
   afterResponse?(ctx: ResponseContext): void | AfterResponseResult | Promise<void | AfterResponseResult>;
-  /** For list results: return `false` to hide the item from this principal. */
-  filterListItem?(item: ListItem, ctx: RequestContext): boolean | Promise<boolean>;
+  /**
+   * For list results: return `false` to hide the item from this principal. Runs after this plugin's
+   * `afterResponse`, once per entry. `list` (contract 1.2) says which list and page the entry is on; a plugin
+   * written against 1.0 declares two parameters and keeps working. The same decisions hide `server/discover`
+   * entries and `subscriptions/listen` resources (then `list.method` says so and both cursors are `undefined`).
+   */
+  filterListItem?(item: ListItem, ctx: RequestContext, list: ListContext): boolean | Promise<boolean>;
   /**
    * When a session ends, on either edge: release what the plugin kept for it. Cannot refuse anything; a throw is
    * recorded as `plugin.error`.

@@ -15,6 +15,7 @@ function serverMessage(method: string, params: Record<string, unknown>) {
     relatedRequestId: 1,
     principal: fakePrincipal(),
     sessionId: undefined,
+    connectionId: 'conn-test',
     transport: 'memory',
     era: 'legacy',
     upstream: 'upstream',

@@ -28,7 +28,10 @@ export interface SessionTableOptions {
   recheckMs: number;
   principalStillValid: ((principal: Principal) => boolean | Promise<boolean>) | undefined;
   /** Told once for every session that leaves the table, whatever the reason. */
-  onEnd?: (sessionId: string, owner: { principalId: string; authenticatedBy: string | undefined }) => void;
+  onEnd?: (
+    sessionId: string,
+    owner: { principalId: string; authenticatedBy: string | undefined; connectionId: string },
+  ) => void;
 }
 
 /** Answer to a session id that is unknown, expired or another principal's: the same for all three. */
@@ -108,6 +111,7 @@ export class SessionTable {
     this.#options.onEnd?.(sessionId, {
       principalId: session.ownerId,
       authenticatedBy: session.ownerAuthenticatedBy,
+      connectionId: session.wrapped.connectionId,
     });
     return session;
   }

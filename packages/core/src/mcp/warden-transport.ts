@@ -1,5 +1,6 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { newConnectionId } from '../connection-id.js';
 import { AuthenticationError, CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import type { DrainableTransport, Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
@@ -55,6 +56,11 @@ export class WardenTransport implements Transport, DrainableTransport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
+  /**
+   * Warden's id for this connection: the `connectionId` of every request and server message on it (one 2025
+   * session, one stateless request, one stdio connection). @see RequestContext.connectionId
+   */
+  readonly connectionId: string = newConnectionId();
 
   readonly #inner: Transport;
   readonly #pipeline: Pipeline;
@@ -92,8 +98,11 @@ export class WardenTransport implements Transport, DrainableTransport {
    * What this transport's requests say of their origin besides the principal: the upstream it fronts, and the
    * client as the session's `initialize` described it. For an edge that runs the pipeline itself.
    */
-  originDetails(): Pick<RequestOrigin, 'upstream' | 'protocolVersion' | 'clientInfo' | 'clientCapabilities'> {
-    return Object.assign({ upstream: this.#options.upstream }, this.#client);
+  originDetails(): Pick<
+    RequestOrigin,
+    'connectionId' | 'upstream' | 'protocolVersion' | 'clientInfo' | 'clientCapabilities'
+  > {
+    return Object.assign({ connectionId: this.connectionId, upstream: this.#options.upstream }, this.#client);
   }
 
   /** The edge checked the session's `initialize` itself: what it says of the client stands for the session. */
@@ -245,6 +254,7 @@ export class WardenTransport implements Transport, DrainableTransport {
           principal,
           transport: this.#options.transport ?? 'custom',
           sessionId: this.#inner.sessionId,
+          connectionId: this.connectionId,
           remoteAddress: this.#options.remoteAddress,
           era: 'legacy',
           upstream: this.#options.upstream,
@@ -369,6 +379,7 @@ export class WardenTransport implements Transport, DrainableTransport {
       principal,
       transport: this.#options.transport ?? 'custom',
       sessionId: this.#inner.sessionId,
+      connectionId: this.connectionId,
       remoteAddress: this.#options.remoteAddress,
       upstream: this.#options.upstream,
       era: 'legacy',

@@ -5,6 +5,7 @@ import { CORE_ERROR_CODES, WardenError } from '../errors.js';
 import type { EdgeRequest, PluginMode, WardenPlugin } from '../plugin.js';
 import type { Principal } from '../principal.js';
 import { createWarden } from '../warden.js';
+import { contextTests } from './contract-context.js';
 import { connectTestClient, fakePrincipal } from './kit.js';
 
 /** A refusal the plugin under test makes in enforce mode. */
@@ -189,7 +190,8 @@ function hookFailClosedTests(
 /**
  * The contract every MCP Warden plugin proves about itself: it registers cleanly, refuses bad options at setup,
  * fails closed when it crashes, lets requests pass (recording them) in audit mode, records its refusals as security
- * events, and never leaks a secret into an error or an event. Call it inside a vitest test file.
+ * events, and never leaks a secret into an error or an event; and its hooks get what contract 1.2 promises (one
+ * `connectionId` per connection, the list context of each page). Call it inside a vitest test file.
  */
 export function runPluginContractTests(options: PluginContractOptions): void {
   const createServer = options.createServer ?? contractServer;
@@ -257,6 +259,7 @@ export function runPluginContractTests(options: PluginContractOptions): void {
     });
 
     hookFailClosedTests(options, createServer, companions);
+    contextTests({ name: options.name, create: () => options.create('enforce'), companions, createServer });
 
     const refusal = options.refusal;
     if (!refusal) return;

@@ -11,3 +11,4 @@ export {
   type TestClient,
   type TestHttpServer,
 } from './kit.js';
+export { CONTRACT_TOOL_PAGES, pagedToolsServer } from './paged-server.js';

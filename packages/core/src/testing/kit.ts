@@ -18,6 +18,8 @@ export interface TestClient {
   warden: Warden;
   /** Every security event the warden recorded. */
   events: MemoryEventSink;
+  /** Warden's id for this connection: the `connectionId` every plugin context on it carries. */
+  connectionId: string;
   close(): Promise<void>;
 }
 
@@ -46,18 +48,18 @@ export async function connectTestClient(options: {
   if (options.warden) warden.events.addSink(events);
   const server = await options.createServer();
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await server.connect(
-    warden.wrapTransport(serverSide, {
-      transport: 'memory',
-      principal: options.principal ?? fakePrincipal(),
-    }),
-  );
+  const wrapped = warden.wrapTransport(serverSide, {
+    transport: 'memory',
+    principal: options.principal ?? fakePrincipal(),
+  });
+  await server.connect(wrapped);
   const client = new Client({ name: 'mcp-warden-test-client', version: '1.0.0' });
   await client.connect(clientSide);
   return {
     client,
     warden,
     events,
+    connectionId: wrapped.connectionId,
     close: async () => {
       await client.close();
       await server.close();

@@ -4,6 +4,7 @@
  * plugin routes and Host/Origin; the body, read once and bounded; the era, classified as SDK v2 classifies it; the
  * 2026-07-28 header duties; authentication; then the pipeline around the upstream.
  */
+import { newConnectionId } from '../connection-id.js';
 import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
 import type { EdgeDeps } from '../http/edge.js';
 import type { JsonRpcRequest } from '../mcp/classify.js';
@@ -192,6 +193,8 @@ async function serveAuthenticated(
     traceparent,
   });
   if (gate.kind === 'refused') return gate.response;
+  // A session's id, or one for this request alone (stateless 2025, every 2026-07-28 request).
+  const connectionId = gate.connectionId ?? newConnectionId();
   let answer: Response | undefined;
   try {
     if (!isRequest) {
@@ -210,6 +213,7 @@ async function serveAuthenticated(
           principal,
           transport: 'http',
           sessionId: gate.session?.id,
+          connectionId,
           remoteAddress: traced.remoteAddress,
           era: era.era,
           upstream: resolved.upstreamName,
@@ -220,6 +224,7 @@ async function serveAuthenticated(
         principal,
         transport: 'http',
         sessionId: gate.session?.id,
+        connectionId,
         remoteAddress: traced.remoteAddress,
         traceparent: traced.headers.traceparent,
         era: era.era,

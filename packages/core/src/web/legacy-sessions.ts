@@ -5,6 +5,7 @@
  * like an unknown session and never reaches the upstream. The table is capped per owner and in all, sweeps idle
  * bindings, and ends a binding's open streams when the binding goes.
  */
+import { newConnectionId } from '../connection-id.js';
 import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import type { EdgeRequest } from '../plugin.js';
@@ -18,7 +19,10 @@ export interface LegacySessionOptions {
   maxSessions: number;
   maxPerPrincipal: number;
   /** Told once for every binding that goes, whatever the reason. */
-  onEnd?: (sessionId: string, owner: { principalId: string; authenticatedBy: string | undefined }) => void;
+  onEnd?: (
+    sessionId: string,
+    owner: { principalId: string; authenticatedBy: string | undefined; connectionId: string },
+  ) => void;
 }
 
 /** What a session's `initialize` said of the client, handed to plugins on its later requests. */
@@ -29,6 +33,8 @@ export interface SessionClient {
 }
 
 interface Binding extends SessionClient {
+  /** Warden's id for the session (`RequestContext.connectionId`), made when its `initialize` arrived. */
+  connectionId: string;
   owner: string;
   principalId: string;
   authenticatedBy: string | undefined;
@@ -46,6 +52,11 @@ export type SessionVerdict =
       kind: 'pass';
       /** The bound session the request names; `undefined` when it names none. */
       session: ({ id: string } & SessionClient) | undefined;
+      /**
+       * The connection id of the request: its session's (the one an `initialize` opens included); `undefined`
+       * when the request belongs to no session (a fresh id is the caller's to make).
+       */
+      connectionId: string | undefined;
       /** Applies the upstream's answer to the table (binds, forgets) and returns what the client gets. */
       settle(response: Response): Response;
       /** The upstream was never answered (an exception): frees what the request held. */
@@ -67,6 +78,7 @@ export interface SessionRequest {
 const NO_SESSION: SessionVerdict = Object.freeze({
   kind: 'pass',
   session: undefined,
+  connectionId: undefined,
   settle: (response: Response) => response,
   abandon: () => undefined,
 });
@@ -194,6 +206,7 @@ export class LegacySessionTable {
     return {
       kind: 'pass',
       session: { id, protocolVersion, clientInfo, clientCapabilities },
+      connectionId: binding.connectionId,
       abandon: () => undefined,
       settle: (response) => {
         // The upstream no longer knows it, or the client ended it: either way it is over here too.
@@ -217,6 +230,8 @@ export class LegacySessionTable {
     this.#pending++;
     this.#count(owner, 1);
     let held = true;
+    // Made now, so the initialize itself carries the id the session keeps if the upstream opens one.
+    const connectionId = newConnectionId();
     const release = () => {
       if (!held) return;
       held = false;
@@ -226,20 +241,20 @@ export class LegacySessionTable {
     return {
       kind: 'pass',
       session: undefined,
+      connectionId,
       abandon: release,
       settle: (response) => {
         const id = response.headers.get('mcp-session-id');
         release();
         if (!response.ok || id === null) return response;
-        return this.#bind(id, principal, owner, request, client, response);
+        return this.#bind(id, { principal, owner, connectionId }, request, client, response);
       },
     };
   }
 
   #bind(
     id: string,
-    principal: Principal,
-    owner: string,
+    { principal, owner, connectionId }: { principal: Principal; owner: string; connectionId: string },
     request: SessionRequest,
     client: SessionClient,
     response: Response,
@@ -274,6 +289,7 @@ export class LegacySessionTable {
     }
     const binding: Binding = {
       ...client,
+      connectionId,
       owner,
       principalId: principal.id,
       authenticatedBy: principal.authenticatedBy,
@@ -367,7 +383,11 @@ export class LegacySessionTable {
     this.#bindings.delete(id);
     this.#count(binding.owner, -1);
     binding.ended.abort(new Error('session ended'));
-    this.#options.onEnd?.(id, { principalId: binding.principalId, authenticatedBy: binding.authenticatedBy });
+    this.#options.onEnd?.(id, {
+      principalId: binding.principalId,
+      authenticatedBy: binding.authenticatedBy,
+      connectionId: binding.connectionId,
+    });
   }
 
   #sweep(): void {

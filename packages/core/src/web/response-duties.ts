@@ -83,6 +83,7 @@ export function responseDuties(duties: ResponseDuties): MessageDuty {
         principal: base.principal,
         transport: base.transport,
         sessionId: base.sessionId,
+        connectionId: base.connectionId,
         remoteAddress: base.remoteAddress,
         era: base.era,
         upstream: base.upstream,
