@@ -66,11 +66,13 @@ describe('checkLegacyPattern', () => {
     );
   });
 
-  it('proposes a spelling that matches at least what the old one did', () => {
+  it('proposes a spelling that it accepts and that matches at least what the old one did', () => {
     fc.assert(
       fc.property(oldPattern, text, (p, t) => {
         const keep = keepingSpelling(p);
         if (keep === undefined) return;
+        expect(accepted(keep, { legacy: 'wildcard', targets: 'paths' })).toBe(true);
+        if (!p.includes('?')) expect(accepted(keep, { legacy: 'prefix', targets: 'paths' })).toBe(true);
         if (wildcardMatch(p, t, false)) expect(compilePattern(keep).test(t)).toBe(true);
       }),
       { numRuns: 3000 },

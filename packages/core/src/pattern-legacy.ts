@@ -89,6 +89,8 @@ export function checkLegacyPattern(
       'write "*" for any run of characters within a segment, or "{?}" for a literal "?"',
     );
   if (options.legacy === 'prefix') {
+    // A whole-segment `**` is new: before, it was a literal `*` and a prefix, which nobody meant.
+    if (source.split('/').includes('**')) return;
     const stars = crossingStars(source);
     const trailing = source.endsWith('*') && stars.includes(source.length - 1);
     if (stars.some((at) => at !== source.length - 1))
@@ -131,15 +133,23 @@ function changed(source: string, what: string, refuse: (problem: string, hint: s
   );
 }
 
-/** Positions of the `*`s that are not part of a whole-segment `**` (those could match a `/` before). */
+// Positions of the `*`s that could match a `/` in the old reading but not in the new one: every star outside a
+// whole-segment `**`, except a run at the end of a segment followed by a `**` segment, or at its start after one
+// (`a*/**`, `**/*.md`: the `**` takes whatever the old star took past the `/`).
 function crossingStars(source: string): number[] {
   const out: number[] = [];
+  const segments = source.split('/');
   let start = 0;
-  for (const segment of source.split('/')) {
-    if (segment !== '**')
-      for (let i = 0; i < segment.length; i++) if (segment[i] === '*') out.push(start + i);
+  segments.forEach((segment, s) => {
+    if (segment !== '**' && segment.includes('*')) {
+      const lead = segment.length - segment.replace(/^\*+/, '').length;
+      const trail = segment.length - segment.replace(/\*+$/, '').length;
+      const covered = (i: number) =>
+        (i < lead && segments[s - 1] === '**') || (i >= segment.length - trail && segments[s + 1] === '**');
+      for (let i = 0; i < segment.length; i++) if (segment[i] === '*' && !covered(i)) out.push(start + i);
+    }
     start += segment.length + 1;
-  }
+  });
   return out;
 }
 
