@@ -75,7 +75,10 @@ export function registerAuditCommands(
 
   common(audit.command('query').description('records matching every given filter, newest first'))
     .option('--principal <id>', 'principal id')
-    .option('--target <target>', 'tool or prompt name or resource URI; a trailing * matches a prefix')
+    .option(
+      '--target <target>',
+      'tool or prompt name or resource URI, or a pattern (file:///public/**, read_*)',
+    )
     .option('--method <method>', 'JSON-RPC method, e.g. tools/call')
     .option('--outcome <outcome>', OUTCOMES.join(' | '), outcome)
     .option('--trace <id>', 'trace id')

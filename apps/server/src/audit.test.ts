@@ -113,7 +113,7 @@ describe('the audit trail of the reference server', () => {
         expected: (r) => r.target === 'read_file',
       },
       {
-        args: ['--target', 'file:///public/*'],
+        args: ['--target', 'file:///public/**'],
         expected: (r) => r.target?.startsWith('file:///public/') === true,
       },
       { args: ['--principal', 'nobody'], expected: () => false },

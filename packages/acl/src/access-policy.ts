@@ -1,7 +1,16 @@
-import type { ListItem, McpTarget, Principal } from '@mcp-warden/core';
+import {
+  type CompiledPattern,
+  expandPattern,
+  type ListItem,
+  type McpTarget,
+  PatternIndex,
+  PatternSyntaxError,
+  type Principal,
+} from '@mcp-warden/core';
 import {
   type AclAction,
   actionPatternMatches,
+  compileActionPattern,
   isKnownAction,
   isValidActionPattern,
   KNOWN_ACTIONS,
@@ -17,8 +26,6 @@ import {
   resolvePathSegments,
 } from './canonical-uri.js';
 import { ACL_DECISION_REASONS, type AclDecisionReason, PolicyError, type PolicyIssue } from './errors.js';
-import { expandBraces, GlobSyntaxError } from './glob.js';
-import { GlobIndex } from './glob-index.js';
 import { type AclPolicyDocument, aclPolicySchema } from './policy-schema.js';
 import { ScopeSubjects } from './scope-subjects.js';
 
@@ -72,15 +79,17 @@ interface CompiledRule extends AclRuleRef {
   readonly subjects: readonly string[];
   readonly conditions: readonly CompiledCondition[];
   readonly actionPatterns: readonly string[];
+  /** `actionPatterns` compiled (for actions this package does not know, matched at request time). */
+  readonly actionMatchers: readonly CompiledPattern[];
   readonly hasTargets: boolean;
 }
 
 interface ActionBucket {
   /** Rules that apply to any target of this action. */
   readonly anyTarget: CompiledRule[];
-  readonly index: GlobIndex<CompiledRule>;
+  readonly index: PatternIndex<CompiledRule>;
   /** `completion:complete` only: resource (template) URI globs, kept apart from prompt-name globs in `index`. */
-  readonly refUris: GlobIndex<CompiledRule>;
+  readonly refUris: PatternIndex<CompiledRule>;
   /** The same globs as a list, for the (rare, not hot) resource-template visibility test. */
   readonly globs: { readonly glob: string; readonly rule: CompiledRule }[];
 }
@@ -233,7 +242,7 @@ export class AccessPolicy {
     const bucket = (action: string): ActionBucket => {
       let b = buckets.get(action);
       if (!b) {
-        b = { anyTarget: [], index: new GlobIndex(), refUris: new GlobIndex(), globs: [] };
+        b = { anyTarget: [], index: new PatternIndex(), refUris: new PatternIndex(), globs: [] };
         buckets.set(action, b);
       }
       return b;
@@ -316,6 +325,9 @@ export class AccessPolicy {
         subjects,
         conditions,
         actionPatterns,
+        actionMatchers: actionPatterns.flatMap((p) =>
+          isValidActionPattern(p) ? [compileActionPattern(p)] : [],
+        ),
         hasTargets: targets !== undefined,
       };
       compiled.push(rule);
@@ -327,10 +339,10 @@ export class AccessPolicy {
       targets.forEach((target, ti) => {
         let expansions: string[];
         try {
-          expansions = expandBraces(target);
+          expansions = expandPattern(target);
         } catch (error) {
-          const e = error as GlobSyntaxError;
-          issue(at('targets', ti), e.message, e instanceof GlobSyntaxError ? e.hint : 'check the braces');
+          if (!(error instanceof PatternSyntaxError)) throw error;
+          issue(at('targets', ti), error.problem, error.hint);
           return;
         }
         let used = false;
@@ -353,9 +365,9 @@ export class AccessPolicy {
             used = true;
             if (canonical.value === '**') bucket(action).anyTarget.push(rule);
             else if (kind === 'ref' && looksLikeUri(expansion))
-              bucket(action).refUris.add(canonical.value, rule);
+              bucket(action).refUris.addAlternative(canonical.value, rule);
             else {
-              bucket(action).index.add(canonical.value, rule);
+              bucket(action).index.addAlternative(canonical.value, rule);
               bucket(action).globs.push({ glob: canonical.value, rule });
             }
           }
@@ -573,7 +585,7 @@ export class AccessPolicy {
 
   #scanTarget(
     bucket: ActionBucket,
-    index: GlobIndex<CompiledRule>,
+    index: PatternIndex<CompiledRule>,
     target: string,
     keys: ReadonlySet<string>,
     args: AclArguments | undefined,
@@ -623,7 +635,7 @@ export class AccessPolicy {
 const EMPTY_ARGS: AclArguments = Object.freeze({});
 
 function actionMatches(rule: CompiledRule, action: string): boolean {
-  for (const pattern of rule.actionPatterns) if (actionPatternMatches(pattern, action)) return true;
+  for (const matcher of rule.actionMatchers) if (matcher.test(action)) return true;
   return false;
 }
 

@@ -1,3 +1,5 @@
+import { type CompiledPattern, compilePattern } from '@mcp-warden/core';
+
 /**
  * ACL actions. Core derives a request's action from its JSON-RPC method by replacing `/` with `:`
  * (`tools/call` → `tools:call`, `resources/templates/list` → `resources:templates:list`).
@@ -54,11 +56,17 @@ export function isKnownAction(action: string): action is AclAction {
   return Object.hasOwn(ACL_ACTIONS, action);
 }
 
-/** An action pattern in a rule: a known action, `*` (every action) or `prefix:*` (`tools:*`, `resources:*`). */
+/**
+ * An action pattern in a rule: a known action, `*` (every action) or `prefix:*` (`tools:*`, `resources:*`), read
+ * in core's pattern language (actions have no `/`, so `*` is any run of characters).
+ */
 export function actionPatternMatches(pattern: string, action: string): boolean {
-  if (pattern === '*') return true;
-  if (pattern.endsWith(':*')) return action.startsWith(pattern.slice(0, -1));
-  return pattern === action;
+  return compileActionPattern(pattern).test(action);
+}
+
+/** Compiles an action pattern once (a policy keeps the result per rule). */
+export function compileActionPattern(pattern: string): CompiledPattern {
+  return compilePattern(pattern);
 }
 
 /** Whether the pattern is well-formed: `*`, `word:*`, or a known action. */

@@ -1,3 +1,13 @@
+/**
+ * Compatibility names: the acl's glob language is core's pattern language now (`compilePattern`,
+ * `PatternIndex`, `PatternSyntaxError` in `@mcp-warden/core`).
+ */
+export {
+  expandPattern as expandBraces,
+  MAX_PATTERN_EXPANSIONS as MAX_BRACE_EXPANSIONS,
+  PatternIndex as GlobIndex,
+  PatternSyntaxError as GlobSyntaxError,
+} from '@mcp-warden/core';
 export {
   AccessPolicy,
   type AclArguments,
@@ -24,8 +34,6 @@ export {
   PolicyError,
   type PolicyIssue,
 } from './errors.js';
-export { expandBraces, GlobSyntaxError, MAX_BRACE_EXPANSIONS } from './glob.js';
-export { GlobIndex } from './glob-index.js';
 export {
   loadPolicyFile,
   MAX_POLICY_BYTES,

@@ -18,6 +18,27 @@ export type {
 } from './observe/observer.js';
 export { parseTraceparent, requestTraceparent, type TraceContext } from './observe/trace-context.js';
 export { describeOptionIssues, formatOptionPath, knownKeysAt, parseOptions } from './options.js';
+export {
+  type CompiledPattern,
+  compilePattern,
+  expandPattern,
+  isLiteralAlternative,
+  isPattern,
+  MAX_PATTERN_EXPANSIONS,
+  MAX_PATTERN_LENGTH,
+  matchSegment,
+  matchWildSegment,
+  type PatternContext,
+  type PatternSegment,
+  PatternSyntaxError,
+  parsePatternSegments,
+} from './pattern.js';
+export { PatternIndex } from './pattern-index.js';
+export {
+  checkLegacyPattern,
+  type LegacyPatternOptions,
+  MCP_METHOD_NAMES,
+} from './pattern-legacy.js';
 export { HiddenItems, Pipeline, type PreparedRequest, type RequestOrigin } from './pipeline.js';
 export * from './plugin.js';
 export * from './principal.js';

@@ -1,5 +1,4 @@
 export { OAUTH_ERROR_CODES, type OAuthErrorCode, TokenVerificationError } from './errors.js';
-export { globMatch, ScopeRules } from './glob.js';
 export { type ActiveIntrospection, type IntrospectionOptions, Introspector } from './introspection.js';
 export {
   PROTECTED_RESOURCE_WELL_KNOWN,
@@ -25,6 +24,7 @@ export {
 } from './plugin.js';
 export { claimAtPath, type PrincipalMapping, principalFromClaims } from './principal-from-claims.js';
 export { RemoteKeySet, type RemoteKeySetOptions } from './remote-key-set.js';
+export { type ScopeRuleOption, ScopeRules } from './scope-rules.js';
 export { isScopeToken, ScopeHierarchy, type ScopeHierarchyOptions, scopesFromClaims } from './scopes.js';
 export { tokenHash, VerifiedTokenCache } from './token-cache.js';
 export {

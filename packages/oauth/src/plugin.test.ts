@@ -101,7 +101,7 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
         methods: { 'tools/list': ['tools:list'] },
         tools: { 'notes_*': ['notes:read'], notes_delete: ['notes:write'] },
         prompts: { summarize: ['prompts:use'] },
-        resources: { 'file:///private/*': ['files:private'] },
+        resources: { 'file:///private/**': ['files:private'] },
         scopeHierarchy: { implies: { 'notes:write': ['notes:read'] }, prefixSeparator: ':' },
       }),
     );

@@ -15,13 +15,13 @@ import {
   type WardenPlugin,
 } from '@mcp-warden/core';
 import { OAUTH_ERROR_CODES, TokenVerificationError } from './errors.js';
-import { ScopeRules } from './glob.js';
 import {
   type ProtectedResourceMetadata,
   protectedResourceMetadataPaths,
   protectedResourceMetadataUrl,
 } from './metadata.js';
 import { formatIssues, oauthOptionsSchema } from './options.js';
+import { ScopeRules } from './scope-rules.js';
 import { ScopeHierarchy } from './scopes.js';
 import {
   canonicalResource,
@@ -53,13 +53,16 @@ export interface OAuthOptions
   scopesSupported?: string[];
   /** Scopes every request needs (first in the 401 challenge's `scope`). Never `offline_access`. @default [] */
   requiredScopes?: string[];
-  /** Extra scopes by JSON-RPC method, exact or glob: `{ 'tools/list': ['mcp:read'] }`. */
+  /**
+   * Extra scopes by JSON-RPC method, exact or a pattern (core's pattern language): `{ 'tools/list': ['mcp:read'] }`,
+   * `{ 'resources/**': ['files'] }`.
+   */
   methods?: Record<string, string[]>;
-  /** Extra scopes by tool name, exact or glob: `{ 'notes_*': ['notes:read'], delete_note: ['notes:write'] }`. */
+  /** Extra scopes by tool name, exact or a pattern: `{ 'notes_*': ['notes:read'], delete_note: ['notes:write'] }`. */
   tools?: Record<string, string[]>;
-  /** Extra scopes by prompt name, exact or glob. */
+  /** Extra scopes by prompt name, exact or a pattern. */
   prompts?: Record<string, string[]>;
-  /** Extra scopes by resource URI, exact or glob: `{ 'file:///private/*': ['files:private'] }`. */
+  /** Extra scopes by resource URI, exact or a pattern: `{ 'file:///private/**': ['files:private'] }`. */
   resources?: Record<string, string[]>;
   /**
    * Broader scopes imply narrower ones, transitively: `{ implies: { 'notes:write': ['notes:read'] }, prefixSeparator:
@@ -94,10 +97,10 @@ export function createScopePolicy(
   >,
 ): ScopePolicy {
   const global = [...new Set(options.requiredScopes ?? [])];
-  const methods = new ScopeRules(options.methods);
-  const tools = new ScopeRules(options.tools);
-  const prompts = new ScopeRules(options.prompts);
-  const resources = new ScopeRules(options.resources);
+  const methods = new ScopeRules(options.methods, 'methods');
+  const tools = new ScopeRules(options.tools, 'tools');
+  const prompts = new ScopeRules(options.prompts, 'prompts');
+  const resources = new ScopeRules(options.resources, 'resources');
   const hierarchy = new ScopeHierarchy(options.scopeHierarchy);
   return {
     requiredFor(ctx) {

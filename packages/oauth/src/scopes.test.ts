@@ -1,9 +1,9 @@
-import { ConfigError } from '@mcp-warden/core';
+import { ConfigError, compilePattern } from '@mcp-warden/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { globMatch, ScopeRules } from './glob.js';
 import { bearerToken } from './plugin.js';
 import { claimAtPath } from './principal-from-claims.js';
+import { type ScopeRuleOption, ScopeRules } from './scope-rules.js';
 import { isScopeToken, ScopeHierarchy, scopesFromClaims } from './scopes.js';
 
 const scopeArb = fc.stringMatching(/^[a-z]{1,4}(:[a-z]{1,4}){0,2}$/);
@@ -17,15 +17,37 @@ function globReference(pattern: string, name: string): boolean {
   return new RegExp(`^${source}$`).test(name);
 }
 
-describe('globMatch', () => {
-  it('agrees with a reference implementation', () => {
-    const alphabet = fc.constantFrom('a', 'b', '_', '/', '.', '*', '?');
+/** Whether a single `pattern → ['hit']` rule of `option` applies to `name`. */
+function ruleMatches(pattern: string, name: string, option: ScopeRuleOption = 'tools'): boolean {
+  const out = new Set<string>();
+  new ScopeRules({ [pattern]: ['hit'] }, option).collect(name, out);
+  return out.has('hit');
+}
+
+describe('ScopeRules', () => {
+  it('keeps the old meaning over tool names (no "/"): agrees with the old wildcard reference', () => {
+    const alphabet = fc.constantFrom('a', 'b', '_', '.', '*');
     fc.assert(
       fc.property(
         fc.string({ unit: alphabet, maxLength: 8 }),
-        fc.string({ unit: fc.constantFrom('a', 'b', '_', '/', '.'), maxLength: 10 }),
+        fc.string({ unit: fc.constantFrom('a', 'b', '_', '.'), maxLength: 10 }),
         (pattern, name) => {
-          expect(globMatch(pattern, name)).toBe(globReference(pattern, name));
+          expect(ruleMatches(pattern, name)).toBe(globReference(pattern, name));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('matches as core’s pattern language does, on any option', () => {
+    const alphabet = fc.constantFrom('a', 'b', '/', '*', '**/', '{a,b}');
+    fc.assert(
+      fc.property(
+        fc.array(alphabet, { minLength: 1, maxLength: 6 }).map((p) => `{${p.join('')}}`),
+        fc.string({ unit: fc.constantFrom('a', 'b', '_', '/'), maxLength: 10 }),
+        fc.constantFrom<ScopeRuleOption>('methods', 'tools', 'prompts', 'resources'),
+        (pattern, name, option) => {
+          expect(ruleMatches(pattern, name, option)).toBe(compilePattern(pattern).test(name));
         },
       ),
       { numRuns: 2000 },
@@ -38,18 +60,21 @@ describe('globMatch', () => {
         fc.string({ unit: fc.constantFrom('a', 'b', '-', ':'), maxLength: 10 }),
         fc.string({ maxLength: 10 }),
         (a, b) => {
-          expect(globMatch(a, b)).toBe(a === b);
+          expect(ruleMatches(a, b)).toBe(a === b);
         },
       ),
     );
   });
 
   it('handles a pathological pattern on a long name', () => {
-    expect(globMatch(`${'*a'.repeat(50)}b`, 'a'.repeat(5000))).toBe(false);
+    expect(ruleMatches(`${'*a'.repeat(50)}b`, 'a'.repeat(5000))).toBe(false);
   });
 
   it('ScopeRules unions every matching rule', () => {
-    const rules = new ScopeRules({ 'notes_*': ['notes:read'], notes_delete: ['notes:write'], '*': ['mcp'] });
+    const rules = new ScopeRules(
+      { 'notes_*': ['notes:read'], notes_delete: ['notes:write'], '*': ['mcp'] },
+      'tools',
+    );
     const out = new Set<string>();
     rules.collect('notes_delete', out);
     expect([...out].sort()).toEqual(['mcp', 'notes:read', 'notes:write']);

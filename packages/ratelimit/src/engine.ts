@@ -107,11 +107,9 @@ export class RateLimitEngine {
     this.#ipv6Subnet = options.ipv6Subnet ?? 64;
     this.#rules = rules
       .map((input) => ruleSchema.parse(input))
-      .map((rule) => ({
+      .map((rule, index) => ({
         rule,
-        methods: rule.match?.methods ? new PatternSet(rule.match.methods) : undefined,
-        targets: rule.match?.targets ? new PatternSet(rule.match.targets) : undefined,
-        costs: new PatternTable(Object.entries(rule.costs ?? {})),
+        ...compileRulePatterns(rule, index),
         base: createBudget(store, rule.name, rule),
         roles: Object.entries(rule.roles ?? {}).map(
           ([role, spec]) =>
@@ -224,6 +222,26 @@ export class RateLimitEngine {
         return subject.sessionId;
     }
   }
+}
+
+/**
+ * A rule's patterns, compiled in core's pattern language. Throws `PatternSyntaxError` (naming
+ * `rules[index]…`) for an invalid pattern or one whose meaning changed; the plugin calls it in its factory.
+ */
+export function compileRulePatterns(
+  rule: Pick<RateLimitRule, 'match' | 'costs'>,
+  index: number,
+): Pick<CompiledRule, 'methods' | 'targets' | 'costs'> {
+  const at = (path: string) => ({ plugin: 'ratelimit', path: `rules[${index}].${path}` });
+  return {
+    methods: rule.match?.methods
+      ? new PatternSet(rule.match.methods, 'method', at('match.methods'))
+      : undefined,
+    targets: rule.match?.targets
+      ? new PatternSet(rule.match.targets, 'target', at('match.targets'))
+      : undefined,
+    costs: new PatternTable(Object.entries(rule.costs ?? {}), 'target', at('costs')),
+  };
 }
 
 function createBudget(store: LimiterStore, prefix: string, spec: LimitSpec): Budget {

@@ -39,7 +39,7 @@ export {
   type StoreOptions,
   storeSchema,
 } from './options.js';
-export { PatternSet, PatternTable, wildcardMatch } from './pattern.js';
+export { type PatternKind, PatternSet, PatternTable } from './pattern.js';
 export {
   BRUTE_FORCE_CAPABILITY,
   formatTarget,

@@ -49,12 +49,12 @@ export const ruleSchema = limitSchema
       ),
     /** What the budget is counted by. */
     key: z.array(z.enum(KEY_DIMENSIONS)).min(1).max(KEY_DIMENSIONS.length).default(['identity']),
-    /** Which requests the rule applies to; absent means every MCP request. Patterns use `*` as a wildcard. */
+    /** Which requests the rule applies to; absent means every MCP request. Patterns: core's pattern language. */
     match: z
       .object({
-        /** JSON-RPC methods, e.g. `tools/call` or `resources/*`. */
+        /** JSON-RPC methods, e.g. `tools/call`, `tools/*` or `resources/**`. */
         methods: z.array(pattern).min(1).optional(),
-        /** Targets, e.g. `tool:generate_image`, `tool:db_*`, `resource:file:///*`. */
+        /** Targets, e.g. `tool:generate_image`, `tool:db_*`, `resource:file:///**`. */
         targets: z.array(pattern).min(1).optional(),
       })
       .strict()

@@ -1,69 +1,72 @@
 /**
- * Wildcard patterns for rule matching: `*` matches any run of characters (also none), everything else is
- * literal. Hand-rolled instead of a regex or a glob library because targets are arbitrary strings (resource URIs
- * contain `/`, `?`, `[`…) that must stay literal, and because the greedy two-pointer match below never
- * backtracks more than O(pattern × text): no catastrophic backtracking on hostile names.
+ * Rule patterns (`match.methods`, `match.targets`, `costs`) in core's one pattern language (see core's README,
+ * "Patterns"): `*` within a `/` segment, `**` whole segments, `{a,b}` alternatives, everything else literal.
+ *
+ * These options used to read `*` across `/`. A spelling whose matches changed on what it is matched against (a
+ * method such as `resources/templates/list`, a `resource:` target's URI) is refused when the rules are compiled,
+ * with the spelling that keeps its meaning: a budget must not quietly count fewer (or other) requests.
  */
-export function wildcardMatch(pattern: string, text: string): boolean {
-  let p = 0;
-  let t = 0;
-  let starP = -1;
-  let starT = 0;
-  while (t < text.length) {
-    if (p < pattern.length && pattern[p] !== '*' && pattern[p] === text[t]) {
-      p++;
-      t++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      starP = p++;
-      starT = t;
-    } else if (starP !== -1) {
-      p = starP + 1;
-      t = ++starT;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.length && pattern[p] === '*') p++;
-  return p === pattern.length;
+import {
+  checkLegacyPattern,
+  compilePattern,
+  type LegacyPatternOptions,
+  MCP_METHOD_NAMES,
+  type PatternContext,
+  PatternIndex,
+} from '@mcp-warden/core';
+
+/** What a pattern is matched against: JSON-RPC methods, or targets as `tool:name` / `prompt:name` / `resource:uri`. */
+export type PatternKind = 'method' | 'target';
+
+/** Targets of tools and prompts are names, which have no `/`; any other target pattern may reach a URI. */
+function legacyTargets(kind: PatternKind, source: string): LegacyPatternOptions['targets'] {
+  if (kind === 'method') return MCP_METHOD_NAMES;
+  return source.startsWith('tool:') || source.startsWith('prompt:') ? 'names' : 'paths';
 }
 
-/** A set of patterns compiled once: exact ones go to a `Set`, only the wildcard ones are scanned. */
-export class PatternSet {
-  readonly #exact = new Set<string>();
-  readonly #wild: string[] = [];
+/** Compiles one rule pattern, refusing an invalid one or one whose meaning changed (`PatternSyntaxError`). */
+function compileRulePattern(source: string, kind: PatternKind, context: PatternContext | undefined) {
+  checkLegacyPattern(source, { legacy: 'wildcard', targets: legacyTargets(kind, source) }, context);
+  return compilePattern(source, context);
+}
 
-  constructor(patterns: readonly string[]) {
-    for (const pattern of patterns) {
-      if (pattern.includes('*')) this.#wild.push(pattern);
-      else this.#exact.add(pattern);
-    }
+/** A set of patterns compiled once: exact ones by lookup, the others in a segment trie. */
+export class PatternSet {
+  readonly #index = new PatternIndex<true>();
+
+  /** @param at where the patterns were written (`rules[0].match.methods`), for errors. */
+  constructor(patterns: readonly string[], kind: PatternKind, at?: PatternContext) {
+    patterns.forEach((pattern, i) => {
+      const context = at && { ...at, path: `${String(at.path ?? '')}[${i}]` };
+      this.#index.add(compileRulePattern(pattern, kind, context), true);
+    });
   }
 
   matches(text: string): boolean {
-    if (this.#exact.has(text)) return true;
-    return this.#wild.some((pattern) => wildcardMatch(pattern, text));
+    const found: true[] = [];
+    this.#index.collect(text, found);
+    return found.length > 0;
   }
 }
 
 /** Ordered pattern → value table: the first entry whose pattern matches wins. */
 export class PatternTable<T> {
-  readonly #entries: readonly (readonly [string, T])[];
-  readonly #exact = new Map<string, { index: number; value: T }>();
+  readonly #index = new PatternIndex<number>();
+  readonly #values: T[] = [];
 
-  constructor(entries: readonly (readonly [string, T])[]) {
-    this.#entries = entries;
-    entries.forEach(([pattern, value], index) => {
-      if (!pattern.includes('*') && !this.#exact.has(pattern)) this.#exact.set(pattern, { index, value });
+  /** @param at where the table was written (`rules[0].costs`), for errors. */
+  constructor(entries: readonly (readonly [string, T])[], kind: PatternKind, at?: PatternContext) {
+    entries.forEach(([pattern, value], i) => {
+      const context = at && { ...at, path: `${String(at.path ?? '')}[${JSON.stringify(pattern)}]` };
+      this.#index.add(compileRulePattern(pattern, kind, context), i);
+      this.#values.push(value);
     });
   }
 
   lookup(text: string): T | undefined {
-    const exact = this.#exact.get(text);
-    for (let i = 0; i < this.#entries.length; i++) {
-      if (exact && i === exact.index) return exact.value;
-      const entry = this.#entries[i];
-      if (entry?.[0].includes('*') && wildcardMatch(entry[0], text)) return entry[1];
-    }
-    return exact?.value;
+    const found: number[] = [];
+    this.#index.collect(text, found);
+    if (found.length === 0) return undefined;
+    return this.#values[Math.min(...found)];
   }
 }

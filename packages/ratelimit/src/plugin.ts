@@ -14,7 +14,7 @@ import {
   type WardenPlugin,
 } from '@mcp-warden/core';
 import { BruteForceGuard } from './brute-force.js';
-import { RateLimitEngine } from './engine.js';
+import { compileRulePatterns, RateLimitEngine } from './engine.js';
 import { RATELIMIT_ERROR_CODES } from './errors.js';
 import { CredentialFingerprinter } from './fingerprint.js';
 import { rateLimitHeaders } from './headers.js';
@@ -91,6 +91,10 @@ interface Running {
 export function rateLimit(options: RateLimitOptions = {}) {
   // Eagerly, in the factory: bad options fail where they are written. The store connects at setup.
   const resolved = parseOptions(rateLimitOptionsSchema, options, { plugin: RATE_LIMIT_PLUGIN_NAME });
+  // Patterns too: an invalid one, or one whose meaning changed, is refused here (core's PatternSyntaxError).
+  resolved.rules.forEach((rule, index) => {
+    compileRulePatterns(rule, index);
+  });
   let running: Running | undefined;
   // Carries the credential fingerprint from `admit` to the authentication events of the same request: core hands
   // listeners the request an event is about (`source.edge`), the same object `admit` saw. Not AsyncLocalStorage:

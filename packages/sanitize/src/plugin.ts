@@ -4,7 +4,10 @@
 import {
   AccessDeniedError,
   ArgumentValidationError,
+  type CompiledPattern,
   ConfigError,
+  checkLegacyPattern,
+  compilePattern,
   type PluginMode,
   parseOptions,
   type RequestContext,
@@ -80,11 +83,14 @@ export interface SanitizeOptions {
    * audit, PII and markup off.
    */
   output?: RulesConfig;
-  /** Per-tool overrides, by exact name or a `prefix*` pattern (the longest match wins). */
+  /**
+   * Per-tool overrides, by exact name or a pattern of core's pattern language (`render_*`): an exact name wins,
+   * then the pattern with the longest text before its first `*` or `{`, then the one written first.
+   */
   tools?: Record<string, SanitizeTargetOptions>;
   /** Per-prompt overrides, as for tools. */
   prompts?: Record<string, Omit<SanitizeTargetOptions, never>>;
-  /** Per-resource overrides of `resources/read` results, by exact URI or a `prefix*` pattern. */
+  /** Per-resource overrides of `resources/read` results, by exact URI or a pattern (`file:///logs/**`), as for tools. */
   resources?: Record<string, Omit<SanitizeTargetOptions, 'input'>>;
   /** Also sanitize descriptions in `tools/list`, `prompts/list` and `resources/*list` results. @default true */
   lists?: boolean;
@@ -111,9 +117,29 @@ interface Compiled {
 
 interface TargetEntry {
   key: string;
-  prefix: string | undefined;
+  pattern: CompiledPattern;
+  /** Characters before the first `*` or `{`: the longer, the more specific (an old `prefix*` ranks as before). */
+  specificity: number;
   input: CompiledRules;
   output: CompiledRules;
+}
+
+/** What each per-target option is matched against: names have no `/`, resource URIs do. */
+const TARGET_KINDS = { tool: 'names', prompt: 'names', resource: 'paths' } as const;
+
+/**
+ * A per-target key in core's pattern language. These keys used to be an exact name or a `prefix*`; one whose
+ * matches changed (a `*` inside it, a resource `prefix*` that now stops at `/`) is refused with the new spelling.
+ */
+function compileTargetKey(type: keyof typeof TARGET_KINDS, key: string): CompiledPattern {
+  const context = { plugin: 'sanitize', path: [`${type}s`, key] };
+  checkLegacyPattern(key, { legacy: 'prefix', targets: TARGET_KINDS[type] }, context);
+  return compilePattern(key, context);
+}
+
+function specificity(key: string): number {
+  const wild = key.search(/[*{]/);
+  return wild === -1 ? key.length : wild;
 }
 
 function compileOptions(raw: SanitizeOptions): Compiled {
@@ -151,18 +177,21 @@ function compileOptions(raw: SanitizeOptions): Compiled {
         ? { 'terminal-overwrite': 'off' }
         : undefined;
       const targetInput = 'input' in target ? (target.input as RulesConfig | undefined) : undefined;
+      const pattern = compileTargetKey(type, key);
       const entry: TargetEntry = {
         key,
-        prefix: key.endsWith('*') ? key.slice(0, -1) : undefined,
+        pattern,
+        specificity: specificity(key),
         input: wrap(`${type}s.${key}.input`, () => layer('input', options.input, targetInput)),
         output: wrap(`${type}s.${key}.output`, () =>
           layer('output', options.output, target.output, html, raw),
         ),
       };
-      if (entry.prefix === undefined) table.exact.set(key, entry);
-      else table.patterns.push(entry);
+      if (!pattern.literal) table.patterns.push(entry);
+      else for (const name of pattern.alternatives) if (!table.exact.has(name)) table.exact.set(name, entry);
     }
-    table.patterns.sort((a, b) => (b.prefix?.length ?? 0) - (a.prefix?.length ?? 0));
+    // Most specific first; `sort` is stable, so equally specific patterns keep the order they were written in.
+    table.patterns.sort((a, b) => b.specificity - a.specificity);
   }
   return {
     input,
@@ -181,9 +210,7 @@ function targetEntry(compiled: Compiled, ctx: RequestContext): TargetEntry | und
   if (table === undefined) return undefined;
   const name = 'uri' in target ? target.uri : 'name' in target ? target.name : undefined;
   if (typeof name !== 'string') return undefined;
-  return (
-    table.exact.get(name) ?? table.patterns.find((p) => p.prefix !== undefined && name.startsWith(p.prefix))
-  );
+  return table.exact.get(name) ?? table.patterns.find((p) => p.pattern.test(name));
 }
 
 function summarize(counts: readonly RuleCount[]): string {

@@ -42,10 +42,10 @@ describe('SqliteAuditStore', () => {
     const ids = (q: Parameters<SqliteAuditStore['query']>[0]) => store.query(q).length;
     expect(ids({ principal: 'alice' })).toBe(3);
     expect(ids({ principal: 'alice', target: 'echo' })).toBe(2);
-    expect(ids({ target: 'file:///p*' })).toBe(2);
-    expect(ids({ target: 'file:///public/*' })).toBe(1);
+    expect(ids({ target: 'file:///p*/**' })).toBe(2);
+    expect(ids({ target: 'file:///public/**' })).toBe(1);
     expect(ids({ target: '%' })).toBe(0);
-    expect(ids({ target: 'file:///_ublic/*' })).toBe(0);
+    expect(ids({ target: 'file:///_ublic/**' })).toBe(0);
     expect(ids({ outcome: 'error' })).toBe(1);
     expect(ids({ method: 'resources/read', principal: 'bob' })).toBe(1);
     expect(ids({ since: Date.now() - 3_600_000 })).toBe(3);

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync } from 'node:fs';
-import { ConfigError } from '@mcp-warden/core';
+import { type CompiledPattern, ConfigError, checkLegacyPattern, compilePattern } from '@mcp-warden/core';
 import Database from 'better-sqlite3';
 import type { AuditOutcome, AuditRecord } from '../record.js';
 import type { AuditSink } from '../sink.js';
@@ -25,7 +25,10 @@ export interface SqliteAuditStoreOptions {
 export interface AuditQuery {
   /** Exact principal id. */
   principal?: string;
-  /** Exact target, or a prefix ending in `*` (`file:///public/*`). */
+  /**
+   * Exact target, or a pattern of core's pattern language (`file:///public/**`, `read_*`). A `prefix*` that could
+   * reach past a `/` (the old prefix query) is refused with the spelling that keeps its meaning.
+   */
   target?: string;
   /** Exact method. */
   method?: string;
@@ -236,15 +239,11 @@ export class SqliteAuditStore implements AuditSink {
       where.push('principal_id = ?');
       args.push(filter.principal);
     }
-    if (filter.target !== undefined) {
-      if (filter.target.endsWith('*')) {
-        const prefix = filter.target.slice(0, -1);
-        where.push('substr(target, 1, ?) = ?');
-        args.push(prefix.length, prefix);
-      } else {
-        where.push('target = ?');
-        args.push(filter.target);
-      }
+    const pattern = filter.target === undefined ? undefined : targetPattern(filter.target);
+    if (pattern) {
+      const [sql, values] = targetWhere(pattern);
+      where.push(sql);
+      args.push(...values);
     }
     for (const [column, value] of [
       ['method', filter.method],
@@ -270,8 +269,17 @@ export class SqliteAuditStore implements AuditSink {
     }
     const limit = Math.min(Math.max(1, Math.trunc(filter.limit ?? 100)), 100_000);
     const order = filter.afterId !== undefined ? 'ASC' : 'DESC';
-    const sql = `SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ${limit}`;
-    return (this.db.prepare(sql).all(...args) as Row[]).map(fromRow);
+    const base = `SELECT * FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order}`;
+    if (!pattern || pattern.literal)
+      return (this.db.prepare(`${base} LIMIT ${limit}`).all(...args) as Row[]).map(fromRow);
+    // SQL narrows by the literal start of each alternative; the pattern decides, and the limit counts matches.
+    const out: StoredAuditRecord[] = [];
+    for (const row of this.db.prepare(base).iterate(...args) as IterableIterator<Row>) {
+      if (row.target === null || !pattern.test(row.target)) continue;
+      out.push(fromRow(row));
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   /** Number of stored records. */
@@ -287,4 +295,33 @@ export class SqliteAuditStore implements AuditSink {
     if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     this.db.close();
   }
+}
+
+/** A query's target in core's pattern language; the old trailing-`*` prefix query is refused where it changed. */
+function targetPattern(target: string): CompiledPattern {
+  const context = { plugin: 'audit', path: 'target' };
+  checkLegacyPattern(target, { legacy: 'prefix', targets: 'paths' }, context);
+  return compilePattern(target, context);
+}
+
+/** A `WHERE` condition that every target the pattern matches satisfies (exact names, or literal starts). */
+function targetWhere(pattern: CompiledPattern): [string, unknown[]] {
+  if (pattern.literal)
+    return [`target IN (${pattern.alternatives.map(() => '?').join(', ')})`, [...pattern.alternatives]];
+  const starts = pattern.alternatives.map(literalStart);
+  if (starts.some((start) => start === '')) return ['target IS NOT NULL', []];
+  return [
+    `(${starts.map(() => 'substr(target, 1, ?) = ?').join(' OR ')})`,
+    starts.flatMap((start) => [start.length, start]),
+  ];
+}
+
+/** The text every match of a brace-free alternative starts with: up to its first `*`, less a `/` before `**`. */
+function literalStart(alternative: string): string {
+  const star = alternative.indexOf('*');
+  if (star === -1) return alternative;
+  const start = alternative.slice(0, star);
+  // `a/**` also matches `a`: a whole-segment `**` may take the `/` before it along with zero segments.
+  const globstar = alternative.startsWith('**', star) && (alternative[star + 2] ?? '/') === '/';
+  return globstar && start.endsWith('/') ? start.slice(0, -1) : start;
 }

@@ -1,5 +1,7 @@
 /**
- * An index from many globs to values, queried with one target string.
+ * An index from many patterns (of the one pattern language, see `pattern.ts`) to values, queried with one name.
+ * The engine for many patterns at once; {@link compilePattern} is the one for a single pattern, and both parse
+ * through the same functions.
  *
  * Why hand-written: no library matches a string against thousands of globs at once in time that depends on the
  * string rather than the number of globs (minimatch/picomatch compile one regex per glob and are tried one by
@@ -11,7 +13,13 @@
  * Cost: O(segments × active nodes), where active nodes are bounded by the shape of the globs (how many distinct
  * wildcard branches share a prefix), not by how many rules use them.
  */
-import { isLiteralGlob, matchWildSegment, parseSegments, type SegmentPattern } from './glob.js';
+import {
+  type CompiledPattern,
+  isLiteralAlternative,
+  matchWildSegment,
+  type PatternSegment,
+  parsePatternSegments,
+} from './pattern.js';
 
 interface TrieNode<T> {
   readonly literal: Map<string, TrieNode<T>>;
@@ -29,7 +37,7 @@ function createNode<T>(loops: boolean): TrieNode<T> {
   return { literal: new Map(), star: undefined, globstar: undefined, wild: [], loops, values: [], stamp: 0 };
 }
 
-export class GlobIndex<T> {
+export class PatternIndex<T> {
   readonly #exact = new Map<string, T[]>();
   readonly #root: TrieNode<T> = createNode(false);
   #stamp = 0;
@@ -37,26 +45,34 @@ export class GlobIndex<T> {
   #bufferA: TrieNode<T>[] = [];
   #bufferB: TrieNode<T>[] = [];
 
-  /** Number of globs added. */
+  /** Number of brace-free alternatives added. */
   get size(): number {
     return this.#size;
   }
 
-  /** Adds a brace-free glob (see {@link expandBraces}) with the value reported when it matches. */
-  add(glob: string, value: T): void {
+  /** Adds every alternative of a compiled pattern with the value reported when it matches. */
+  add(pattern: CompiledPattern, value: T): void {
+    for (const alternative of pattern.alternatives) this.addAlternative(alternative, value);
+  }
+
+  /**
+   * Adds one brace-free alternative (one of `expandPattern`'s results, possibly rewritten by the caller, e.g.
+   * canonicalised) with the value reported when it matches. Braces in it are literal.
+   */
+  addAlternative(glob: string, value: T): void {
     this.#size++;
-    if (isLiteralGlob(glob)) {
+    if (isLiteralAlternative(glob)) {
       const list = this.#exact.get(glob);
       if (list) list.push(value);
       else this.#exact.set(glob, [value]);
       return;
     }
     let node = this.#root;
-    for (const segment of parseSegments(glob)) node = this.#child(node, segment);
+    for (const segment of parsePatternSegments(glob)) node = this.#child(node, segment);
     node.values.push(value);
   }
 
-  #child(node: TrieNode<T>, segment: SegmentPattern): TrieNode<T> {
+  #child(node: TrieNode<T>, segment: PatternSegment): TrieNode<T> {
     switch (segment.kind) {
       case 'literal': {
         let next = node.literal.get(segment.text);
@@ -82,7 +98,7 @@ export class GlobIndex<T> {
     }
   }
 
-  /** Appends to `out` the value of every glob that matches `target`, in no particular order. */
+  /** Appends to `out` the value of every alternative that matches `target`, in no particular order. */
   collect(target: string, out: T[]): void {
     const exact = this.#exact.get(target);
     if (exact) for (let i = 0; i < exact.length; i++) out.push(exact[i] as T);
