@@ -12,8 +12,8 @@ import { toolPinning } from '@mcp-warden/tool-pinning';
 import { createSafePath, validation } from '@mcp-warden/validation';
 import { z } from 'zod';
 import { type ServerConfig, ServerConfigError } from './config.js';
-import { forUpstream, upstreamPluginName } from './gateway/upstream-policy.js';
 import type { SandboxResolver } from './demo-server.js';
+import { forUpstream, upstreamPluginName } from './gateway/upstream-policy.js';
 import { apiKeySectionSchema, DATA_FILES, type DataDirServices, section } from './services.js';
 
 const require = createRequire(import.meta.url);

@@ -1,6 +1,7 @@
 import {
   AuthenticationError,
   ConfigError,
+  type EdgeContext,
   type EdgeRequest,
   type PluginSetupContext,
 } from '@mcp-warden/core';
@@ -34,6 +35,8 @@ const setupContext: PluginSetupContext = {
   emit() {},
 };
 
+const edgeContext: EdgeContext = { services: setupContext.services, emit() {} };
+
 function plugin() {
   const [first, ...rest] = ENDPOINTS.map((path) => `${ORIGIN}${path}`);
   return oauth({ resource: first, endpointResources: rest, issuer: ISSUER, keys: [key.publicJwk] });
@@ -55,7 +58,7 @@ describe('oauth endpointResources: one protected resource per endpoint', () => {
     for (const issuedFor of ENDPOINTS) {
       const token = await signAccessToken(key, { iss: ISSUER, aud: `${ORIGIN}${issuedFor}` });
       for (const path of ENDPOINTS) {
-        const attempt = p.authenticate(to(path, token));
+        const attempt = p.authenticate(to(path, token), edgeContext);
         if (path === issuedFor) {
           await expect(attempt).resolves.toMatchObject({ id: 'alice', authenticatedBy: 'oauth' });
         } else {
@@ -92,9 +95,13 @@ describe('oauth endpointResources: one protected resource per endpoint', () => {
     const p = plugin();
     await p.setup(setupContext);
     const other = await signAccessToken(key, { iss: ISSUER, aud: `${ORIGIN}${ENDPOINTS[1]}` });
-    await expect(p.authenticate(to('/elsewhere', other))).rejects.toBeInstanceOf(AuthenticationError);
+    await expect(p.authenticate(to('/elsewhere', other), edgeContext)).rejects.toBeInstanceOf(
+      AuthenticationError,
+    );
     const first = await signAccessToken(key, { iss: ISSUER, aud: `${ORIGIN}${ENDPOINTS[0]}` });
-    await expect(p.authenticate(to('/elsewhere', first))).resolves.toMatchObject({ id: 'alice' });
+    await expect(p.authenticate(to('/elsewhere', first), edgeContext)).resolves.toMatchObject({
+      id: 'alice',
+    });
   });
 
   it('refuses two resources at one path, and a resource that is not a secure URL, at setup', () => {
