@@ -67,6 +67,7 @@ function httpEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path: 
   });
   const handler = deps.warden.fetchHandler({
     upstream: upstreamFetch,
+    takesCheckedBody: true,
     upstreamName: upstream.name,
     endpoint: path,
     ...edgeOptionsOf(deps.config),

@@ -57,16 +57,15 @@ function requestIdOf(body: unknown): string | number | undefined {
 }
 
 function outboundHeaders(
-  request: Request,
+  received: Headers,
   configured: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of FORWARDED_REQUEST_HEADERS) {
-    const value = request.headers.get(name);
+    const value = received.get(name);
     if (value !== null) headers[name] = value;
   }
-  for (const [name, value] of request.headers)
-    if (name.startsWith(PARAM_HEADER_PREFIX)) headers[name] = value;
+  for (const [name, value] of received) if (name.startsWith(PARAM_HEADER_PREFIX)) headers[name] = value;
   for (const [name, value] of Object.entries(configured)) headers[name.toLowerCase()] = value;
   return headers;
 }
@@ -124,7 +123,9 @@ export function httpUpstream(options: HttpUpstreamOptions): HttpUpstream {
     close: () => client.close(),
     async fetch(request, upstreamOptions) {
       const id = requestIdOf(upstreamOptions?.parsedBody);
-      const headers = outboundHeaders(request, options.headers);
+      // With `takesCheckedBody`, Warden hands over the headers to forward and the signal that ends the request.
+      const headers = outboundHeaders(upstreamOptions?.headers ?? request.headers, options.headers);
+      const signal = upstreamOptions?.signal ?? request.signal;
       // Warden hands over the body it checked; reading the request's stream again would cost a second copy.
       const body =
         request.method === 'POST' ? (upstreamOptions?.bodyText ?? (await request.text())) : undefined;
@@ -133,17 +134,17 @@ export function httpUpstream(options: HttpUpstreamOptions): HttpUpstream {
       const onAbort = () => {
         if (!settled && id !== undefined && sessionId !== undefined) sendCancel(headers, id);
       };
-      request.signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       const settle = () => {
         settled = true;
-        request.signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
       };
       let message: IncomingMessage;
       try {
-        message = await client.send({ method: request.method, headers, body, signal: request.signal });
+        message = await client.send({ method: request.method, headers, body, signal });
       } catch (error) {
         settle();
-        if (request.signal.aborted) throw error;
+        if (signal.aborted) throw error;
         const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
         return fail(id, 'unavailable', `request failed: ${reason}`);
       }

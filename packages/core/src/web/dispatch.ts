@@ -12,7 +12,7 @@ import { toSdkAuthInfo } from '../principal.js';
 import { isMultiRoundTripRetry, privateCacheHeaders } from './cache-hints.js';
 import { isPlainObject } from './jsonrpc-shape.js';
 import { narrowListenRequest } from './listen-request.js';
-import type { ResolvedFetchOptions } from './options.js';
+import type { ResolvedFetchOptions, UpstreamRequestOptions } from './options.js';
 import {
   openRequestState,
   type RequestStateBinding,
@@ -39,21 +39,49 @@ export interface DispatchDeps {
  * 2026-07-28 request loses any `Mcp-Session-Id`: the revision has no sessions and says to ignore the header, and
  * an upstream that still knows 2025 sessions must not act on one Warden did not check.
  */
-export function forwardedRequest(
+function forwardedRequest(
   request: Request,
   bodyText: string | undefined,
   signal: AbortSignal,
   modern = false,
 ): Request {
-  const headers = new Headers(request.headers);
-  headers.delete('content-length');
-  if (modern) headers.delete('mcp-session-id');
   return new Request(request.url, {
     method: request.method,
-    headers,
+    headers: forwardedHeaders(request, modern),
     body: bodyText,
     signal,
   });
+}
+
+function forwardedHeaders(request: Request, modern: boolean): Headers {
+  const headers = new Headers(request.headers);
+  headers.delete('content-length');
+  if (modern) headers.delete('mcp-session-id');
+  return headers;
+}
+
+/** Calls the upstream with the checked body: re-made into a `Request`, or in the options (`takesCheckedBody`). */
+export function callUpstream(
+  options: ResolvedFetchOptions,
+  request: Request,
+  forward: {
+    bodyText: string | undefined;
+    signal: AbortSignal;
+    modern: boolean;
+    authInfo: UpstreamRequestOptions['authInfo'];
+    parsedBody: unknown;
+  },
+): Promise<Response> {
+  const { bodyText, signal, modern, authInfo, parsedBody } = forward;
+  const extra: UpstreamRequestOptions = {
+    authInfo,
+    signal,
+    ...(parsedBody === undefined ? {} : { parsedBody }),
+    ...(bodyText === undefined ? {} : { bodyText }),
+  };
+  if (options.takesCheckedBody)
+    return options.callUpstream(request, { ...extra, headers: forwardedHeaders(request, modern) });
+  return options.callUpstream(forwardedRequest(request, bodyText, signal, modern), extra);
 }
 
 function isMediaType(response: Response, type: string): boolean {
@@ -236,10 +264,12 @@ export async function dispatchRequest(
   else signal.addEventListener('abort', follow, { once: true });
   const deadlineAt = Date.now() + deps.requestTimeoutMs;
   const response = await withTimeout(deps, edge, prepared, () =>
-    deps.options.callUpstream(forwardedRequest(request, text, controller.signal, origin.era === 'modern'), {
+    callUpstream(deps.options, request, {
+      bodyText: text,
+      signal: controller.signal,
+      modern: origin.era === 'modern',
       authInfo: toSdkAuthInfo(origin.principal),
       parsedBody: delivered,
-      bodyText: text,
     }),
   );
   if (response === undefined) return jsonResponse(200, errorMessage(delivered.id, timeoutError(deps)));

@@ -12,7 +12,7 @@ import { requestTraceparent } from '../observe/trace-context.js';
 import type { RequestOrigin, ServerMessageOrigin } from '../pipeline.js';
 import type { EdgeRequest } from '../plugin.js';
 import { type Principal, toSdkAuthInfo } from '../principal.js';
-import { type DispatchDeps, dispatchRequest, forwardedRequest, recordSseFailure } from './dispatch.js';
+import { callUpstream, type DispatchDeps, dispatchRequest, recordSseFailure } from './dispatch.js';
 import { checkEdge, type EdgeVerdict } from './edge-checks.js';
 import { checkEra, type EraVerdict } from './era-checks.js';
 import { isPlainObject } from './jsonrpc-shape.js';
@@ -199,14 +199,13 @@ async function serveAuthenticated(
   try {
     if (!isRequest) {
       // GET/DELETE (2025 sessions), notifications and posted responses: nothing for the pipeline to decide.
-      answer = await resolved.callUpstream(
-        forwardedRequest(request, bodyText, signal, era.era === 'modern'),
-        {
-          authInfo: toSdkAuthInfo(principal),
-          ...(body === undefined ? {} : { parsedBody: body }),
-          ...(bodyText === undefined ? {} : { bodyText }),
-        },
-      );
+      answer = await callUpstream(resolved, request, {
+        bodyText,
+        signal,
+        modern: era.era === 'modern',
+        authInfo: toSdkAuthInfo(principal),
+        parsedBody: body,
+      });
       // A 2025 session's GET stream carries what the server sends on its own: the plugins see it too.
       if (dispatchDeps.pipeline.hasServerMessageHooks)
         answer = checkServerStream(dispatchDeps, answer, {
