@@ -4,6 +4,13 @@
  */
 export { type PluginContractOptions, runPluginContractTests } from './contract.js';
 export {
+  codeMapProblems,
+  type ErrorFamilyOptions,
+  errorFamilyProblems,
+  exportedErrorClasses,
+  runErrorFamilyTests,
+} from './error-family.js';
+export {
   connectHttpClient,
   connectTestClient,
   fakePrincipal,
