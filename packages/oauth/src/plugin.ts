@@ -2,7 +2,6 @@ import {
   type AuthChallenge,
   AuthenticationError,
   advertisableScopes,
-  CORE_ERROR_CODES,
   ConfigError,
   type EdgeContext,
   type EdgeRequest,
@@ -14,7 +13,7 @@ import {
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
 } from '@mcp-warden/core';
-import { OAUTH_ERROR_CODES, TokenVerificationError } from './errors.js';
+import { OAUTH_ERROR_CODES } from './errors.js';
 import { ScopeRules } from './glob.js';
 import {
   type ProtectedResourceMetadata,
@@ -282,13 +281,9 @@ export function oauth(options: OAuthOptions) {
       const token = bearerToken(request.headers.authorization);
       if (token === undefined) return undefined;
       if (ignorePrefixes.some((prefix) => token.startsWith(prefix))) return undefined;
-      try {
-        const verified = await verifier.verify(token);
-        return verified.principal;
-      } catch (error) {
-        if (error instanceof TokenVerificationError) throw invalidToken(error);
-        throw error;
-      }
+      // A refused token throws TokenVerificationError, which is the client's 401 (`invalid_token`) as it is.
+      const verified = await verifier.verify(token);
+      return verified.principal;
     },
 
     challenge(_request: EdgeRequest): AuthChallenge | undefined {
@@ -315,27 +310,6 @@ export function oauth(options: OAuthOptions) {
       });
     },
   } satisfies WardenPlugin;
-}
-
-/** The one message every refused access token gets, whatever the reason (the reason goes to the security event). */
-export const INVALID_TOKEN_MESSAGE = 'The access token is not valid for this server.';
-
-/**
- * The refusal of a token that did not verify. The client learns only RFC 6750's `invalid_token`, this message and
- * core's generic `INVALID_CREDENTIALS` as `data.code`: telling it which check failed (audience, signature, unknown
- * key, …) would let an attacker probe the verifier one property at a time. `code` (read by the pipeline for the
- * security event), `reason` and `details` keep the precise cause for the operator.
- */
-function invalidToken(error: TokenVerificationError): AuthenticationError {
-  return new AuthenticationError({
-    code: error.code,
-    oauthError: 'invalid_token',
-    message: INVALID_TOKEN_MESSAGE,
-    reason: error.reason,
-    // Client-visible JSON-RPC `error.data`: overrides the `code` that toJsonRpcError would otherwise copy in.
-    data: { code: CORE_ERROR_CODES.INVALID_CREDENTIALS },
-    details: { code: error.code },
-  });
 }
 
 function describeTarget(target: NonNullable<RequestContext['target']>): string {
