@@ -130,7 +130,7 @@ function compileOptions(raw: SanitizeOptions): Compiled {
       return fn();
     } catch (error) {
       if (error instanceof RuleConfigError) {
-        throw new ConfigError(`sanitize: ${where}: ${error.message}.`);
+        throw new ConfigError(`sanitize: ${where}: ${error.message}.`, { cause: error });
       }
       throw error;
     }
