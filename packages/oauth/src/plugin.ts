@@ -9,6 +9,7 @@ import {
   type PluginRoute,
   type PluginSetupContext,
   type Principal,
+  parseOptions,
   type RequestContext,
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
@@ -20,7 +21,7 @@ import {
   protectedResourceMetadataPaths,
   protectedResourceMetadataUrl,
 } from './metadata.js';
-import { formatIssues, oauthOptionsSchema } from './options.js';
+import { oauthOptionsSchema } from './options.js';
 import { ScopeHierarchy } from './scopes.js';
 import {
   canonicalResource,
@@ -56,7 +57,7 @@ export interface OAuthOptions
   resources?: Record<string, string[]>;
   /**
    * Broader scopes imply narrower ones, transitively: `{ implies: { 'notes:write': ['notes:read'] }, prefixSeparator:
-   * ':' }` (with the separator, `notes` also covers `notes:read`). A cycle is a ConfigError at setup.
+   * ':' }` (with the separator, `notes` also covers `notes:read`). A cycle is a ConfigError when `oauth()` is called.
    */
   scopeHierarchy?: { implies?: Record<string, string[]>; prefixSeparator?: string };
   /** `resource_name` of the metadata. */
@@ -152,11 +153,10 @@ export function oauth(options: OAuthOptions) {
   let challengeScope = '';
   const ignorePrefixes = options.ignoreTokenPrefixes ?? [];
 
+  // Every option problem in one ConfigError, here in the factory; only a missing resource waits for setup.
+  const o = parseOptions(oauthOptionsSchema, options, { plugin: name });
+
   function configure(resourceUrl: URL | undefined, emit?: PluginSetupContext['emit']): void {
-    const parsed = oauthOptionsSchema.safeParse(options);
-    if (!parsed.success)
-      throw new ConfigError(formatIssues(parsed.error, `Invalid options for the "${name}" plugin:`));
-    const o = parsed.data;
     const given = o.resource ?? resourceUrl?.href;
     if (!given) {
       throw new ConfigError(
@@ -217,15 +217,8 @@ export function oauth(options: OAuthOptions) {
     }
   }
 
-  // Validate eagerly when the resource is known, so routes exist before setup; otherwise at setup.
-  let eagerError: unknown;
-  if (options.resource !== undefined) {
-    try {
-      configure(undefined);
-    } catch (error) {
-      eagerError = error;
-    }
-  }
+  // Configure eagerly when the resource is known, so routes exist before setup; otherwise at setup.
+  if (options.resource !== undefined) configure(undefined);
   let setupEmit: PluginSetupContext['emit'] | undefined;
 
   function metadataRoutes(): PluginRoute[] {
@@ -262,7 +255,6 @@ export function oauth(options: OAuthOptions) {
     },
 
     setup(ctx: PluginSetupContext) {
-      if (eagerError !== undefined) throw eagerError;
       setupEmit = ctx.emit;
       configure(ctx.resourceUrl, (event) => setupEmit?.(event));
     },
