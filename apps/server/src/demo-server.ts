@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APIKEY_AUTH_PLUGIN_NAME } from '@mcp-warden/apikey-auth';
-import { getPrincipal, isAnonymous, type Principal } from '@mcp-warden/core';
+import { getPrincipal, isAnonymous, JSON_RPC_ERROR_CODES, type Principal } from '@mcp-warden/core';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -19,8 +19,7 @@ export interface DemoServerDeps {
   stats: () => Record<string, number>;
 }
 
-/** MCP's error code for an unknown resource (the specification's "Resource not found"). */
-const RESOURCE_NOT_FOUND = -32002;
+const { RESOURCE_NOT_FOUND } = JSON_RPC_ERROR_CODES;
 
 const NOTE_NAME = z
   .string()
