@@ -1,4 +1,4 @@
-import type { ListItem, McpTarget, Principal } from '@mcp-warden/core';
+import { type ListItem, type McpTarget, type Principal, targetName } from '@mcp-warden/core';
 import {
   type AclAction,
   actionPatternMatches,
@@ -643,8 +643,7 @@ function conditionsHold(rule: CompiledRule, args: AclArguments | undefined, opti
 }
 
 function targetText(target: AclTarget | undefined): string | undefined {
-  if (target === undefined || typeof target === 'string') return target;
-  return target.type === 'resource' ? target.uri : target.name;
+  return typeof target === 'string' ? target : targetName(target);
 }
 
 /** Canonical target for matching, per kind of action. */

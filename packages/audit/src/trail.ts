@@ -1,4 +1,5 @@
 import {
+  authenticatorOf,
   type ObservedRequest,
   parseOptions,
   type RequestEnd,
@@ -101,7 +102,7 @@ export function auditTrail(options: AuditTrailOptions): RequestObserver & { flus
     const entry: AuditRecord = {
       time: new Date(request.startTime).toISOString(),
       principalId: request.principal.id,
-      authenticator: request.principal.authenticatedBy ?? request.principal.kind,
+      authenticator: authenticatorOf(request.principal),
       method: request.method,
       target: bounded(request.targetName),
       argsDigest: digestArguments(args, key),

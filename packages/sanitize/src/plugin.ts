@@ -5,6 +5,7 @@ import {
   AccessDeniedError,
   ArgumentValidationError,
   ConfigError,
+  isListMethod,
   type PluginMode,
   parseOptions,
   type RequestContext,
@@ -94,7 +95,6 @@ export interface SanitizeOptions {
   maxDepth?: number;
 }
 
-const LIST_METHODS = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']);
 const RESULT_SKIP = ['blob', '_meta', 'uri', 'mimeType'];
 const LIST_SKIP = [...RESULT_SKIP, 'name', 'uriTemplate'];
 /** Ids and tokens of server messages: opaque, never shown to anyone. */
@@ -313,7 +313,7 @@ export function sanitize(options: SanitizeOptions = {}) {
     },
 
     afterResponse(ctx: ResponseContext) {
-      const isList = LIST_METHODS.has(ctx.method);
+      const isList = isListMethod(ctx.method);
       if (isList && !c.lists) return;
       if (
         !isList &&
