@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, WardenError } from '@mcp-warden/core';
-import { runErrorFamilyTests } from '@mcp-warden/core/testing';
+import { runErrorFamilyTests, thrownBy } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import * as config from './config.js';
 import * as errors from './errors.js';
@@ -14,20 +14,11 @@ const { SERVER_ERROR_CODES: CODES } = errors;
 /** A `${VAR}` template naming a variable no environment has. */
 const MISSING_VARIABLE = ['$', '{NOT_SET_ANYWHERE}'].join('');
 
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-};
-
 /** A zero-byte SQLite store: refused by the integrity check before anything opens it. */
 function damagedStore(): unknown {
   const dir = mkdtempSync(join(tmpdir(), 'warden-integrity-'));
   writeFileSync(join(dir, 'keys.db'), '');
-  return thrown(() =>
+  return thrownBy(() =>
     integrity.checkSqliteStores(dir, [{ file: 'keys.db', tables: ['api_keys'], lose: 'every API key' }]),
   );
 }
@@ -38,9 +29,9 @@ runErrorFamilyTests({
   exports: { ...server, ...config, ...errors, ...integrity, ...upstreamConfig },
   codes: CODES,
   samples: {
-    ServerConfigError: () => thrown(() => config.loadConfig({ configFile: '/nonexistent/warden.yaml' })),
+    ServerConfigError: () => thrownBy(() => config.loadConfig({ configFile: '/nonexistent/warden.yaml' })),
     UpstreamConfigError: () =>
-      thrown(() => upstreamConfig.expandTemplate(MISSING_VARIABLE, {}, 'upstream "u"')),
+      thrownBy(() => upstreamConfig.expandTemplate(MISSING_VARIABLE, {}, 'upstream "u"')),
     DataDirIntegrityError: damagedStore,
     ToolCommandError: () => new errors.ToolCommandError('the pin store has no tools yet.'),
   },
@@ -48,7 +39,7 @@ runErrorFamilyTests({
 
 describe('server errors', () => {
   it('configuration errors are core ConfigErrors (the CLI exits 2 for them); the rest are WardenErrors', () => {
-    const upstream = thrown(() => upstreamConfig.expandTemplate(MISSING_VARIABLE, {}, 'upstream "u"'));
+    const upstream = thrownBy(() => upstreamConfig.expandTemplate(MISSING_VARIABLE, {}, 'upstream "u"'));
     expect(upstream).toBeInstanceOf(config.ServerConfigError);
     expect(upstream).toBeInstanceOf(ConfigError);
     expect(upstream).toMatchObject({ name: 'UpstreamConfigError', code: CODES.UPSTREAM_CONFIG_INVALID });

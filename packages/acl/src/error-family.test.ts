@@ -1,5 +1,5 @@
 import { WardenError } from '@mcp-warden/core';
-import { runErrorFamilyTests } from '@mcp-warden/core/testing';
+import { runErrorFamilyTests, thrownBy } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import * as acl from './index.js';
 
@@ -7,17 +7,8 @@ import * as acl from './index.js';
 // error class is checked here.
 const { GlobSyntaxError: _patternLanguage, ...exports } = acl;
 
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-};
-
 const invalidPolicy = () =>
-  thrown(() => acl.AccessPolicy.compile({ version: 1, roles: {}, rules: [{}] } as never));
+  thrownBy(() => acl.AccessPolicy.compile({ version: 1, roles: {}, rules: [{}] } as never));
 
 runErrorFamilyTests({
   name: '@mcp-warden/acl',

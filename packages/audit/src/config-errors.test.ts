@@ -1,23 +1,12 @@
-import { CORE_ERROR_CODES, ConfigError } from '@mcp-warden/core';
+import { configErrorMessage } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import { SqliteAuditStore } from './sinks/sqlite.js';
 import { auditTrail } from './trail.js';
 
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).code).toBe(CORE_ERROR_CODES.CONFIG_INVALID);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
-
 // The one format of every plugin's configuration errors (core's parseOptions), thrown by the factory itself.
 describe('audit options errors', () => {
   it('lists every bad option in one ConfigError when auditTrail() is called, each with its fix', () => {
-    const message = messageOf(() =>
+    const message = configErrorMessage(() =>
       auditTrail({
         sinks: [new SqliteAuditStore({ path: ':memory:' }), {} as never],
         digestKey: 'short-SECRET',
@@ -38,14 +27,14 @@ describe('audit options errors', () => {
   });
 
   it('refuses an empty sink list with the same format', () => {
-    expect(messageOf(() => auditTrail({ sinks: [] }))).toBe(
+    expect(configErrorMessage(() => auditTrail({ sinks: [] }))).toBe(
       'audit: invalid options (1 problem):\n  ✖ sinks: give at least one sink (fix: give >= 1 item)',
     );
   });
 
   it('checks SqliteAuditStore options the same way when the store is constructed', () => {
     expect(
-      messageOf(() => new SqliteAuditStore({ path: ':memory:', maxRows: -1, maxAgeMS: 5 } as never)),
+      configErrorMessage(() => new SqliteAuditStore({ path: ':memory:', maxRows: -1, maxAgeMS: 5 } as never)),
     ).toBe(
       [
         'SqliteAuditStore: invalid options (2 problems):',

@@ -1,18 +1,7 @@
-import { CORE_ERROR_CODES, ConfigError } from '@mcp-warden/core';
+import { configErrorMessage } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import { oauth } from './plugin.js';
 import { createTokenVerifier } from './token-verifier.js';
-
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).code).toBe(CORE_ERROR_CODES.CONFIG_INVALID);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 const base = {
   resource: 'https://mcp.example.com/mcp',
@@ -23,7 +12,7 @@ const base = {
 // The one format of every plugin's configuration errors (core's parseOptions), thrown by the factory itself.
 describe('oauth options errors', () => {
   it('lists every bad option in one ConfigError when oauth() is called, each with its fix', () => {
-    const message = messageOf(() =>
+    const message = configErrorMessage(() =>
       oauth({
         ...base,
         scopesSuported: ['a'],
@@ -44,7 +33,7 @@ describe('oauth options errors', () => {
   });
 
   it('createTokenVerifier reports in the same format, naming no secret', () => {
-    const message = messageOf(() =>
+    const message = configErrorMessage(() =>
       createTokenVerifier({
         ...base,
         algorithms: ['none'],

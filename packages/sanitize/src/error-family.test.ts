@@ -1,16 +1,7 @@
 import { ConfigError, JSON_RPC_ERROR_CODES, WardenError } from '@mcp-warden/core';
-import { runErrorFamilyTests } from '@mcp-warden/core/testing';
+import { runErrorFamilyTests, thrownBy } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import * as sanitize from './index.js';
-
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-};
 
 let deep: unknown = 'leaf';
 for (let i = 0; i < 10; i++) deep = [deep];
@@ -21,16 +12,16 @@ runErrorFamilyTests({
   codes: sanitize.SANITIZE_ERROR_CODES,
   samples: {
     RuleConfigError: () => [
-      thrown(() => sanitize.compileRules({ 'no-such-rule': 'enforce' } as never)),
-      thrown(() => sanitize.compileRules({}, { entropyThreshold: 99 })),
+      thrownBy(() => sanitize.compileRules({ 'no-such-rule': 'enforce' } as never)),
+      thrownBy(() => sanitize.compileRules({}, { entropyThreshold: 99 })),
     ],
-    ValueTooDeepError: () => thrown(() => sanitize.sanitizeValue(deep, undefined, { maxDepth: 4 })),
+    ValueTooDeepError: () => thrownBy(() => sanitize.sanitizeValue(deep, undefined, { maxDepth: 4 })),
   },
 });
 
 describe('sanitize errors', () => {
   it('RuleConfigError is a ConfigError with its own code', () => {
-    const error = thrown(() => sanitize.compileRules({ 'no-such-rule': 'enforce' } as never));
+    const error = thrownBy(() => sanitize.compileRules({ 'no-such-rule': 'enforce' } as never));
     expect(error).toBeInstanceOf(sanitize.RuleConfigError);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).code).toBe(sanitize.SANITIZE_ERROR_CODES.RULES_INVALID);
@@ -38,7 +29,7 @@ describe('sanitize errors', () => {
   });
 
   it('ValueTooDeepError keeps maxDepth and is invalid params, naming no value', () => {
-    const error = thrown(() => sanitize.sanitizeValue([[['ghp_secretvalue']]], undefined, { maxDepth: 2 }));
+    const error = thrownBy(() => sanitize.sanitizeValue([[['ghp_secretvalue']]], undefined, { maxDepth: 2 }));
     expect(error).toBeInstanceOf(sanitize.ValueTooDeepError);
     expect(WardenError.isInstance(error)).toBe(true);
     const tooDeep = error as InstanceType<typeof sanitize.ValueTooDeepError>;

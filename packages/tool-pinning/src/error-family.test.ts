@@ -2,20 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WardenError } from '@mcp-warden/core';
-import { runErrorFamilyTests } from '@mcp-warden/core/testing';
+import { runErrorFamilyTests, thrownBy } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import * as pinning from './index.js';
 
 const { PinStore, TOOL_PINNING_ERROR_CODES: CODES } = pinning;
-
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-};
 
 const observed = (tool: string, description: string) => ({
   tool,
@@ -32,11 +23,11 @@ function storeErrors(): unknown[] {
   store.observe('up', [observed('trusted', 'a')], true);
   store.observe('up', [observed('fresh', 'b')], false);
   const errors = [
-    thrown(() => store.diff('up', 'nope')),
-    thrown(() => store.diff('up', 'trusted')),
-    thrown(() => store.approve('up', 'fresh', '0'.repeat(64))),
-    thrown(() => new PinStore({ path: empty })),
-    thrown(() => new PinStore({ path: join(dir, 'none.db'), mustExist: true })),
+    thrownBy(() => store.diff('up', 'nope')),
+    thrownBy(() => store.diff('up', 'trusted')),
+    thrownBy(() => store.approve('up', 'fresh', '0'.repeat(64))),
+    thrownBy(() => new PinStore({ path: empty })),
+    thrownBy(() => new PinStore({ path: join(dir, 'none.db'), mustExist: true })),
   ];
   store.close();
   return errors;
@@ -52,8 +43,8 @@ runErrorFamilyTests({
   samples: {
     PinStoreError: storeErrors,
     DefinitionNotPinnableError: () => [
-      thrown(() => pinning.fingerprintTool({ name: 't', inputSchema: deep as Record<string, unknown> })),
-      thrown(() => pinning.fingerprintTool({ name: 't', annotations: { n: Number.NaN } })),
+      thrownBy(() => pinning.fingerprintTool({ name: 't', inputSchema: deep as Record<string, unknown> })),
+      thrownBy(() => pinning.fingerprintTool({ name: 't', annotations: { n: Number.NaN } })),
     ],
   },
 });
@@ -71,7 +62,7 @@ describe('tool-pinning errors', () => {
   });
 
   it('DefinitionNotPinnableError is a WardenError that holds the tool', () => {
-    const error = thrown(() =>
+    const error = thrownBy(() =>
       pinning.fingerprintTool({ name: 't', annotations: { n: Number.POSITIVE_INFINITY } }),
     );
     expect(error).toBeInstanceOf(pinning.DefinitionNotPinnableError);

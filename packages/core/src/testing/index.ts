@@ -18,3 +18,4 @@ export {
   type TestClient,
   type TestHttpServer,
 } from './kit.js';
+export { configErrorMessage, thrownBy } from './thrown.js';
