@@ -18,4 +18,5 @@ export {
   type TestClient,
   type TestHttpServer,
 } from './kit.js';
+export { postJsonRpc } from './post-json-rpc.js';
 export { configErrorMessage, thrownBy } from './thrown.js';
