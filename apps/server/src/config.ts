@@ -4,10 +4,10 @@ import { knownKeysAt, suggestKey } from '@mcp-warden/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigSource } from './config-source.js';
+import { ServerConfigError } from './errors.js';
 import { upstreamSchema } from './gateway/upstream-config.js';
 import { auditConfigSchema, metricsConfigSchema, tracingConfigSchema } from './observability-config.js';
 import { pluginsSchema } from './plugin-sections.js';
-import { ServerConfigError } from './server-config-error.js';
 
 /**
  * The reference server's configuration: a JSON or YAML file, then `MCP_WARDEN_*` environment variables, then

@@ -1,7 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APIKEY_AUTH_PLUGIN_NAME } from '@mcp-warden/apikey-auth';
-import { getPrincipal, isAnonymous, type Principal } from '@mcp-warden/core';
+import {
+  authenticatorOf,
+  getPrincipal,
+  isAnonymous,
+  JSON_RPC_ERROR_CODES,
+  type Principal,
+} from '@mcp-warden/core';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -19,8 +25,7 @@ export interface DemoServerDeps {
   stats: () => Record<string, number>;
 }
 
-/** MCP's error code for an unknown resource (the specification's "Resource not found"). */
-const RESOURCE_NOT_FOUND = -32002;
+const { RESOURCE_NOT_FOUND } = JSON_RPC_ERROR_CODES;
 
 const NOTE_NAME = z
   .string()
@@ -50,7 +55,7 @@ const SHARED_DEFAULT_OWNERS: ReadonlySet<string> = new Set([
 
 export function ownerOf(principal: Principal | undefined): string {
   if (!principal || isAnonymous(principal)) return 'anonymous';
-  const by = principal.authenticatedBy ?? principal.kind;
+  const by = authenticatorOf(principal);
   if (by === APIKEY_AUTH_PLUGIN_NAME && principal.kind === 'apikey') {
     const owner = principal.claims.owner;
     const own = typeof owner === 'string' && owner.length > 0 && !SHARED_DEFAULT_OWNERS.has(owner);

@@ -2,11 +2,9 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATA_DIR_FILES } from '@mcp-warden/crypto';
 import Database from 'better-sqlite3';
+import { DataDirIntegrityError } from './errors.js';
 
-/** A data directory (or one of its files) that must not be served from as it is. */
-export class DataDirIntegrityError extends Error {
-  override name = 'DataDirIntegrityError';
-}
+export { DataDirIntegrityError };
 
 /** One SQLite store of the data directory: its file, the tables it must hold, and what losing it costs. */
 export interface SqliteStoreSpec {

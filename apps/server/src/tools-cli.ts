@@ -1,7 +1,14 @@
 import { pinoSink, SecurityEventBus } from '@mcp-warden/core';
-import { type PendingPin, PinStore, PinStoreError, revealHidden } from '@mcp-warden/tool-pinning';
+import {
+  type PendingPin,
+  PinStore,
+  PinStoreError,
+  revealHidden,
+  TOOL_PINNING_ERROR_CODES,
+} from '@mcp-warden/tool-pinning';
 import type { Command } from 'commander';
 import { type ConfigOverrides, loadConfig, type ServerConfig, ServerConfigError } from './config.js';
+import { ToolCommandError } from './errors.js';
 import { toolPinsFile } from './plugins.js';
 
 interface Flags {
@@ -11,20 +18,17 @@ interface Flags {
   upstream?: string;
 }
 
-/** An operator's mistake (unknown tool, nothing pending, stale hash): exit code 1 with the store's message. */
-class ToolCommandError extends Error {}
-
 function openStore(config: ServerConfig): PinStore {
   const path = toolPinsFile(config);
   try {
     return new PinStore({ path, mustExist: true });
   } catch (error) {
-    if (error instanceof PinStoreError && /^no pin store/.test(error.message)) {
+    if (error instanceof PinStoreError && error.code === TOOL_PINNING_ERROR_CODES.STORE_MISSING) {
       throw new ServerConfigError(
         `there is no tool pin store at ${path}: enable plugins.toolPinning and let a client list the tools first.`,
       );
     }
-    throw new ServerConfigError(error instanceof Error ? error.message : String(error));
+    throw new ServerConfigError(error instanceof Error ? error.message : String(error), { cause: error });
   }
 }
 
@@ -75,7 +79,7 @@ export function registerToolCommands(
         store.close();
       }
     } catch (error) {
-      if (error instanceof PinStoreError) fail(new ToolCommandError(error.message));
+      if (error instanceof PinStoreError) fail(new ToolCommandError(error.message, { cause: error }));
       fail(error);
     }
   };

@@ -6,6 +6,7 @@ import {
   PatternIndex,
   PatternSyntaxError,
   type Principal,
+  targetName,
 } from '@mcp-warden/core';
 import {
   type AclAction,
@@ -655,8 +656,7 @@ function conditionsHold(rule: CompiledRule, args: AclArguments | undefined, opti
 }
 
 function targetText(target: AclTarget | undefined): string | undefined {
-  if (target === undefined || typeof target === 'string') return target;
-  return target.type === 'resource' ? target.uri : target.name;
+  return typeof target === 'string' ? target : targetName(target);
 }
 
 /** Canonical target for matching, per kind of action. */

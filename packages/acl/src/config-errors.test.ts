@@ -1,19 +1,14 @@
-import { CORE_ERROR_CODES, ConfigError } from '@mcp-warden/core';
+import { configErrorMessage } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import { acl } from './plugin.js';
 
 // The one format of every plugin's configuration errors (core's parseOptions), thrown by the factory itself.
 describe('acl options errors', () => {
   it('lists every bad option in one ConfigError when acl() is called, each with its fix', () => {
-    let error: unknown;
-    try {
+    const message = configErrorMessage(() => {
       acl({ policyFile: './policy.yaml', wacth: false, debounceMs: -1, mode: 'enfrce' } as never);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).code).toBe(CORE_ERROR_CODES.CONFIG_INVALID);
-    expect((error as Error).message).toBe(
+    });
+    expect(message).toBe(
       [
         'acl: invalid options (3 problems):',
         '  ✖ debounceMs: Too small: expected number to be >=0 (fix: use a value >= 0)',

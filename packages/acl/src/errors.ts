@@ -1,3 +1,5 @@
+import { ConfigError } from '@mcp-warden/core';
+
 /**
  * Stable error codes of `@mcp-warden/acl`. `PolicyError.code` is one of the policy codes; at plugin setup a bad
  * policy or bad options become core's `ConfigError` (`CONFIG_INVALID`) with the `PolicyError` as `cause`.
@@ -10,6 +12,8 @@ export const ACL_ERROR_CODES = {
   /** The policy file could not be read. */
   POLICY_UNREADABLE: 'ACL_POLICY_UNREADABLE',
 } as const;
+
+export type AclErrorCode = (typeof ACL_ERROR_CODES)[keyof typeof ACL_ERROR_CODES];
 
 /** Why a decision came out as it did (in `explain()` results and in security event details). */
 export const ACL_DECISION_REASONS = {
@@ -42,15 +46,18 @@ export function formatPolicyIssue(issue: PolicyIssue): string {
   return `${where}: ${issue.message}${path} (fix: ${issue.hint})`;
 }
 
-/** A policy document was refused. `issues` lists every problem found, with file, line and a fix hint. */
-export class PolicyError extends Error {
-  readonly code: string;
+/**
+ * A policy document was refused: a core `ConfigError` with code `ACL_POLICY_INVALID` or `ACL_POLICY_UNREADABLE`.
+ * `issues` lists every problem found, with file, line and a fix hint.
+ */
+export class PolicyError extends ConfigError {
+  declare readonly code: AclErrorCode;
   constructor(
     readonly issues: readonly PolicyIssue[],
-    code: string = ACL_ERROR_CODES.POLICY_INVALID,
+    code:
+      | typeof ACL_ERROR_CODES.POLICY_INVALID
+      | typeof ACL_ERROR_CODES.POLICY_UNREADABLE = ACL_ERROR_CODES.POLICY_INVALID,
   ) {
-    super(`Invalid ACL policy:\n${issues.map((i) => `  ${formatPolicyIssue(i)}`).join('\n')}`);
-    this.name = 'PolicyError';
-    this.code = code;
+    super(`Invalid ACL policy:\n${issues.map((i) => `  ${formatPolicyIssue(i)}`).join('\n')}`, { code });
   }
 }

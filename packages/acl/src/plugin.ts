@@ -2,10 +2,10 @@ import {
   AccessDeniedError,
   ConfigError,
   type ListItem,
-  type McpTarget,
   type Principal,
   parseOptions,
   type RequestContext,
+  targetName,
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
 } from '@mcp-warden/core';
@@ -146,7 +146,7 @@ export function acl(options: AclOptions): AclPlugin {
       if (isExemptMethod(ctx.method)) return;
       const decision = current().explain(ctx.principal, ctx.action, ctx.target, ctx.arguments ?? {});
       if (decision.allowed) return;
-      throw denial(decision, targetString(ctx.target));
+      throw denial(decision, targetName(ctx.target));
     },
 
     filterListItem(item: ListItem, ctx: RequestContext) {
@@ -167,17 +167,6 @@ export function acl(options: AclOptions): AclPlugin {
       return watcher ? watcher.reload() : Promise.resolve(false);
     },
   });
-}
-
-function targetString(target: McpTarget | undefined): string | undefined {
-  if (!target) return undefined;
-  switch (target.type) {
-    case 'tool':
-    case 'prompt':
-      return target.name;
-    case 'resource':
-      return target.uri;
-  }
 }
 
 /** The refusal: the client learns the action and target, the security event also learns the rule. */

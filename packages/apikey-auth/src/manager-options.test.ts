@@ -20,36 +20,36 @@ function construct(options: unknown): unknown {
   return undefined;
 }
 
-/** Each bad option, what the message must name, and the fix it must suggest. */
+/** Each bad option, what the message must name, and the fix it must suggest (core's parseOptions format). */
 const BAD: ReadonlyArray<[string, () => unknown, RegExp]> = [
   [
     'no options at all',
     () => undefined,
-    /options \{ store, peppers \} are required[\s\S]*new ApiKeyManager\(\{ store/,
+    /✖ \(options\): options \{ store, peppers \} are required, e\.g\. new ApiKeyManager\(\{ store/,
   ],
-  ['null', () => null, /options \{ store, peppers \} are required/],
+  ['null', () => null, /✖ \(options\): options \{ store, peppers \} are required/],
   [
     'no peppers',
     () => ({ store: new MemoryApiKeyStore() }),
-    /option "peppers" is required[\s\S]*openssl rand/,
+    /✖ peppers: must be a list of peppers such as .*openssl rand.* \(fix: this option is required/,
   ],
   [
     'no store',
     () => ({ peppers: [{ id: 'p1', secret: SECRET }] }),
-    /option "store" is required[\s\S]*SqliteApiKeyStore/,
+    /✖ store: must be an ApiKeyStore \(fix: give new SqliteApiKeyStore/,
   ],
-  ['empty peppers', () => ({ ...good(), peppers: [] }), /option "peppers" needs at least one pepper/],
-  ['peppers not a list', () => ({ ...good(), peppers: SECRET }), /option "peppers" must be a list/],
+  ['empty peppers', () => ({ ...good(), peppers: [] }), /✖ peppers: needs at least one pepper/],
+  ['peppers not a list', () => ({ ...good(), peppers: SECRET }), /✖ peppers: must be a list of peppers/],
   [
     'a short pepper',
     () => ({ ...good(), peppers: [{ id: 'p1', secret: 'short' }] }),
-    /"peppers\.0\.secret" must be at least 32 bytes/,
+    /✖ peppers\[0\]\.secret: must be at least 32 bytes \(fix: generate one with `openssl rand/,
   ],
-  ['a pepper without a secret', () => ({ ...good(), peppers: [{ id: 'p1' }] }), /"peppers\.0\.secret"/],
+  ['a pepper without a secret', () => ({ ...good(), peppers: [{ id: 'p1' }] }), /✖ peppers\[0\]\.secret: /],
   [
     'a bad pepper id',
     () => ({ ...good(), peppers: [{ id: 'has space', secret: SECRET }] }),
-    /"peppers\.0\.id" must be 1-32/,
+    /✖ peppers\[0\]\.id: must be 1-32 .*\(fix: match /,
   ],
   [
     'a pepper id twice',
@@ -60,27 +60,31 @@ const BAD: ReadonlyArray<[string, () => unknown, RegExp]> = [
         { id: 'p1', secret: `${SECRET}2` },
       ],
     }),
-    /uses a pepper id twice/,
+    /✖ peppers: uses a pepper id twice \(fix: give each pepper its own id\)/,
   ],
   [
     'an unknown current pepper',
     () => ({ ...good(), currentPepperId: 'p9' }),
-    /"currentPepperId" must be the id of one of the peppers \("p1"\)/,
+    /✖ currentPepperId: must be the id of one of the peppers \("p1"\) \(fix: /,
   ],
-  ['a bad prefix', () => ({ ...good(), prefix: 'Bad_Prefix' }), /option "prefix" must be 2-16 lower-case/],
-  ['a store that is not one', () => ({ ...good(), store: {} }), /option "store" must be an ApiKeyStore/],
-  ['a bad cache', () => ({ ...good(), cache: { ttlMs: -1 } }), /option "cache/],
+  [
+    'a bad prefix',
+    () => ({ ...good(), prefix: 'Bad_Prefix' }),
+    /✖ prefix: must be 2-16 lower-case .*\(fix: match /,
+  ],
+  ['a store that is not one', () => ({ ...good(), store: {} }), /✖ store: must be an ApiKeyStore/],
+  ['a bad cache', () => ({ ...good(), cache: { ttlMs: -1 } }), /✖ cache\.ttlMs: .*\(fix: use a value >= 0\)/],
   [
     'a bad lastUsedResolutionMs',
     () => ({ ...good(), lastUsedResolutionMs: 'often' }),
-    /"lastUsedResolutionMs"/,
+    /✖ lastUsedResolutionMs: .*\(fix: give a number\)/,
   ],
   [
     'a misspelled option',
     () => ({ ...good(), pepper: SECRET }),
-    /unknown option "pepper" \(known: store, peppers/,
+    /✖ \(options\): unknown option "pepper" \(fix: did you mean "peppers"\?\)/,
   ],
-  ['onEvent not a function', () => ({ ...good(), onEvent: 'log' }), /"onEvent" must be a function/],
+  ['onEvent not a function', () => ({ ...good(), onEvent: 'log' }), /✖ onEvent: must be a function/],
 ];
 
 describe('new ApiKeyManager(options) with bad options', () => {
@@ -89,6 +93,7 @@ describe('new ApiKeyManager(options) with bad options', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(WardenError.isInstance(error)).toBe(true);
     expect(error).not.toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(/^ApiKeyManager: invalid options \(\d+ problems?\):\n/);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain(SECRET);
   });

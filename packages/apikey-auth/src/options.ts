@@ -1,4 +1,4 @@
-import { ConfigError } from '@mcp-warden/core';
+import { parseOptions } from '@mcp-warden/core';
 import { z } from 'zod';
 import { API_KEY_PREFIX_PATTERN, DEFAULT_API_KEY_PREFIX } from './key-format.js';
 import type { ApiKeyManager } from './manager.js';
@@ -110,66 +110,74 @@ export type ApiKeyAuthOptions = z.input<typeof apiKeyAuthOptionsSchema>;
 /** Options after validation and defaults. */
 export type ResolvedApiKeyAuthOptions = z.output<typeof apiKeyAuthOptionsSchema>;
 
+const MANAGER_EXAMPLE =
+  "new ApiKeyManager({ store: new SqliteApiKeyStore({ path: 'keys.db' }), peppers: [{ id: 'p1', secret: process.env.MCP_WARDEN_APIKEY_PEPPER }] })";
+const PEPPERS_EXAMPLE = `[{ id: 'p1', secret: <${MIN_PEPPER_BYTES}+ random bytes from \`openssl rand -base64 32\`> }]`;
+
 /** Options of `new ApiKeyManager(...)`, checked in its constructor (the interface is `ApiKeyManagerOptions`). */
-export const apiKeyManagerOptionsSchema = z.strictObject({
-  store: z.custom<ApiKeyStore>(
-    isStore,
-    'must be an ApiKeyStore such as new SqliteApiKeyStore({ path: "keys.db" }) or new MemoryApiKeyStore() (methods insert, getById, getByHash, list, update, consumeUse, touch, delete, close)',
-  ),
-  peppers: z
-    .array(
-      pepperSchema,
-      "must be a list such as [{ id: 'p1', secret: process.env.MCP_WARDEN_APIKEY_PEPPER }]",
-    )
-    .min(1, "needs at least one pepper: [{ id: 'p1', secret: <at least 32 random bytes> }]")
-    .refine((list) => new Set(list.map((p) => p.id)).size === list.length, 'uses a pepper id twice'),
-  currentPepperId: z.string().optional(),
-  prefix: z
-    .string()
-    .regex(API_KEY_PREFIX_PATTERN, 'must be 2-16 lower-case letters or digits, starting with a letter')
-    .optional(),
-  cache: z
-    .union([
-      z.literal(false),
-      z.strictObject({
-        maxEntries: z.number().positive().optional(),
-        ttlMs: z.number().int().min(0).optional(),
+export const apiKeyManagerOptionsSchema = z
+  .strictObject(
+    {
+      store: z.custom<ApiKeyStore>(isStore, {
+        message: 'must be an ApiKeyStore',
+        params: {
+          fix: 'give new SqliteApiKeyStore({ path: "keys.db" }) or new MemoryApiKeyStore() (methods insert, getById, getByHash, list, update, consumeUse, touch, delete, close)',
+        },
       }),
-    ])
-    .optional(),
-  lastUsedResolutionMs: z.number().int().min(0).optional(),
-  onEvent: z
-    .custom<(event: ApiKeyLifecycleEvent) => void>((v) => typeof v === 'function', 'must be a function')
-    .optional(),
-  onBackgroundError: z
-    .custom<(error: unknown) => void>((v) => typeof v === 'function', 'must be a function')
-    .optional(),
-  now: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').optional(),
-});
-
-const MANAGER_HINT =
-  "Example: new ApiKeyManager({ store: new SqliteApiKeyStore({ path: 'keys.db' }), peppers: [{ id: 'p1', secret: process.env.MCP_WARDEN_APIKEY_PEPPER }] }) with at least 32 random bytes in the variable (`openssl rand -base64 32`).";
-
-/** Throws a `ConfigError` naming every bad option of `new ApiKeyManager(options)` and how to fix it (never a secret). */
-export function assertApiKeyManagerOptions(options: unknown): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new ConfigError(`ApiKeyManager: options { store, peppers } are required. ${MANAGER_HINT}`);
-  const parsed = apiKeyManagerOptionsSchema.safeParse(options);
-  if (parsed.success) {
-    const { peppers, currentPepperId } = parsed.data;
+      peppers: z
+        .array(pepperSchema, `must be a list of peppers such as ${PEPPERS_EXAMPLE}`)
+        .min(1, `needs at least one pepper: ${PEPPERS_EXAMPLE}`)
+        .refine((list) => new Set(list.map((p) => p.id)).size === list.length, {
+          message: 'uses a pepper id twice',
+          params: { fix: 'give each pepper its own id' },
+        }),
+      currentPepperId: z.string().optional(),
+      prefix: z
+        .string()
+        .regex(API_KEY_PREFIX_PATTERN, 'must be 2-16 lower-case letters or digits, starting with a letter')
+        .optional(),
+      cache: z
+        .union([
+          z.literal(false),
+          z.strictObject({
+            maxEntries: z.number().positive().optional(),
+            ttlMs: z.number().int().min(0).optional(),
+          }),
+        ])
+        .optional(),
+      lastUsedResolutionMs: z.number().int().min(0).optional(),
+      onEvent: z
+        .custom<(event: ApiKeyLifecycleEvent) => void>((v) => typeof v === 'function', 'must be a function')
+        .optional(),
+      onBackgroundError: z
+        .custom<(error: unknown) => void>((v) => typeof v === 'function', 'must be a function')
+        .optional(),
+      now: z.custom<() => number>((v) => typeof v === 'function', 'must be a function').optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type'
+          ? `options { store, peppers } are required, e.g. ${MANAGER_EXAMPLE}`
+          : undefined,
+    },
+  )
+  .superRefine((options, ctx) => {
+    const { peppers, currentPepperId } = options;
     if (currentPepperId !== undefined && !peppers.some((p) => p.id === currentPepperId))
-      throw new ConfigError(
-        `ApiKeyManager: option "currentPepperId" must be the id of one of the peppers (${peppers.map((p) => `"${p.id}"`).join(', ')}).`,
-      );
-    return;
-  }
-  const problems = parsed.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys')
-      return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (known: ${Object.keys(apiKeyManagerOptionsSchema.shape).join(', ')})`;
-    if (issue.path.length === 1 && (options as Record<string, unknown>)[path] === undefined)
-      return `option "${path}" is required and ${issue.message.replace(/^Invalid input: /, '')}`;
-    return `option "${path}" ${issue.message}`;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['currentPepperId'],
+        message: `must be the id of one of the peppers (${peppers.map((p) => `"${p.id}"`).join(', ')})`,
+        params: { fix: 'name a pepper of the list, or leave it out to use the first one' },
+      });
   });
-  throw new ConfigError(`ApiKeyManager: ${problems.join('; ')}. ${MANAGER_HINT}`);
+
+/**
+ * Throws core's `ConfigError` naming every bad option of `new ApiKeyManager(options)` with its fix (never a
+ * secret), in the one format of every plugin's options (`parseOptions`).
+ * @example
+ * new ApiKeyManager({ store: new SqliteApiKeyStore({ path: 'keys.db' }), peppers: [{ id: 'p1', secret }] });
+ */
+export function assertApiKeyManagerOptions(options: unknown): void {
+  parseOptions(apiKeyManagerOptionsSchema, options, { plugin: 'ApiKeyManager' });
 }

@@ -1,4 +1,4 @@
-import { startTestHttpServer, type TestHttpServer } from '@mcp-warden/core/testing';
+import { postJsonRpc, startTestHttpServer, type TestHttpServer } from '@mcp-warden/core/testing';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APIKEY_AUTH_ERROR_CODES } from './errors.js';
@@ -19,20 +19,16 @@ let server: TestHttpServer;
 const keys: Record<string, string> = {};
 
 function post(headers: Record<string, string>): Promise<Response> {
-  return fetch(server.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...headers,
-    },
-    body: JSON.stringify({
+  return postJsonRpc(
+    server.url,
+    {
       jsonrpc: '2.0',
       id: 1,
       method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-    }),
-  });
+    },
+    headers,
+  );
 }
 
 /** The same character set, another character: the checksum no longer matches. */

@@ -1,4 +1,5 @@
 import * as nodeCrypto from 'node:crypto';
+import { NotCanonicalError } from './errors.js';
 
 /** `crypto.hash` (one-shot) exists from Node 20.12 / 21.7; engines allow any Node 20, so older ones use createHash. */
 const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string })
@@ -41,11 +42,6 @@ export interface AuditRecord {
   /** The JSON-RPC id, as text. */
   requestId: string;
   remoteAddress: string | null;
-}
-
-/** Thrown by {@link canonicalJson} for values that are not JSON (cycles, too deep). */
-export class NotCanonicalError extends Error {
-  override name = 'NotCanonicalError';
 }
 
 const MAX_DEPTH = 512;

@@ -96,9 +96,9 @@ describe('auditTrail with a real client', () => {
 
   it('refuses bad options at setup', () => {
     expect(() => auditTrail({ sinks: [] })).toThrow(/at least one sink/);
-    expect(() => auditTrail({ sinks: [{} as never] })).toThrow(/Invalid audit options/);
+    expect(() => auditTrail({ sinks: [{} as never] })).toThrow(/audit: invalid options/);
     expect(() =>
       auditTrail({ sinks: [new SqliteAuditStore({ path: ':memory:' })], digestKey: 'short' }),
-    ).toThrow(/Invalid audit options/);
+    ).toThrow(/audit: invalid options/);
   });
 });

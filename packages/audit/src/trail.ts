@@ -1,11 +1,18 @@
 import {
-  ConfigError,
+  authenticatorOf,
   type ObservedRequest,
+  parseOptions,
   type RequestEnd,
   type RequestObserver,
   redactEventDetails,
 } from '@mcp-warden/core';
-import { type CompiledRules, compileRules, type RulesConfig, sanitizeValue } from '@mcp-warden/sanitize';
+import {
+  type CompiledRules,
+  compileRules,
+  RuleConfigError,
+  type RulesConfig,
+  sanitizeValue,
+} from '@mcp-warden/sanitize';
 import { z } from 'zod';
 import { type AuditRecord, argumentsOf, digestArguments } from './record.js';
 import type { AuditSink } from './sink.js';
@@ -27,14 +34,40 @@ export interface AuditTrailOptions {
   digestKey?: string | Uint8Array;
 }
 
-const optionsSchema = z
+/** The rules `captureArguments` redacts with: the secret rules, plus the operator's `redact` settings. */
+const redactionRules = (redact: RulesConfig | undefined): CompiledRules =>
+  compileRules([{ secrets: 'enforce' }, ...(redact ? [redact] : [])], { direction: 'input' });
+
+/** `auditTrail`'s options, checked by core's `parseOptions` when the factory is called. */
+export const auditTrailOptionsSchema = z
   .object({
     sinks: z
-      .array(z.custom<AuditSink>((s) => typeof (s as AuditSink)?.write === 'function'))
+      .array(
+        z.custom<AuditSink>((s) => typeof (s as AuditSink)?.write === 'function', {
+          message: 'not an audit sink',
+          params: {
+            fix: 'give an object with a write(record) method, e.g. a SqliteAuditStore or jsonLinesSink()',
+          },
+        }),
+      )
       .min(1, 'give at least one sink'),
     excludeMethods: z.array(z.string().min(1)).optional(),
     captureArguments: z.boolean().optional(),
-    redact: z.record(z.string(), z.unknown()).optional(),
+    redact: z
+      .record(z.string(), z.unknown())
+      .superRefine((redact, ctx) => {
+        try {
+          redactionRules(redact as RulesConfig);
+        } catch (error) {
+          if (!(error instanceof RuleConfigError)) throw error;
+          ctx.addIssue({
+            code: 'custom',
+            message: error.message,
+            params: { fix: 'see the rule catalogue in the @mcp-warden/sanitize README' },
+          });
+        }
+      })
+      .optional(),
     digestKey: z.union([z.string().min(16), z.instanceof(Uint8Array)]).optional(),
   })
   .strict();
@@ -55,20 +88,10 @@ function bounded(text: string | undefined): string | null {
  * const warden = await createWarden({ plugins, observers: [auditTrail({ sinks: [store] })] });
  */
 export function auditTrail(options: AuditTrailOptions): RequestObserver & { flush(): Promise<void> } {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) throw new ConfigError(`Invalid audit options: ${z.prettifyError(parsed.error)}`);
+  parseOptions(auditTrailOptionsSchema, options, { plugin: 'audit' });
   const sinks = [...options.sinks];
   const excluded = new Set(options.excludeMethods ?? ['ping']);
-  let rules: CompiledRules | undefined;
-  try {
-    rules = options.captureArguments
-      ? compileRules([{ secrets: 'enforce' }, ...(options.redact ? [options.redact] : [])], {
-          direction: 'input',
-        })
-      : undefined;
-  } catch (error) {
-    throw new ConfigError(`Invalid audit option "redact": ${(error as Error).message}`, { cause: error });
-  }
+  const rules = options.captureArguments ? redactionRules(options.redact) : undefined;
   const key = options.digestKey;
   const stdoutSinks = sinks.filter((s) => (s as { stdout?: boolean }).stdout === true);
 
@@ -79,7 +102,7 @@ export function auditTrail(options: AuditTrailOptions): RequestObserver & { flus
     const entry: AuditRecord = {
       time: new Date(request.startTime).toISOString(),
       principalId: request.principal.id,
-      authenticator: request.principal.authenticatedBy ?? request.principal.kind,
+      authenticator: authenticatorOf(request.principal),
       method: request.method,
       target: bounded(request.targetName),
       argsDigest: digestArguments(args, key),

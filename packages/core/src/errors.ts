@@ -18,6 +18,13 @@ export const JSON_RPC_ERROR_CODES = {
   INTERNAL_ERROR: -32603,
   /** Same code as the MCP SDK's `ErrorCode.RequestTimeout`. */
   REQUEST_TIMEOUT: -32001,
+  /**
+   * An unknown, expired or another principal's `Mcp-Session-Id` (HTTP 404): the number the MCP SDK's own
+   * Streamable HTTP transports answer it with (it shares the value with `REQUEST_TIMEOUT`).
+   */
+  SESSION_NOT_FOUND: -32001,
+  /** MCP's "Resource not found" for `resources/read` of an unknown URI (specification, server/resources). */
+  RESOURCE_NOT_FOUND: -32002,
   ACCESS_DENIED: -32003,
   UNAUTHENTICATED: -32004,
   RATE_LIMITED: -32029,
@@ -56,6 +63,12 @@ export const CORE_ERROR_CODES = {
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   HEADER_MISMATCH: 'HEADER_MISMATCH',
   UNSUPPORTED_PROTOCOL_VERSION: 'UNSUPPORTED_PROTOCOL_VERSION',
+  /** The HTTP request headers are larger than `maxHeaderSize` (HTTP 431, recorded by the node listener). */
+  HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
+  /** Node's HTTP parser refused the request (HTTP 400, recorded by the node listener). */
+  MALFORMED_REQUEST: 'MALFORMED_REQUEST',
+  /** An address held more unauthenticated connections than allowed; the oldest was closed. */
+  CONNECTION_LIMIT: 'CONNECTION_LIMIT',
 } as const;
 
 export interface WardenErrorOptions {

@@ -10,7 +10,8 @@ export {
 } from './http/edge.js';
 export { isLoopbackHost, type ListeningServer, type ListenOptions, listen } from './http/listen.js';
 export { normalizeAddress, type TrustedProxies } from './http/proxies.js';
-export { actionOf, classifyRequest, type JsonRpcRequest } from './mcp/classify.js';
+export { actionOf, classifyRequest, type JsonRpcRequest, targetName } from './mcp/classify.js';
+export { isListMethod, LIST_METHODS, type ListMethod, listItemsOf } from './mcp/list-methods.js';
 export { errorResponse, WardenTransport, type WardenTransportOptions } from './mcp/warden-transport.js';
 export type {
   ObservedRequest,

@@ -86,6 +86,25 @@ describe('parseOptions', () => {
     );
   });
 
+  it('says why a record key was refused, at the key (a key is an option name, like an unknown option)', () => {
+    const scoped = z.object({
+      scopes: z.record(z.string().regex(/^[a-z:]+$/, 'a scope must be lower-case'), z.number()),
+    });
+    for (const key of ['Bad Scope', 'UPPER', 'x y']) {
+      const message = (() => {
+        try {
+          parseOptions(scoped, { scopes: { [key]: 1 } }, { plugin: 'demo' });
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return '';
+      })();
+      expect(message).toBe(
+        `demo: invalid options (1 problem):\n  ✖ ${formatOptionPath(['scopes', key])}: invalid key: a scope must be lower-case (fix: rename the key so that it is accepted)`,
+      );
+    }
+  });
+
   it('never echoes a value the caller gave, whatever the option and its wrong type', () => {
     fc.assert(
       fc.property(

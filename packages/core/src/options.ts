@@ -181,6 +181,11 @@ export function describeOptionIssues(
         return describeOptionIssues(branchSchema, sub, issue.errors[branch] ?? [], [...base, ...issue.path]);
       }
     }
+    if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+      // zod's own message is only "Invalid key in record": say why the key was refused, still without the key.
+      const why = issue.issues.map((i) => i.message).join('; ');
+      return [`${at}: invalid key: ${why} (fix: rename the key so that it is accepted)`];
+    }
     return [`${at}: ${issue.message} (fix: ${hintFor(issue, input, issue.path)})`];
   });
 }

@@ -8,6 +8,7 @@ import {
 } from './errors.js';
 import type { SecurityEventBus, SecurityEventInput, SecurityEventSource } from './events.js';
 import { classifyRequest, type JsonRpcRequest, targetName } from './mcp/classify.js';
+import { isListMethod, LIST_METHODS } from './mcp/list-methods.js';
 import { nowMs, Observation, type RequestObserver, type StageObservation } from './observe/observer.js';
 import { requestTraceparent, resolveTraceContext } from './observe/trace-context.js';
 import {
@@ -74,13 +75,6 @@ type EventBase = Pick<
   SecurityEventInput,
   'principalId' | 'remoteAddress' | 'sessionId' | 'requestId' | 'method' | 'target' | 'traceparent'
 >;
-
-const LIST_KEYS: Record<string, { key: string; type: ListItem['type'] }> = {
-  'tools/list': { key: 'tools', type: 'tool' },
-  'prompts/list': { key: 'prompts', type: 'prompt' },
-  'resources/list': { key: 'resources', type: 'resource' },
-  'resources/templates/list': { key: 'resourceTemplates', type: 'resourceTemplate' },
-};
 
 function modeOf(plugin: WardenPlugin): PluginMode {
   return plugin.mode ?? 'enforce';
@@ -414,7 +408,7 @@ export class Pipeline {
     const traceparent = requestTraceparent(base.params, prepared.traceparent);
     if (traceparent !== undefined) eventBase.traceparent = traceparent;
     let current = result;
-    const list = LIST_KEYS[base.method];
+    const list = isListMethod(base.method) ? LIST_METHODS[base.method] : undefined;
     const observation = prepared.observation;
     for (const plugin of this.#after) {
       const mode = modeOf(plugin);
@@ -769,5 +763,3 @@ function listItemName(item: ListItem): string {
       return item.name;
   }
 }
-
-export type { McpTarget };

@@ -28,6 +28,15 @@ export function isAnonymous(principal: Principal): boolean {
   return principal.kind === 'anonymous';
 }
 
+/**
+ * Who vouches for a principal, as events, audit records and owner keys show it: the authenticator plugin's name
+ * (`apikey-auth`, `oauth`, …), or the principal's kind when no plugin set one.
+ * @example authenticatorOf(ctx.principal) // 'apikey-auth'
+ */
+export function authenticatorOf(principal: Pick<Principal, 'authenticatedBy' | 'kind'>): string {
+  return principal.authenticatedBy ?? principal.kind;
+}
+
 /** Builds a frozen principal with defaults for the optional lists. */
 export function createPrincipal(input: Partial<Principal> & Pick<Principal, 'id' | 'kind'>): Principal {
   return Object.freeze({

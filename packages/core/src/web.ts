@@ -7,7 +7,8 @@
 export { advertisableScopes, isRefreshTokenScope } from './advertised-scopes.js';
 export * from './errors.js';
 export * from './events.js';
-export { actionOf, classifyRequest, type JsonRpcRequest } from './mcp/classify.js';
+export { actionOf, classifyRequest, type JsonRpcRequest, targetName } from './mcp/classify.js';
+export { isListMethod, LIST_METHODS, type ListMethod, listItemsOf } from './mcp/list-methods.js';
 export type {
   ObservedRequest,
   RequestEnd,

@@ -1,12 +1,11 @@
-import { CORE_ERROR_CODES, ConfigError } from '@mcp-warden/core';
+import { configErrorMessage } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import { cryptoPlugin } from './plugin.js';
 
 // The one format of every plugin's configuration errors (core's parseOptions), thrown by the factory itself.
 describe('crypto options errors', () => {
   it('lists every bad option in one ConfigError when cryptoPlugin() is called, each with its fix', () => {
-    let error: unknown;
-    try {
+    const message = configErrorMessage(() => {
       cryptoPlugin({
         dataDir: './data',
         passphrase: 'hunter2-SECRET',
@@ -14,12 +13,8 @@ describe('crypto options errors', () => {
         sealToolResults: { issue_token: ['token'] },
         timestamp: false,
       } as never);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).code).toBe(CORE_ERROR_CODES.CONFIG_INVALID);
-    expect((error as Error).message).toBe(
+    });
+    expect(message).toBe(
       [
         'crypto: invalid options (3 problems):',
         '  ✖ passphraseEnv: must be an environment variable name (fix: match /^[A-Za-z_][A-Za-z0-9_]*$/)',
@@ -27,7 +22,7 @@ describe('crypto options errors', () => {
         '  ✖ (options): unknown option "timestamp" (fix: did you mean "timestamps"?)',
       ].join('\n'),
     );
-    expect((error as Error).message).not.toContain('hunter2');
+    expect(message).not.toContain('hunter2');
   });
 
   it('says where the keys must come from when no source is given', () => {

@@ -6,7 +6,8 @@ import {
   type PluginSetupContext,
 } from '@mcp-warden/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { INVALID_TOKEN_MESSAGE, oauth } from './plugin.js';
+import { INVALID_TOKEN_MESSAGE } from './errors.js';
+import { oauth } from './plugin.js';
 import { createTestKey, signAccessToken, type TestKey } from './testing/keys.js';
 
 // A gateway serves one endpoint per upstream (`/mcp/<name>`). Each is its own protected resource: a token the
@@ -104,15 +105,17 @@ describe('oauth endpointResources: one protected resource per endpoint', () => {
     });
   });
 
-  it('refuses two resources at one path, and a resource that is not a secure URL, at setup', () => {
+  it('refuses two resources at one path, and a resource that is not a secure URL', () => {
     for (const endpointResources of [['https://other.example.com/mcp/a'], ['http://gw.example.com/mcp/b']]) {
-      const p = oauth({
-        resource: `${ORIGIN}/mcp/a`,
-        endpointResources,
-        issuer: ISSUER,
-        keys: [key.publicJwk],
-      });
-      expect(() => p.setup(setupContext)).toThrow(ConfigError);
+      expect(() => {
+        const p = oauth({
+          resource: `${ORIGIN}/mcp/a`,
+          endpointResources,
+          issuer: ISSUER,
+          keys: [key.publicJwk],
+        });
+        p.setup(setupContext);
+      }).toThrow(ConfigError);
     }
   });
 });

@@ -1,3 +1,5 @@
+import { AuthenticationError, CORE_ERROR_CODES } from '@mcp-warden/core';
+
 /** Stable codes of every refusal this package makes. They appear in security events and `AuthenticationError.code`. */
 export const OAUTH_ERROR_CODES = {
   /** The request carried the token somewhere other than the `Authorization` header, or the header is malformed. */
@@ -44,17 +46,30 @@ export const OAUTH_ERROR_CODES = {
 
 export type OAuthErrorCode = (typeof OAUTH_ERROR_CODES)[keyof typeof OAUTH_ERROR_CODES];
 
+/** The one message every refused access token gets, whatever the reason (the reason goes to the security event). */
+export const INVALID_TOKEN_MESSAGE = 'The access token is not valid for this server.';
+
 /**
- * Why a token was refused by {@link TokenVerifier.verify}. `reason` is for logs and security events; it never
- * contains the token. The plugin turns this into an `AuthenticationError` with `oauthError: 'invalid_token'`.
+ * Why a token was refused by {@link TokenVerifier.verify}: an `AuthenticationError` (HTTP 401, RFC 6750
+ * `invalid_token`), so thrown from an authenticator it is the refusal itself. The client learns only the one
+ * {@link INVALID_TOKEN_MESSAGE} and core's generic `INVALID_CREDENTIALS` as `data.code`: telling it which check
+ * failed (audience, signature, unknown key, …) would let an attacker probe the verifier one property at a time.
+ * `code` (one of {@link OAUTH_ERROR_CODES}), `reason` and `details` keep the precise cause for the operator;
+ * `reason` never contains the token.
  */
-export class TokenVerificationError extends Error {
-  readonly code: OAuthErrorCode;
-  readonly reason: string;
+export class TokenVerificationError extends AuthenticationError {
+  declare readonly code: OAuthErrorCode;
+  declare readonly reason: string;
   constructor(code: OAuthErrorCode, reason: string, options?: { cause?: unknown }) {
-    super(reason, options);
-    this.name = 'TokenVerificationError';
-    this.code = code;
-    this.reason = reason;
+    super({
+      code,
+      oauthError: 'invalid_token',
+      message: INVALID_TOKEN_MESSAGE,
+      reason,
+      // Client-visible JSON-RPC `error.data`: overrides the `code` that toJsonRpcError would otherwise copy in.
+      data: { code: CORE_ERROR_CODES.INVALID_CREDENTIALS },
+      details: { code },
+      cause: options?.cause,
+    });
   }
 }

@@ -1,4 +1,9 @@
-export { OAUTH_ERROR_CODES, type OAuthErrorCode, TokenVerificationError } from './errors.js';
+export {
+  INVALID_TOKEN_MESSAGE,
+  OAUTH_ERROR_CODES,
+  type OAuthErrorCode,
+  TokenVerificationError,
+} from './errors.js';
 export { type ActiveIntrospection, type IntrospectionOptions, Introspector } from './introspection.js';
 export {
   PROTECTED_RESOURCE_WELL_KNOWN,
@@ -17,7 +22,6 @@ export {
 export {
   bearerToken,
   createScopePolicy,
-  INVALID_TOKEN_MESSAGE,
   type OAuthOptions,
   oauth,
   type ScopePolicy,

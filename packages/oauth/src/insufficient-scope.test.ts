@@ -1,5 +1,10 @@
 import { type InsufficientScopeError, type PluginSetupContext, WardenError } from '@mcp-warden/core';
-import { fakePrincipal, startTestHttpServer, type TestHttpServer } from '@mcp-warden/core/testing';
+import {
+  fakePrincipal,
+  postJsonRpc,
+  startTestHttpServer,
+  type TestHttpServer,
+} from '@mcp-warden/core/testing';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import fc from 'fast-check';
 import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
@@ -34,16 +39,11 @@ function notesServer(): McpServer {
 }
 
 function callTool(token: string, name: string): Promise<Response> {
-  return fetch(server.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      authorization: `Bearer ${token}`,
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: {} } }),
-  });
+  return postJsonRpc(
+    server.url,
+    { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: {} } },
+    { 'mcp-protocol-version': '2025-06-18', authorization: `Bearer ${token}` },
+  );
 }
 
 beforeAll(async () => {

@@ -54,7 +54,8 @@ const scopeToken = z.string().refine(isScopeToken, {
  */
 const resourceScope = scopeToken.refine((scope) => !isRefreshTokenScope(scope), {
   message:
-    '"offline_access" (in any case) asks the authorization server for a refresh token; it is not a scope of this resource, so it can be neither required nor advertised (MCP 2026-07-28, "Refresh Tokens"): remove it',
+    '"offline_access" (in any case) asks the authorization server for a refresh token; it is not a scope of this resource, so it can be neither required nor advertised (MCP 2026-07-28, "Refresh Tokens")',
+  params: { fix: 'remove it; clients ask for offline_access themselves' },
 });
 
 const jwkSchema = z
@@ -209,17 +210,3 @@ export const oauthOptionsSchema = z
 
 export type TokenVerifierOptionsInput = z.input<typeof tokenVerifierOptionsSchema>;
 export type OAuthOptionsInput = z.input<typeof oauthOptionsSchema>;
-
-/** Formats zod issues as one line per problem, with the option path, never echoing the offending value. */
-export function formatIssues(error: z.ZodError, prefix: string): string {
-  const lines = error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.join('.') : '(options)';
-    // A refused record key: zod's own message is only "Invalid key in record"; say why, still without the key.
-    const message =
-      issue.code === 'invalid_key'
-        ? `invalid key: ${issue.issues.map((i) => i.message).join('; ')}`
-        : issue.message;
-    return `${path}: ${message}`;
-  });
-  return `${prefix}\n  - ${lines.join('\n  - ')}`;
-}

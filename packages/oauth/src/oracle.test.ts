@@ -2,8 +2,8 @@ import { startTestHttpServer, type TestHttpServer } from '@mcp-warden/core/testi
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OAUTH_ERROR_CODES } from './errors.js';
-import { INVALID_TOKEN_MESSAGE, oauth } from './plugin.js';
+import { INVALID_TOKEN_MESSAGE, OAUTH_ERROR_CODES } from './errors.js';
+import { oauth } from './plugin.js';
 import { createTestKey, rawJws, signAccessToken, signRaw, type TestKey } from './testing/keys.js';
 import { startIntrospectionServer, startJwksServer } from './testing/servers.js';
 

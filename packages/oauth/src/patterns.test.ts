@@ -26,14 +26,15 @@ const setupContext: PluginSetupContext = {
   emit() {},
 };
 
+/** The error of `oauth()` itself (options are checked there) or, failing that, of its setup. */
 function setupError(extra: Partial<OAuthOptions>): unknown {
-  const plugin = oauth({
-    resource: 'https://mcp.example.com/mcp',
-    issuer: 'https://as.example.com',
-    keys: [key.publicJwk],
-    ...extra,
-  });
   try {
+    const plugin = oauth({
+      resource: 'https://mcp.example.com/mcp',
+      issuer: 'https://as.example.com',
+      keys: [key.publicJwk],
+      ...extra,
+    });
     plugin.setup(setupContext);
     return undefined;
   } catch (error) {

@@ -163,26 +163,20 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
     ).not.toThrow();
   });
 
-  it('reports bad options as a ConfigError at setup (and createWarden)', async () => {
-    await expect(
-      createWarden({ plugins: [oauth({ resource: 'not a url', issuer: ISSUER, keys: [key.publicJwk] })] }),
-    ).rejects.toBeInstanceOf(ConfigError);
+  it('reports bad options as a ConfigError when oauth() is called; a missing resource at setup', async () => {
+    expect(() => oauth({ resource: 'not a url', issuer: ISSUER, keys: [key.publicJwk] })).toThrow(
+      ConfigError,
+    );
     await expect(
       createWarden({ plugins: [oauth({ issuer: ISSUER, keys: [key.publicJwk] })] }),
     ).rejects.toThrow(/needs "resource"/);
-    await expect(
-      createWarden({ plugins: [oauth(options({ tools: { x: ['bad scope'] } }))] }),
-    ).rejects.toThrow(/tools\.x\.0: a scope must be/);
-    await expect(
-      createWarden({ plugins: [oauth({ resource: RESOURCE, keys: [key.publicJwk] })] }),
-    ).rejects.toThrow(/issuer is required/);
-    await expect(
-      createWarden({
-        plugins: [
-          oauth(options({ scopeHierarchy: { implies: { 'mcp:read': ['mcp'] }, prefixSeparator: ':' } })),
-        ],
-      }),
-    ).rejects.toThrow(/scopeHierarchy has a cycle: "mcp:read" → "mcp" → "mcp:read"/);
+    expect(() => oauth(options({ tools: { x: ['bad scope'] } }))).toThrow(
+      /^oauth: invalid options \(1 problem\):\n {2}✖ tools\.x\[0\]: a scope must be/,
+    );
+    expect(() => oauth({ resource: RESOURCE, keys: [key.publicJwk] })).toThrow(/issuer is required/);
+    expect(() =>
+      oauth(options({ scopeHierarchy: { implies: { 'mcp:read': ['mcp'] }, prefixSeparator: ':' } })),
+    ).toThrow(/scopeHierarchy has a cycle: "mcp:read" → "mcp" → "mcp:read"/);
   });
 });
 

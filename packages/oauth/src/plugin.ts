@@ -2,7 +2,6 @@ import {
   type AuthChallenge,
   AuthenticationError,
   advertisableScopes,
-  CORE_ERROR_CODES,
   ConfigError,
   type EdgeContext,
   type EdgeRequest,
@@ -10,17 +9,18 @@ import {
   type PluginRoute,
   type PluginSetupContext,
   type Principal,
+  parseOptions,
   type RequestContext,
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
 } from '@mcp-warden/core';
-import { OAUTH_ERROR_CODES, TokenVerificationError } from './errors.js';
+import { OAUTH_ERROR_CODES } from './errors.js';
 import {
   type ProtectedResourceMetadata,
   protectedResourceMetadataPaths,
   protectedResourceMetadataUrl,
 } from './metadata.js';
-import { formatIssues, oauthOptionsSchema } from './options.js';
+import { oauthOptionsSchema } from './options.js';
 import { ScopeRules } from './scope-rules.js';
 import { ScopeHierarchy } from './scopes.js';
 import {
@@ -66,7 +66,7 @@ export interface OAuthOptions
   resources?: Record<string, string[]>;
   /**
    * Broader scopes imply narrower ones, transitively: `{ implies: { 'notes:write': ['notes:read'] }, prefixSeparator:
-   * ':' }` (with the separator, `notes` also covers `notes:read`). A cycle is a ConfigError at setup.
+   * ':' }` (with the separator, `notes` also covers `notes:read`). A cycle is a ConfigError when `oauth()` is called.
    */
   scopeHierarchy?: { implies?: Record<string, string[]>; prefixSeparator?: string };
   /** `resource_name` of the metadata. */
@@ -162,11 +162,10 @@ export function oauth(options: OAuthOptions) {
   let challengeScope = '';
   const ignorePrefixes = options.ignoreTokenPrefixes ?? [];
 
+  // Every option problem in one ConfigError, here in the factory; only a missing resource waits for setup.
+  const o = parseOptions(oauthOptionsSchema, options, { plugin: name });
+
   function configure(resourceUrl: URL | undefined, emit?: PluginSetupContext['emit']): void {
-    const parsed = oauthOptionsSchema.safeParse(options);
-    if (!parsed.success)
-      throw new ConfigError(formatIssues(parsed.error, `Invalid options for the "${name}" plugin:`));
-    const o = parsed.data;
     const given = o.resource ?? resourceUrl?.href;
     if (!given) {
       throw new ConfigError(
@@ -239,15 +238,8 @@ export function oauth(options: OAuthOptions) {
     }
   }
 
-  // Validate eagerly when the resource is known, so routes exist before setup; otherwise at setup.
-  let eagerError: unknown;
-  if (options.resource !== undefined) {
-    try {
-      configure(undefined);
-    } catch (error) {
-      eagerError = error;
-    }
-  }
+  // Configure eagerly when the resource is known, so routes exist before setup; otherwise at setup.
+  if (options.resource !== undefined) configure(undefined);
   let setupEmit: PluginSetupContext['emit'] | undefined;
 
   function metadataRoutes(): PluginRoute[] {
@@ -300,7 +292,6 @@ export function oauth(options: OAuthOptions) {
     },
 
     setup(ctx: PluginSetupContext) {
-      if (eagerError !== undefined) throw eagerError;
       setupEmit = ctx.emit;
       configure(ctx.resourceUrl, (event) => setupEmit?.(event));
     },
@@ -320,13 +311,9 @@ export function oauth(options: OAuthOptions) {
       const token = bearerToken(request.headers.authorization);
       if (token === undefined) return undefined;
       if (ignorePrefixes.some((prefix) => token.startsWith(prefix))) return undefined;
-      try {
-        const verified = await target.verifier.verify(token);
-        return verified.principal;
-      } catch (error) {
-        if (error instanceof TokenVerificationError) throw invalidToken(error);
-        throw error;
-      }
+      // A refused token throws TokenVerificationError, which is the client's 401 (`invalid_token`) as it is.
+      const verified = await target.verifier.verify(token);
+      return verified.principal;
     },
 
     challenge(request: EdgeRequest): AuthChallenge | undefined {
@@ -362,27 +349,6 @@ interface ProtectedResource {
   readonly verifier: TokenVerifier;
   readonly metadata: ProtectedResourceMetadata;
   readonly metadataUrl: string;
-}
-
-/** The one message every refused access token gets, whatever the reason (the reason goes to the security event). */
-export const INVALID_TOKEN_MESSAGE = 'The access token is not valid for this server.';
-
-/**
- * The refusal of a token that did not verify. The client learns only RFC 6750's `invalid_token`, this message and
- * core's generic `INVALID_CREDENTIALS` as `data.code`: telling it which check failed (audience, signature, unknown
- * key, …) would let an attacker probe the verifier one property at a time. `code` (read by the pipeline for the
- * security event), `reason` and `details` keep the precise cause for the operator.
- */
-function invalidToken(error: TokenVerificationError): AuthenticationError {
-  return new AuthenticationError({
-    code: error.code,
-    oauthError: 'invalid_token',
-    message: INVALID_TOKEN_MESSAGE,
-    reason: error.reason,
-    // Client-visible JSON-RPC `error.data`: overrides the `code` that toJsonRpcError would otherwise copy in.
-    data: { code: CORE_ERROR_CODES.INVALID_CREDENTIALS },
-    details: { code: error.code },
-  });
 }
 
 function describeTarget(target: NonNullable<RequestContext['target']>): string {

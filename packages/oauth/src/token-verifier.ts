@@ -1,4 +1,4 @@
-import { ConfigError, type Principal } from '@mcp-warden/core';
+import { type Principal, parseOptions } from '@mcp-warden/core';
 import {
   createLocalJWKSet,
   decodeProtectedHeader,
@@ -11,12 +11,7 @@ import {
 import type { z } from 'zod';
 import { OAUTH_ERROR_CODES, TokenVerificationError } from './errors.js';
 import { type IntrospectionOptions, Introspector } from './introspection.js';
-import {
-  DEFAULT_ALGORITHMS,
-  formatIssues,
-  type SupportedAlgorithm,
-  tokenVerifierOptionsSchema,
-} from './options.js';
+import { DEFAULT_ALGORITHMS, type SupportedAlgorithm, tokenVerifierOptionsSchema } from './options.js';
 import { principalFromClaims } from './principal-from-claims.js';
 import { publicSigningKeys, RemoteKeySet } from './remote-key-set.js';
 import { tokenHash, VerifiedTokenCache } from './token-cache.js';
@@ -154,10 +149,7 @@ export function canonicalResource(resource: string | URL): string {
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const { authenticatedBy, onJwksStatus, ...rest } = options;
-  const parsed = tokenVerifierOptionsSchema.safeParse(rest);
-  if (!parsed.success)
-    throw new ConfigError(formatIssues(parsed.error, 'Invalid OAuth token verifier options:'));
-  const o = parsed.data;
+  const o = parseOptions(tokenVerifierOptionsSchema, rest, { plugin: 'oauth token verifier' });
   const resource = canonicalResource(o.resource as string);
   const audiences = [resource, ...(o.additionalAudiences ?? [])];
   // An origin-only resource serializes with a trailing "/"; tokens naming it without one are the same resource.

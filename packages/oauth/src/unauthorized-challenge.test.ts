@@ -1,4 +1,4 @@
-import { startTestHttpServer, type TestHttpServer } from '@mcp-warden/core/testing';
+import { postJsonRpc, startTestHttpServer, type TestHttpServer } from '@mcp-warden/core/testing';
 import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,16 +41,11 @@ async function start(scopes: ScopeOptions): Promise<TestHttpServer> {
 }
 
 function ping(server: TestHttpServer, token?: string): Promise<Response> {
-  return fetch(server.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-  });
+  return postJsonRpc(
+    server.url,
+    { jsonrpc: '2.0', id: 1, method: 'ping' },
+    { 'mcp-protocol-version': '2025-06-18', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  );
 }
 
 beforeAll(async () => {

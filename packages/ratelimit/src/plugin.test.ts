@@ -9,6 +9,7 @@ import {
 import {
   connectTestClient,
   fakePrincipal,
+  postJsonRpc,
   runPluginContractTests,
   startTestHttpServer,
   type TestHttpServer,
@@ -53,20 +54,11 @@ function testAuth(): WardenPlugin {
 let nextId = 1;
 /** One stateless Streamable HTTP `tools/call`, raw, so the status and headers are visible. */
 async function callTool(server: TestHttpServer, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(server.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...headers,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: nextId++,
-      method: 'tools/call',
-      params: { name: 'work', arguments: { n: 21 } },
-    }),
-  });
+  return postJsonRpc(
+    server.url,
+    { jsonrpc: '2.0', id: nextId++, method: 'tools/call', params: { name: 'work', arguments: { n: 21 } } },
+    headers,
+  );
 }
 
 const toolCallsOnly = (points: number) => [

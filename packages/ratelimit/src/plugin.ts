@@ -10,6 +10,7 @@ import {
   type SecurityEventInput,
   type SecurityEventSource,
   serviceKey,
+  targetName,
   WARDEN_SPEC_VERSION,
   type WardenPlugin,
 } from '@mcp-warden/core';
@@ -41,16 +42,7 @@ export const BRUTE_FORCE_CAPABILITY = 'brute-force-protection';
 
 /** `tool:name`, `prompt:name`, `resource:uri`: the form rule patterns match against. */
 export function formatTarget(target: McpTarget | undefined): string | undefined {
-  if (!target) return undefined;
-  switch (target.type) {
-    case 'tool':
-    case 'prompt':
-      return `${target.type}:${target.name}`;
-    case 'resource':
-      return `resource:${target.uri}`;
-    default:
-      return undefined;
-  }
+  return target && `${target.type}:${targetName(target)}`;
 }
 
 /** What `admit` saw of one HTTP request, for the `auth.failed` / `auth.succeeded` events that follow it. */

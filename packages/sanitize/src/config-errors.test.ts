@@ -1,19 +1,14 @@
-import { CORE_ERROR_CODES, ConfigError } from '@mcp-warden/core';
+import { configErrorMessage } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import { sanitize } from './plugin.js';
 
 // The one format of every plugin's configuration errors (core's parseOptions), thrown by the factory itself.
 describe('sanitize options errors', () => {
   it('lists every bad option in one ConfigError when sanitize() is called, each with its fix', () => {
-    let error: unknown;
-    try {
+    const message = configErrorMessage(() => {
       sanitize({ maxDepht: 3, lists: 'yes', mode: 'audti', tools: { x: { keepOverwrite: true } } } as never);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).code).toBe(CORE_ERROR_CODES.CONFIG_INVALID);
-    expect((error as Error).message).toBe(
+    });
+    expect(message).toBe(
       [
         'sanitize: invalid options (4 problems):',
         '  ✖ mode: Invalid option: expected one of "enforce"|"audit" (fix: did you mean "audit"? use one of "enforce", "audit")',

@@ -1,7 +1,9 @@
 /**
  * The engine: `sanitizeText` for one string, `sanitizeValue` for structured JSON (walked, never stringified).
  */
+import { JSON_RPC_ERROR_CODES, WardenError } from '@mcp-warden/core';
 import { scanControls } from './control-scan.js';
+import { SANITIZE_ERROR_CODES } from './errors.js';
 import { FindingCollector } from './findings.js';
 import { applyHtmlEscape } from './markup.js';
 import { type CompiledRules, compileRules, type RulesConfig } from './rules.js';
@@ -117,11 +119,20 @@ export interface SanitizeValueResult<T> {
   readonly refused: boolean;
 }
 
-/** Thrown by {@link sanitizeValue} when a value nests deeper than `maxDepth`. */
-export class ValueTooDeepError extends Error {
-  override readonly name = 'ValueTooDeepError';
+/**
+ * Thrown by {@link sanitizeValue} when a value nests deeper than `maxDepth` (fail closed): a `WardenError` with
+ * code `SANITIZE_VALUE_TOO_DEEP`, answered as invalid params when it escapes as it is.
+ */
+export class ValueTooDeepError extends WardenError {
+  declare readonly code: typeof SANITIZE_ERROR_CODES.VALUE_TOO_DEEP;
   constructor(readonly maxDepth: number) {
-    super(`value nests deeper than ${maxDepth} levels`);
+    super({
+      code: SANITIZE_ERROR_CODES.VALUE_TOO_DEEP,
+      message: `value nests deeper than ${maxDepth} levels`,
+      httpStatus: 400,
+      jsonRpcCode: JSON_RPC_ERROR_CODES.INVALID_PARAMS,
+      eventType: 'validation.rejected',
+    });
   }
 }
 

@@ -7,8 +7,10 @@ export const SANITIZE_ERROR_CODES = {
   SQL_KEYWORDS: 'SANITIZE_SQL_KEYWORDS',
   /** A result matched an enforced refusing rule and was withheld. */
   CONTENT_REFUSED: 'SANITIZE_CONTENT_REFUSED',
-  /** Arguments or a result nest deeper than the walker's limit (fail closed). */
+  /** Arguments or a result nest deeper than the walker's limit (fail closed); also `ValueTooDeepError.code`. */
   VALUE_TOO_DEEP: 'SANITIZE_VALUE_TOO_DEEP',
+  /** `compileRules` was given an unknown rule id or a bad setting (`RuleConfigError`, a core `ConfigError`). */
+  RULES_INVALID: 'SANITIZE_RULES_INVALID',
 } as const;
 
 export type SanitizeErrorCode = (typeof SANITIZE_ERROR_CODES)[keyof typeof SANITIZE_ERROR_CODES];

@@ -8,6 +8,7 @@ import {
   ConfigError,
   checkLegacyPattern,
   compilePattern,
+  isListMethod,
   type PluginMode,
   parseOptions,
   type RequestContext,
@@ -100,7 +101,6 @@ export interface SanitizeOptions {
   maxDepth?: number;
 }
 
-const LIST_METHODS = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']);
 const RESULT_SKIP = ['blob', '_meta', 'uri', 'mimeType'];
 const LIST_SKIP = [...RESULT_SKIP, 'name', 'uriTemplate'];
 /** Ids and tokens of server messages: opaque, never shown to anyone. */
@@ -156,7 +156,7 @@ function compileOptions(raw: SanitizeOptions): Compiled {
       return fn();
     } catch (error) {
       if (error instanceof RuleConfigError) {
-        throw new ConfigError(`sanitize: ${where}: ${error.message}.`);
+        throw new ConfigError(`sanitize: ${where}: ${error.message}.`, { cause: error });
       }
       throw error;
     }
@@ -340,7 +340,7 @@ export function sanitize(options: SanitizeOptions = {}) {
     },
 
     afterResponse(ctx: ResponseContext) {
-      const isList = LIST_METHODS.has(ctx.method);
+      const isList = isListMethod(ctx.method);
       if (isList && !c.lists) return;
       if (
         !isList &&

@@ -1,7 +1,9 @@
 /**
  * The rule catalogue, rule configuration, and compiled rule sets.
  */
+import { ConfigError } from '@mcp-warden/core';
 import { CONTROL_RULE_IDS, type ControlScanModes } from './control-scan.js';
+import { SANITIZE_ERROR_CODES } from './errors.js';
 import { INJECTION_RULES } from './injection.js';
 import { SQL_KEYWORDS_RULE } from './markup.js';
 import { type PatternContext, type PatternRule, PatternSet } from './pattern-rule.js';
@@ -142,9 +144,12 @@ export function getRule(id: string): RuleInfo | undefined {
   return RULE_BY_ID.get(id);
 }
 
-/** Thrown by {@link compileRules} for an unknown rule id or a bad setting. */
-export class RuleConfigError extends Error {
-  override readonly name = 'RuleConfigError';
+/** Thrown by {@link compileRules} for an unknown rule id or a bad setting: a core `ConfigError`. */
+export class RuleConfigError extends ConfigError {
+  declare readonly code: typeof SANITIZE_ERROR_CODES.RULES_INVALID;
+  constructor(message: string) {
+    super(message, { code: SANITIZE_ERROR_CODES.RULES_INVALID });
+  }
 }
 
 function toMode(setting: RuleSetting, key: string): RuleMode {

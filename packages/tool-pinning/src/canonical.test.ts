@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   canonicalDefinition,
   canonicalJson,
-  DefinitionNotPinnableError,
   fingerprintTool,
   MAX_DEFINITION_DEPTH,
   PINNED_FIELDS,
 } from './canonical.js';
+import { DefinitionNotPinnableError } from './errors.js';
 
 /** JSON values as a server could send them (no undefined: that is not JSON). */
 const jsonValue = fc.jsonValue({ maxDepth: 4 }) as fc.Arbitrary<unknown>;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DefinitionNotPinnableError } from './errors.js';
 
 /**
  * The fields of a tool definition a pin covers. Anything else (`_meta`, `icons`, `execution`, unknown extension
@@ -19,14 +20,6 @@ export type PinnedField = (typeof PINNED_FIELDS)[number];
 export const MAX_DEFINITION_DEPTH = 64;
 /** Longer canonical definitions are refused (and the tool held). */
 export const MAX_CANONICAL_LENGTH = 512 * 1024;
-
-/** A definition that cannot be pinned: too deep, too large, or holding a value JSON cannot carry. */
-export class DefinitionNotPinnableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DefinitionNotPinnableError';
-  }
-}
 
 /**
  * The canonical JSON text of a tool definition's pinned fields.

@@ -1,7 +1,6 @@
 export {
   canonicalDefinition,
   canonicalJson,
-  DefinitionNotPinnableError,
   fingerprintTool,
   hashCanonical,
   MAX_CANONICAL_LENGTH,
@@ -11,7 +10,13 @@ export {
   type ToolFingerprint,
 } from './canonical.js';
 export { diffLines, prettyCanonical, revealHidden, unifiedDiff } from './diff.js';
-export { PinStoreError, TOOL_PINNING_ERROR_CODES, type ToolPinningErrorCode } from './errors.js';
+export {
+  DefinitionNotPinnableError,
+  PinStoreError,
+  type PinStoreErrorCode,
+  TOOL_PINNING_ERROR_CODES,
+  type ToolPinningErrorCode,
+} from './errors.js';
 export { checkToolList, type ListCheckOptions, type ListVerdict } from './list-check.js';
 export {
   parseToolPinningOptions,

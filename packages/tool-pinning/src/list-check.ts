@@ -1,5 +1,6 @@
 import type { RequestContext } from '@mcp-warden/core';
-import { DefinitionNotPinnableError, fingerprintTool } from './canonical.js';
+import { fingerprintTool } from './canonical.js';
+import { DefinitionNotPinnableError } from './errors.js';
 import { findShadowedTools, ShadowIndex } from './shadowing.js';
 import type { Observation, ObservedDefinition, PinStore } from './store.js';
 

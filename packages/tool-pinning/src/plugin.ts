@@ -1,6 +1,7 @@
 import {
   ConfigError,
   JSON_RPC_ERROR_CODES,
+  listItemsOf,
   type RequestContext,
   type ResponseContext,
   type ServerMessageContext,
@@ -188,9 +189,10 @@ export function toolPinning(options: ToolPinningOptions): ToolPinningPlugin {
         if (ctx.upstream === undefined) learnUpstream(ctx);
         return;
       }
-      if (ctx.method !== 'tools/list' || !Array.isArray(ctx.result.tools)) return;
+      const tools = ctx.method === 'tools/list' ? listItemsOf(ctx.method, ctx.result) : undefined;
+      if (!tools) return;
       const upstream = upstreamOf(ctx);
-      const verdicts = checkToolList(ctx.result.tools, ctx, {
+      const verdicts = checkToolList(tools, ctx, {
         store: requireStore(),
         upstream,
         trust: trustsList(ctx, upstream),

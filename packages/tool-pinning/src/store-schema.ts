@@ -49,7 +49,7 @@ export function openPinDatabase(path: string, options: OpenOptions = {}): Databa
     }
     if (!existsSync(path)) {
       if (options.mustExist) {
-        throw new PinStoreError(TOOL_PINNING_ERROR_CODES.STORE_INVALID, `no pin store at ${path}`);
+        throw new PinStoreError(TOOL_PINNING_ERROR_CODES.STORE_MISSING, `no pin store at ${path}`);
       }
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // An empty file is a valid, empty SQLite database; creating it here fixes its mode.

@@ -145,7 +145,7 @@ describe('PinStore', () => {
 
   it('refuses a missing file when it must exist, an empty file, a file that is not a database, and a newer schema', () => {
     expect(codeOf(() => new PinStore({ path, mustExist: true }))).toBe(
-      TOOL_PINNING_ERROR_CODES.STORE_INVALID,
+      TOOL_PINNING_ERROR_CODES.STORE_MISSING,
     );
     const empty = join(dir, 'empty.db');
     writeFileSync(empty, '');

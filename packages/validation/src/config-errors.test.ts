@@ -1,24 +1,19 @@
-import { CORE_ERROR_CODES, ConfigError } from '@mcp-warden/core';
+import { configErrorMessage } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import { validation } from './plugin.js';
 
 // The one format of every plugin's configuration errors (core's parseOptions), thrown by the factory itself.
 describe('validation options errors', () => {
   it('lists every bad option in one ConfigError when validation() is called, each with its fix', () => {
-    let error: unknown;
-    try {
+    const message = configErrorMessage(() => {
       validation({
         limits: { maxStringLenght: 10 },
         tools: { read_file: { paths: { path: {} }, transfrom: true } },
         unknownTargets: 'refuse',
         maxIssues: 0,
       } as never);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).code).toBe(CORE_ERROR_CODES.CONFIG_INVALID);
-    expect((error as Error).message).toBe(
+    });
+    expect(message).toBe(
       [
         'validation: invalid options (5 problems):',
         '  ✖ limits: unknown option "maxStringLenght" (fix: did you mean "maxStringLength"?)',

@@ -1,6 +1,7 @@
 import {
   ArgumentValidationError,
   ConfigError,
+  listItemsOf,
   type PluginMode,
   parseOptions,
   type RequestContext,
@@ -383,8 +384,9 @@ export function validation(options: ValidationOptions = {}) {
 
     afterResponse(ctx: ResponseContext) {
       if (!learn) return undefined;
-      if (ctx.method === 'tools/list' && Array.isArray(ctx.result.tools)) {
-        for (const tool of ctx.result.tools as unknown[]) {
+      const tools = ctx.method === 'tools/list' ? listItemsOf(ctx.method, ctx.result) : undefined;
+      if (tools) {
+        for (const tool of tools) {
           const t = tool as { name?: unknown; inputSchema?: unknown };
           if (typeof t.name !== 'string' || typeof t.inputSchema !== 'object' || t.inputSchema === null)
             continue;

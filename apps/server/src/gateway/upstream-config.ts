@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ServerConfigError } from '../server-config-error.js';
+import { UpstreamConfigError } from '../errors.js';
 
 /**
  * The upstreams of `mcp-warden gateway`: MCP servers Warden fronts, reached over Streamable HTTP (`url`) or spawned
@@ -94,13 +94,7 @@ export const upstreamSchema = z
 
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
 
-/**
- * An upstream entry that cannot run as written (a template naming a variable the environment lacks, a program that
- * is not there): says which, never a value.
- */
-export class UpstreamConfigError extends ServerConfigError {
-  override name = 'UpstreamConfigError';
-}
+export { UpstreamConfigError };
 
 /** Expands `${VAR}` in `template` from `env`; `$${` stays a literal `${`. */
 export function expandTemplate(template: string, env: NodeJS.ProcessEnv, where: string): string {

@@ -93,8 +93,10 @@ describe('SqliteAuditStore', () => {
   });
 
   it('refuses bad retention settings at setup, and a missing file when read-only', () => {
-    expect(() => new SqliteAuditStore({ path: ':memory:', maxRows: -1 })).toThrow(/maxRows must be/);
-    expect(() => new SqliteAuditStore({ path: ':memory:', maxAgeMs: 1.5 })).toThrow(/maxAgeMs must be/);
+    expect(() => new SqliteAuditStore({ path: ':memory:', maxRows: -1 })).toThrow(
+      /SqliteAuditStore: invalid options \(1 problem\):\n {2}✖ maxRows: /,
+    );
+    expect(() => new SqliteAuditStore({ path: ':memory:', maxAgeMs: 1.5 })).toThrow(/✖ maxAgeMs: .* \(fix: /);
     expect(() => new SqliteAuditStore({ path: join(dir(), 'none.db'), readonly: true })).toThrow(
       /No audit database/,
     );

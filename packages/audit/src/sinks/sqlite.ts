@@ -1,6 +1,14 @@
 import { chmodSync, existsSync } from 'node:fs';
-import { type CompiledPattern, ConfigError, checkLegacyPattern, compilePattern } from '@mcp-warden/core';
+import {
+  type CompiledPattern,
+  ConfigError,
+  checkLegacyPattern,
+  compilePattern,
+  parseOptions,
+} from '@mcp-warden/core';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { AUDIT_ERROR_CODES } from '../errors.js';
 import type { AuditOutcome, AuditRecord } from '../record.js';
 import type { AuditSink } from '../sink.js';
 
@@ -116,12 +124,20 @@ function fromRow(row: Row): StoredAuditRecord {
   return record;
 }
 
-function nonNegativeInt(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 0)
-    throw new ConfigError(`SqliteAuditStore: ${name} must be a whole number ≥ 0 (got ${String(value)}).`);
-  return v;
-}
+const wholeMs = z.number().int().min(0).optional();
+
+/** `SqliteAuditStore`'s options, checked by core's `parseOptions` when the store is constructed. */
+export const sqliteAuditStoreOptionsSchema = z
+  .object({
+    path: z.string().min(1),
+    maxAgeMs: wholeMs.default(30 * 86_400_000),
+    maxRows: wholeMs.default(1_000_000),
+    pruneIntervalMs: wholeMs.default(60_000),
+    flushIntervalMs: wholeMs.default(200),
+    maxBuffered: wholeMs.default(256),
+    readonly: z.boolean().optional().default(false),
+  })
+  .strict();
 
 /**
  * The audit trail in SQLite: batched inserts (one transaction per flush), retention by age and by row count,
@@ -141,14 +157,17 @@ export class SqliteAuditStore implements AuditSink {
   readonly #insert: Database.Statement;
 
   constructor(options: SqliteAuditStoreOptions) {
-    this.maxAgeMs = nonNegativeInt('maxAgeMs', options.maxAgeMs, 30 * 86_400_000);
-    this.maxRows = nonNegativeInt('maxRows', options.maxRows, 1_000_000);
-    const pruneIntervalMs = nonNegativeInt('pruneIntervalMs', options.pruneIntervalMs, 60_000);
-    this.#flushIntervalMs = nonNegativeInt('flushIntervalMs', options.flushIntervalMs, 200);
-    this.#maxBuffered = Math.max(1, nonNegativeInt('maxBuffered', options.maxBuffered, 256));
-    this.#readonly = options.readonly ?? false;
+    const o = parseOptions(sqliteAuditStoreOptionsSchema, options, { plugin: 'SqliteAuditStore' });
+    this.maxAgeMs = o.maxAgeMs;
+    this.maxRows = o.maxRows;
+    const pruneIntervalMs = o.pruneIntervalMs;
+    this.#flushIntervalMs = o.flushIntervalMs;
+    this.#maxBuffered = Math.max(1, o.maxBuffered);
+    this.#readonly = o.readonly;
     if (this.#readonly && options.path !== ':memory:' && !existsSync(options.path))
-      throw new ConfigError(`No audit database at ${options.path}: has the server recorded anything yet?`);
+      throw new ConfigError(`No audit database at ${options.path}: has the server recorded anything yet?`, {
+        code: AUDIT_ERROR_CODES.STORE_MISSING,
+      });
     this.db = new Database(options.path, { readonly: this.#readonly, fileMustExist: this.#readonly });
     if (!this.#readonly) {
       if (options.path !== ':memory:') chmodSync(options.path, 0o600);

@@ -6,7 +6,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { isIP, type Socket } from 'node:net';
-import { ConfigError, JSON_RPC_ERROR_CODES } from '../errors.js';
+import { CORE_ERROR_CODES, ConfigError, JSON_RPC_ERROR_CODES } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import { UnauthenticatedConnectionLimiter } from './connections.js';
 import { normalizeAddress } from './proxies.js';
@@ -109,7 +109,7 @@ export async function listen(
         outcome: 'denied',
         reason: `more than ${perAddress} unauthenticated connections from this address: the oldest was closed`,
         remoteAddress: address,
-        details: { code: 'CONNECTION_LIMIT' },
+        details: { code: CORE_ERROR_CODES.CONNECTION_LIMIT },
       }),
     );
     server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => limiter.admit(socket));
@@ -120,16 +120,27 @@ export async function listen(
   const maxHeaderSize = serverOptions.maxHeaderSize;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const [status, message, challenge] =
+    const [status, message, challenge, code] =
       error.code === 'HPE_HEADER_OVERFLOW'
         ? ([
             '431 Request Header Fields Too Large',
             `Request headers too large: at most ${maxHeaderSize} bytes in all, credentials included.`,
             `Bearer realm="mcp-warden", error="invalid_request", error_description="request headers too large"`,
+            CORE_ERROR_CODES.HEADERS_TOO_LARGE,
           ] as const)
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? (['408 Request Timeout', 'The request was not received in time.', undefined] as const)
-          : (['400 Bad Request', 'Malformed HTTP request.', undefined] as const);
+          ? ([
+              '408 Request Timeout',
+              'The request was not received in time.',
+              undefined,
+              CORE_ERROR_CODES.REQUEST_TIMEOUT,
+            ] as const)
+          : ([
+              '400 Bad Request',
+              'Malformed HTTP request.',
+              undefined,
+              CORE_ERROR_CODES.MALFORMED_REQUEST,
+            ] as const);
     const remoteAddress = normalizeAddress((socket as Partial<Socket>).remoteAddress ?? '');
     const body = JSON.stringify({
       jsonrpc: '2.0',
@@ -141,15 +152,7 @@ export async function listen(
       outcome: 'denied',
       reason: message,
       ...(remoteAddress === undefined ? {} : { remoteAddress }),
-      details: {
-        code:
-          status.slice(0, 3) === '431'
-            ? 'HEADERS_TOO_LARGE'
-            : status.slice(0, 3) === '408'
-              ? 'REQUEST_TIMEOUT'
-              : 'MALFORMED_REQUEST',
-        status: Number(status.slice(0, 3)),
-      },
+      details: { code, status: Number(status.slice(0, 3)) },
     });
     socket.end(
       `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\n` +

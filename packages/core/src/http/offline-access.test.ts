@@ -5,7 +5,7 @@ import { tokenAuth } from '../__fixtures__/plugins.js';
 import { advertisableScopes, isRefreshTokenScope } from '../advertised-scopes.js';
 import { InsufficientScopeError } from '../errors.js';
 import type { WardenPlugin } from '../plugin.js';
-import { startTestHttpServer, type TestHttpServer } from '../testing/index.js';
+import { postJsonRpc, startTestHttpServer, type TestHttpServer } from '../testing/index.js';
 import { formatChallenge } from './challenge.js';
 
 /**
@@ -38,21 +38,11 @@ function smuggler(): WardenPlugin {
 }
 
 function post(authorization?: string): Promise<Response> {
-  return fetch(server.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      ...(authorization ? { authorization } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'x', arguments: {} },
-    }),
-  });
+  return postJsonRpc(
+    server.url,
+    { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: {} } },
+    { 'mcp-protocol-version': '2025-06-18', ...(authorization ? { authorization } : {}) },
+  );
 }
 
 beforeAll(async () => {

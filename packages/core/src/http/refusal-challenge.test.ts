@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminScope, tokenAuth } from '../__fixtures__/plugins.js';
 import { AccessDeniedError, AuthenticationError, InsufficientScopeError } from '../errors.js';
 import type { WardenPlugin } from '../plugin.js';
-import { startTestHttpServer, type TestHttpServer } from '../testing/index.js';
+import { postJsonRpc, startTestHttpServer, type TestHttpServer } from '../testing/index.js';
 import { refusalChallenge } from './challenge.js';
 
 /** `refusalChallenge` is what the Node edge sends today, so a second edge built on it challenges identically. */
@@ -30,21 +30,11 @@ afterAll(async () => {
 });
 
 function call(authorization?: string): Promise<Response> {
-  return fetch(server.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      ...(authorization ? { authorization } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'admin_stats', arguments: {} },
-    }),
-  });
+  return postJsonRpc(
+    server.url,
+    { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'admin_stats', arguments: {} } },
+    { 'mcp-protocol-version': '2025-06-18', ...(authorization ? { authorization } : {}) },
+  );
 }
 
 describe('refusalChallenge', () => {

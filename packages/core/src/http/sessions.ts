@@ -1,5 +1,5 @@
 import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CORE_ERROR_CODES, type WardenError } from '../errors.js';
+import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, type WardenError } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
 import { errorResponse, type WardenTransport } from '../mcp/warden-transport.js';
 import type { EdgeRequest } from '../plugin.js';
@@ -43,7 +43,7 @@ export function sessionNotFoundBody(): unknown {
       CORE_ERROR_CODES.SESSION_NOT_FOUND,
       'Session not found: initialize a new session.',
       undefined,
-      -32001,
+      JSON_RPC_ERROR_CODES.SESSION_NOT_FOUND,
     ),
   );
 }

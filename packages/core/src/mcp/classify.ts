@@ -33,7 +33,10 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The printable form of a target, for events and messages. */
+/**
+ * The printable form of a target, for events and messages: a tool's or prompt's name, a resource's URI.
+ * @example targetName({ type: 'resource', uri: 'file:///a.txt' }) // 'file:///a.txt'
+ */
 export function targetName(target: McpTarget | undefined): string | undefined {
   if (!target) return undefined;
   return target.type === 'resource' ? target.uri : target.name;

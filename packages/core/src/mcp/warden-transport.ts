@@ -150,11 +150,6 @@ export class WardenTransport implements Transport, DrainableTransport {
     this.#inner.setProtocolVersion?.(version);
   };
 
-  /** The wrapped transport. */
-  get inner(): Transport {
-    return this.#inner;
-  }
-
   async start(): Promise<void> {
     this.#inner.onmessage = (message, extra) => this.#receive(message, extra);
     this.#inner.onclose = () => {

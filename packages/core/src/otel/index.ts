@@ -18,6 +18,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { RequestObserver } from '../observe/observer.js';
+import { authenticatorOf } from '../principal.js';
 
 export interface OpenTelemetryOptions {
   /** The tracer to use. @default the global tracer provider's `@mcp-warden/core` tracer */
@@ -84,7 +85,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): RequestObserv
       const attributes: Attributes = {
         [A.method]: request.method,
         [A.principal]: request.principal.id,
-        [A.authenticator]: request.principal.authenticatedBy ?? request.principal.kind,
+        [A.authenticator]: authenticatorOf(request.principal),
         [A.requestId]: String(request.requestId),
         [A.transport]: request.transport,
       };

@@ -4,6 +4,13 @@
  */
 export { type PluginContractOptions, runPluginContractTests } from './contract.js';
 export {
+  codeMapProblems,
+  type ErrorFamilyOptions,
+  errorFamilyProblems,
+  exportedErrorClasses,
+  runErrorFamilyTests,
+} from './error-family.js';
+export {
   connectHttpClient,
   connectTestClient,
   fakePrincipal,
@@ -12,3 +19,5 @@ export {
   type TestHttpServer,
 } from './kit.js';
 export { CONTRACT_TOOL_PAGES, pagedToolsServer } from './paged-server.js';
+export { postJsonRpc } from './post-json-rpc.js';
+export { configErrorMessage, thrownBy } from './thrown.js';

@@ -12,7 +12,7 @@ import {
   metaOf,
   SUPPORTED_MODERN_PROTOCOL_VERSIONS,
 } from './envelope.js';
-import { classifyEra, HEADER_MISMATCH } from './era.js';
+import { classifyEra } from './era.js';
 import type { FetchRequestInfo } from './handler.js';
 import { isPlainObject, type JsonObject } from './jsonrpc-shape.js';
 import { edgeError, refusal } from './responses.js';
@@ -67,7 +67,7 @@ export function checkEra(
     data?: Record<string, unknown>,
   ) => {
     const errorCode =
-      code === HEADER_MISMATCH
+      code === JSON_RPC_ERROR_CODES.HEADER_MISMATCH
         ? CORE_ERROR_CODES.HEADER_MISMATCH
         : code === JSON_RPC_ERROR_CODES.UNSUPPORTED_PROTOCOL_VERSION
           ? CORE_ERROR_CODES.UNSUPPORTED_PROTOCOL_VERSION
@@ -98,7 +98,12 @@ export function checkEra(
     // Not required in this era, but one that is sent must still be the body's (an intermediary may route on it).
     const legacyProblem = message && checkPresentHeaders(request, message);
     if (legacyProblem)
-      return refuse(400, HEADER_MISMATCH, legacyProblem.message, `legacy-${legacyProblem.cell}`);
+      return refuse(
+        400,
+        JSON_RPC_ERROR_CODES.HEADER_MISMATCH,
+        legacyProblem.message,
+        `legacy-${legacyProblem.cell}`,
+      );
     return { kind: 'ok', era: 'legacy', message, ...legacyClient(message, versionHeader) };
   }
   // A revision Warden does not know (an unknown one, or a 2025 one inside the envelope) has duties it cannot check.
@@ -125,7 +130,8 @@ export function checkEra(
     outcome.messageKind,
     outcome.message,
   );
-  if (headerProblem) return refuse(400, HEADER_MISMATCH, headerProblem.message, headerProblem.cell);
+  if (headerProblem)
+    return refuse(400, JSON_RPC_ERROR_CODES.HEADER_MISMATCH, headerProblem.message, headerProblem.cell);
   const meta = metaOf(outcome.message.params);
   return {
     kind: 'ok',

@@ -11,6 +11,7 @@
  * - reject: what the modern path answers with an error before any dispatch (mismatching headers, a malformed
  *   envelope, a modern version header without an envelope, bad batches, bodies that are no JSON-RPC message).
  */
+import { JSON_RPC_ERROR_CODES } from '../errors.js';
 import {
   carriesValidModernClaim,
   claimedVersion,
@@ -29,9 +30,7 @@ import {
   type JsonObject,
 } from './jsonrpc-shape.js';
 
-export const HEADER_MISMATCH = -32020;
-export const INVALID_REQUEST = -32600;
-export const INVALID_PARAMS = -32602;
+const { HEADER_MISMATCH, INVALID_REQUEST, INVALID_PARAMS } = JSON_RPC_ERROR_CODES;
 
 export interface EraInput {
   httpMethod: string;

@@ -103,7 +103,7 @@ export function sessionNotFoundResponse(): Response {
     404,
     'Session not found: initialize a new session.',
     undefined,
-    -32001,
+    JSON_RPC_ERROR_CODES.SESSION_NOT_FOUND,
     CORE_ERROR_CODES.SESSION_NOT_FOUND,
   );
   return jsonResponse(404, errorMessage(null, error));

@@ -1,5 +1,5 @@
 import { CORE_ERROR_CODES, ConfigError, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
-import { isAnonymous, type Principal } from '../principal.js';
+import { authenticatorOf, isAnonymous, type Principal } from '../principal.js';
 import { decodeBase64url, encodeBase64url } from './base64url.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -207,7 +207,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
  * Without an address (no `remoteAddress` from the host) anonymous callers still share one binding.
  */
 export function principalBinding(principal: Principal, remoteAddress?: string): string {
-  const binding = `${encodeURIComponent(principal.authenticatedBy ?? principal.kind)}:${principal.id}`;
+  const binding = `${encodeURIComponent(authenticatorOf(principal))}:${principal.id}`;
   if (!isAnonymous(principal) || remoteAddress === undefined || remoteAddress === '') return binding;
   return `${binding}@${encodeURIComponent(remoteAddress)}`;
 }
