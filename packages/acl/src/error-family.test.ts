@@ -3,8 +3,8 @@ import { runErrorFamilyTests, thrownBy } from '@mcp-warden/core/testing';
 import { describe, expect, it } from 'vitest';
 import * as acl from './index.js';
 
-// acl's glob errors belong to the pattern language (issue 16 item 1), which replaces them; every other exported
-// error class is checked here.
+// GlobSyntaxError is core's PatternSyntaxError under its old name, with a core code: core's error-family test
+// checks it. Every other exported error class is checked here against acl's codes.
 const { GlobSyntaxError: _patternLanguage, ...exports } = acl;
 
 const invalidPolicy = () =>

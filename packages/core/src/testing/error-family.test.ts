@@ -14,7 +14,9 @@ const {
   AuthenticationError,
   CORE_ERROR_CODES,
   ConfigError,
+  compilePattern,
   InsufficientScopeError,
+  PatternSyntaxError,
   PluginFailureError,
   RateLimitError,
   RequestStateError,
@@ -30,6 +32,14 @@ const coreSamples = {
   RateLimitError: () => new RateLimitError({ retryAfterSeconds: 3 }),
   ConfigError: () => new ConfigError('bad options'),
   PluginFailureError: () => new PluginFailureError('p', new Error('boom')),
+  PatternSyntaxError: () => {
+    try {
+      compilePattern('{a,b');
+    } catch (error) {
+      return error as InstanceType<typeof PatternSyntaxError>;
+    }
+    throw new Error('an unbalanced brace was accepted');
+  },
   RequestStateError: () =>
     ['malformed', 'unverifiable', 'expired'].map((r) => new RequestStateError(r as never)),
 };
