@@ -3,6 +3,7 @@
  * loop over the rules in file order, expand braces by brute force, match globs by plain recursion.
  */
 import { createPrincipal, type Principal } from '@mcp-warden/core';
+import { referenceExpand, referenceMatchAlternative } from '@mcp-warden/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AccessPolicy } from './access-policy.js';
@@ -10,40 +11,6 @@ import { canonicalizeName, canonicalizeUri } from './canonical-uri.js';
 import type { AclRule } from './policy-schema.js';
 
 // ---------------------------------------------------------------- reference
-
-/** Every alternative of the first `{…}` group, recursively (no nesting in generated patterns). */
-function refExpand(pattern: string): string[] {
-  const open = pattern.indexOf('{');
-  if (open === -1) return [pattern];
-  const close = pattern.indexOf('}', open);
-  const head = pattern.slice(0, open);
-  const tail = pattern.slice(close + 1);
-  return pattern
-    .slice(open + 1, close)
-    .split(',')
-    .flatMap((alt) => refExpand(head + alt + tail));
-}
-
-/** `*` = any characters in a segment, by trying every split point. */
-function refSegment(pattern: string, text: string): boolean {
-  if (pattern === '') return text === '';
-  if (pattern[0] === '*') {
-    for (let i = 0; i <= text.length; i++) if (refSegment(pattern.slice(1), text.slice(i))) return true;
-    return false;
-  }
-  return text.length > 0 && text[0] === pattern[0] && refSegment(pattern.slice(1), text.slice(1));
-}
-
-/** `**` = any number of whole segments, by trying every count. */
-function refSegments(pattern: string[], text: string[]): boolean {
-  if (pattern.length === 0) return text.length === 0;
-  const [first, ...rest] = pattern as [string, ...string[]];
-  if (first === '**') {
-    for (let i = 0; i <= text.length; i++) if (refSegments(rest, text.slice(i))) return true;
-    return false;
-  }
-  return text.length > 0 && refSegment(first, text[0] as string) && refSegments(rest, text.slice(1));
-}
 
 function refDecide(
   rules: AclRule[],
@@ -79,10 +46,10 @@ function refDecide(
     const targets =
       rule.targets === undefined ? ['**'] : typeof rule.targets === 'string' ? [rule.targets] : rule.targets;
     const hit = targets.some((pattern) =>
-      refExpand(pattern).some((p) => {
+      referenceExpand(pattern).some((p) => {
         if (p === '**') return true;
         const cp = canon(p);
-        return cp.ok && refSegments(cp.value.split('/'), t.value.split('/'));
+        return cp.ok && referenceMatchAlternative(cp.value, t.value);
       }),
     );
     if (!hit) continue;

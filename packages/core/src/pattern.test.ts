@@ -15,51 +15,7 @@ import {
   PatternSyntaxError,
 } from './pattern.js';
 import { PatternIndex } from './pattern-index.js';
-
-// ---------------------------------------------------------------- reference
-
-/** Every alternative of the first top-level `{…}` group, recursively (nesting allowed). */
-function refExpand(pattern: string): string[] {
-  const open = pattern.indexOf('{');
-  if (open === -1) return [pattern];
-  let depth = 0;
-  let close = -1;
-  const cuts: number[] = [];
-  for (let i = open; i < pattern.length && close === -1; i++) {
-    if (pattern[i] === '{') depth++;
-    else if (pattern[i] === '}' && --depth === 0) close = i;
-    else if (pattern[i] === ',' && depth === 1) cuts.push(i);
-  }
-  const bounds = [open, ...cuts, close];
-  const alternatives = bounds.slice(1).map((end, i) => pattern.slice((bounds[i] as number) + 1, end));
-  const head = pattern.slice(0, open);
-  const tail = pattern.slice(close + 1);
-  return alternatives.flatMap((alt) => refExpand(head + alt + tail));
-}
-
-/** `*` = any characters in a segment, by trying every split point. */
-function refSegment(pattern: string, text: string): boolean {
-  if (pattern === '') return text === '';
-  if (pattern[0] === '*') {
-    for (let i = 0; i <= text.length; i++) if (refSegment(pattern.slice(1), text.slice(i))) return true;
-    return false;
-  }
-  return text.length > 0 && text[0] === pattern[0] && refSegment(pattern.slice(1), text.slice(1));
-}
-
-/** `**` = any number of whole segments, by trying every count. */
-function refSegments(pattern: string[], text: string[]): boolean {
-  if (pattern.length === 0) return text.length === 0;
-  const [first, ...rest] = pattern as [string, ...string[]];
-  if (first === '**') {
-    for (let i = 0; i <= text.length; i++) if (refSegments(rest, text.slice(i))) return true;
-    return false;
-  }
-  return text.length > 0 && refSegment(first, text[0] as string) && refSegments(rest, text.slice(1));
-}
-
-const refMatch = (pattern: string, name: string): boolean =>
-  refExpand(pattern).some((alt) => refSegments(alt.split('/'), name.split('/')));
+import { referenceExpand, referencePatternMatch } from './testing/pattern-reference.js';
 
 // ---------------------------------------------------------------- generators
 
@@ -89,7 +45,7 @@ describe('compilePattern', () => {
   it('matches as the reference does', () => {
     fc.assert(
       fc.property(pattern, name, (p, n) => {
-        expect(compilePattern(p).test(n)).toBe(refMatch(p, n));
+        expect(compilePattern(p).test(n)).toBe(referencePatternMatch(p, n));
       }),
       { numRuns: 3000 },
     );
@@ -196,10 +152,10 @@ describe('PatternSyntaxError', () => {
         }
         if (balanced && expansions === undefined) {
           // Only the expansion cap may refuse a balanced pattern.
-          expect(refExpand(source).length).toBeGreaterThan(MAX_PATTERN_EXPANSIONS);
+          expect(referenceExpand(source).length).toBeGreaterThan(MAX_PATTERN_EXPANSIONS);
         }
         if (!balanced) expect(expansions).toBeUndefined();
-        if (expansions !== undefined) expect(expansions).toEqual(refExpand(source));
+        if (expansions !== undefined) expect(expansions).toEqual(referenceExpand(source));
       }),
       { numRuns: 2000 },
     );

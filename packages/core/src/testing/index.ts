@@ -19,5 +19,10 @@ export {
   type TestHttpServer,
 } from './kit.js';
 export { CONTRACT_TOOL_PAGES, pagedToolsServer } from './paged-server.js';
+export {
+  referenceExpand,
+  referenceMatchAlternative,
+  referencePatternMatch,
+} from './pattern-reference.js';
 export { postJsonRpc } from './post-json-rpc.js';
 export { configErrorMessage, thrownBy } from './thrown.js';
