@@ -1,26 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isLoopbackHost, type RequestObserver, type SecurityEvent } from '@mcp-warden/core';
+import { isLoopbackHost, MCP_METHOD_NAMES, type RequestObserver, type SecurityEvent } from '@mcp-warden/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ServerConfigError } from './config.js';
 import type { MetricsConfig } from './observability-config.js';
 
-/** Methods of MCP 2025-06-18; any other (client-chosen) method is counted as `other`, so labels stay bounded. */
-const KNOWN_METHODS = new Set([
-  'initialize',
-  'ping',
-  'tools/list',
-  'tools/call',
-  'prompts/list',
-  'prompts/get',
-  'resources/list',
-  'resources/templates/list',
-  'resources/read',
-  'resources/subscribe',
-  'resources/unsubscribe',
-  'completion/complete',
-  'logging/setLevel',
-]);
+/** The MCP methods core knows (both eras); any other (client-chosen) method is counted as `other`, so labels stay bounded. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set(MCP_METHOD_NAMES);
 const LABEL_MAX = 64;
 
 function bounded(value: string | undefined, fallback: string): string {

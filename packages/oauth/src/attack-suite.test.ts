@@ -1,5 +1,6 @@
 import { createHmac, createPublicKey } from 'node:crypto';
-import { AuthenticationError, type EdgeRequest, type PluginSetupContext } from '@mcp-warden/core';
+import { AuthenticationError, type EdgeRequest } from '@mcp-warden/core';
+import { pluginSetupContext } from '@mcp-warden/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAUTH_ERROR_CODES } from './errors.js';
 import { oauth } from './plugin.js';
@@ -21,26 +22,11 @@ let introspection: Awaited<ReturnType<typeof startIntrospectionServer>>;
 let plugin: ReturnType<typeof oauth>;
 const opaque = new Map<string, Record<string, unknown>>();
 
-function setupContext(): PluginSetupContext {
-  return {
-    services: {
-      provide() {},
-      get: () => undefined,
-      require: () => {
-        throw new Error('none');
-      },
-    },
-    plugins: [],
-    resourceUrl: undefined,
-    emit() {},
-  };
-}
-
 function edge(headers: Record<string, string>, url = RESOURCE): EdgeRequest {
   return { transport: 'http', method: 'POST', url: new URL(url), headers };
 }
 
-const edgeCtx = { services: setupContext().services, emit() {} };
+const edgeCtx = { services: pluginSetupContext().services, emit() {} };
 
 async function refused(
   token: string,
@@ -97,7 +83,7 @@ beforeAll(async () => {
     },
     tokenCache: false,
   });
-  await plugin.setup(setupContext());
+  await plugin.setup(pluginSetupContext());
 });
 
 afterAll(async () => {

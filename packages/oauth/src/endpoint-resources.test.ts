@@ -1,10 +1,5 @@
-import {
-  AuthenticationError,
-  ConfigError,
-  type EdgeContext,
-  type EdgeRequest,
-  type PluginSetupContext,
-} from '@mcp-warden/core';
+import { AuthenticationError, ConfigError, type EdgeContext, type EdgeRequest } from '@mcp-warden/core';
+import { pluginSetupContext } from '@mcp-warden/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { INVALID_TOKEN_MESSAGE } from './errors.js';
 import { oauth } from './plugin.js';
@@ -23,18 +18,7 @@ beforeAll(async () => {
   key = await createTestKey('ES256');
 });
 
-const setupContext: PluginSetupContext = {
-  services: {
-    provide() {},
-    get: () => undefined,
-    require: () => {
-      throw new Error('none');
-    },
-  },
-  plugins: [],
-  resourceUrl: undefined,
-  emit() {},
-};
+const setupContext = pluginSetupContext();
 
 const edgeContext: EdgeContext = { services: setupContext.services, emit() {} };
 

@@ -1,13 +1,14 @@
-import { type InsufficientScopeError, type PluginSetupContext, WardenError } from '@mcp-warden/core';
+import { type InsufficientScopeError, WardenError } from '@mcp-warden/core';
 import {
   fakePrincipal,
+  pluginSetupContext,
   postJsonRpc,
   startTestHttpServer,
   type TestHttpServer,
 } from '@mcp-warden/core/testing';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import fc from 'fast-check';
-import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScopePolicy, oauth } from './plugin.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from './testing/authorization-server.js';
 import { createTestKey, type TestKey } from './testing/keys.js';
@@ -122,11 +123,6 @@ describe('403 insufficient_scope: every scope of the operation in one challenge'
   });
 });
 
-function setupContext(): PluginSetupContext {
-  const services = { provide() {}, get: () => undefined, require: () => assert.fail('no services') };
-  return { services, plugins: [], resourceUrl: undefined, emit() {} };
-}
-
 describe('scope hierarchies behind the edge (MCP 2026-07-28: a broader scope implies narrower ones)', () => {
   const token = (scope: string) => as.mintToken({ resource: server.url.href, scope });
 
@@ -179,7 +175,7 @@ describe('the required set is the union of every matching rule (generated config
           expect(createScopePolicy(options).requiredFor(ctx)).toEqual(union);
 
           const plugin = oauth({ resource: RESOURCE, issuer: as.issuer, keys: [key.publicJwk], ...options });
-          plugin.setup(setupContext());
+          plugin.setup(pluginSetupContext());
           const principal = fakePrincipal({ scopes: held, authenticatedBy: 'oauth', kind: 'oauth' });
           let refusal: unknown;
           try {

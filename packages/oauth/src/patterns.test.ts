@@ -3,7 +3,8 @@
  * pattern language: a bad pattern stops the plugin's setup with core's PatternSyntaxError naming the option, and
  * a spelling whose meaning changed with the move from the old wildcard is refused with the one that keeps it.
  */
-import { CORE_ERROR_CODES, PatternSyntaxError, type PluginSetupContext } from '@mcp-warden/core';
+import { CORE_ERROR_CODES, PatternSyntaxError } from '@mcp-warden/core';
+import { pluginSetupContext } from '@mcp-warden/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type OAuthOptions, oauth } from './plugin.js';
 import { createTestKey, type TestKey } from './testing/keys.js';
@@ -13,18 +14,7 @@ beforeAll(async () => {
   key = await createTestKey('ES256');
 });
 
-const setupContext: PluginSetupContext = {
-  services: {
-    provide() {},
-    get: () => undefined,
-    require: () => {
-      throw new Error('none');
-    },
-  },
-  plugins: [],
-  resourceUrl: undefined,
-  emit() {},
-};
+const setupContext = pluginSetupContext();
 
 /** The error of `oauth()` itself (options are checked there) or, failing that, of its setup. */
 function setupError(extra: Partial<OAuthOptions>): unknown {

@@ -1,11 +1,5 @@
-import {
-  ConfigError,
-  createWarden,
-  InsufficientScopeError,
-  type PluginSetupContext,
-  type RequestContext,
-} from '@mcp-warden/core';
-import { fakePrincipal, runPluginContractTests } from '@mcp-warden/core/testing';
+import { ConfigError, createWarden, InsufficientScopeError, type RequestContext } from '@mcp-warden/core';
+import { fakePrincipal, pluginSetupContext, runPluginContractTests } from '@mcp-warden/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type OAuthOptions, oauth } from './plugin.js';
 import { createTestKey, type TestKey } from './testing/keys.js';
@@ -22,21 +16,6 @@ function options(extra: Partial<OAuthOptions> = {}): OAuthOptions {
   return { resource: RESOURCE, issuer: ISSUER, keys: [key.publicJwk], ...extra };
 }
 
-function setupContext(resourceUrl?: URL): PluginSetupContext {
-  return {
-    services: {
-      provide() {},
-      get: () => undefined,
-      require: () => {
-        throw new Error('none');
-      },
-    },
-    plugins: [],
-    resourceUrl,
-    emit() {},
-  };
-}
-
 function request(partial: Partial<RequestContext>): RequestContext {
   return {
     method: 'tools/call',
@@ -51,7 +30,7 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
     const plugin = oauth(
       options({ scopesSupported: ['notes:read'], authorizationServers: [ISSUER], resourceName: 'Notes' }),
     );
-    await plugin.setup(setupContext());
+    await plugin.setup(pluginSetupContext());
     expect(plugin.routes.map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /.well-known/oauth-protected-resource/mcp',
       'GET /.well-known/oauth-protected-resource',
@@ -69,7 +48,7 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
 
   it('challenges with resource_metadata and the globally required scopes', async () => {
     const plugin = oauth(options({ requiredScopes: ['mcp:use', 'notes:read'] }));
-    await plugin.setup(setupContext());
+    await plugin.setup(pluginSetupContext());
     expect(plugin.challenge({ transport: 'http', headers: {} })).toEqual({
       scheme: 'Bearer',
       params: {
@@ -78,7 +57,7 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
       },
     });
     const bare = oauth(options());
-    await bare.setup(setupContext());
+    await bare.setup(pluginSetupContext());
     expect(bare.challenge({ transport: 'http', headers: {} })?.params).toEqual({
       resource_metadata: 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp',
     });
@@ -87,7 +66,7 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
   it('takes the resource from the warden when not given, and serves one route for an origin resource', async () => {
     const plugin = oauth({ issuer: ISSUER, keys: [key.publicJwk] });
     expect(plugin.routes).toEqual([]);
-    await plugin.setup(setupContext(new URL('https://api.example.com')));
+    await plugin.setup(pluginSetupContext(new URL('https://api.example.com')));
     expect(plugin.routes.map((r) => r.path)).toEqual(['/.well-known/oauth-protected-resource']);
     expect(plugin.challenge({ transport: 'http', headers: {} })?.params.resource_metadata).toBe(
       'https://api.example.com/.well-known/oauth-protected-resource',
@@ -105,7 +84,7 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
         scopeHierarchy: { implies: { 'notes:write': ['notes:read'] }, prefixSeparator: ':' },
       }),
     );
-    await plugin.setup(setupContext());
+    await plugin.setup(pluginSetupContext());
     const who = (scopes: string[]) => fakePrincipal({ scopes, authenticatedBy: 'oauth', kind: 'oauth' });
     const call = (scopes: string[], partial: Partial<RequestContext>) => () =>
       plugin.beforeRequest(request({ principal: who(scopes), ...partial }));
@@ -141,8 +120,8 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
 
   it('leaves bearer tokens with an ignored prefix to other authenticators', async () => {
     const plugin = oauth(options({ ignoreTokenPrefixes: ['mcpw_'] }));
-    await plugin.setup(setupContext());
-    const ctx = { services: setupContext().services, emit() {} };
+    await plugin.setup(pluginSetupContext());
+    const ctx = { services: pluginSetupContext().services, emit() {} };
     await expect(
       plugin.authenticate({ transport: 'http', headers: { authorization: 'Bearer mcpw_abc123' } }, ctx),
     ).resolves.toBeUndefined();
@@ -157,7 +136,7 @@ describe('oauth plugin: metadata, challenge, scopes', () => {
 
   it('leaves principals of other authenticators alone', async () => {
     const plugin = oauth(options({ requiredScopes: ['mcp'] }));
-    await plugin.setup(setupContext());
+    await plugin.setup(pluginSetupContext());
     expect(() =>
       plugin.beforeRequest(request({ principal: fakePrincipal({ authenticatedBy: 'apikey-auth' }) })),
     ).not.toThrow();

@@ -25,4 +25,5 @@ export {
   referencePatternMatch,
 } from './pattern-reference.js';
 export { postJsonRpc } from './post-json-rpc.js';
+export { pluginSetupContext } from './setup-context.js';
 export { configErrorMessage, thrownBy } from './thrown.js';
