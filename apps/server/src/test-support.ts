@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,17 @@ export async function inspect(args: string[]): Promise<Record<string, unknown>> 
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`Inspector failed: ${stdout ?? ''}${stderr ?? ''}`);
   }
+}
+
+/** A TCP port free on loopback right now (for a server whose URL must be known before it starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 export function tempDataDir(): string {

@@ -1,21 +1,11 @@
-import { createServer } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../test-support.js';
 import { type RecordingUpstream, startRecordingUpstream } from './fixtures/recording-upstream.js';
 import { startTestGateway, type TestGateway } from './test-gateway.js';
 
 // OAuth access tokens are what the MCP spec's "no token passthrough" is about: a token issued for the gateway must
 // never reach the upstream. And rate limits apply to upstream calls like to any other.
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 const issuer = 'http://127.0.0.1/gateway-test-issuer';
 let upstream: RecordingUpstream;
