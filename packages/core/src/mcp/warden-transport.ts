@@ -3,6 +3,7 @@ import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextp
 import { newConnectionId } from '../connection-id.js';
 import { AuthenticationError, CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.js';
 import type { SecurityEventBus } from '../events.js';
+import { endObservationWith } from '../observe/observer.js';
 import type { DrainableTransport, Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
 import { getPrincipal, type Principal, toSdkAuthInfo } from '../principal.js';
 import { isPlainObject, type JsonRpcRequest, targetName } from './classify.js';
@@ -220,7 +221,7 @@ export class WardenTransport implements Transport, DrainableTransport {
         if (pending.timer) clearTimeout(pending.timer);
         const result = (message as { result?: unknown }).result;
         if (isPlainObject(result)) message = await this.#after(pending.prepared, id, message, result);
-        if (pending.prepared.observation) endObservation(pending.prepared, message);
+        endObservationWith(pending.prepared.observation, pending.prepared.request, message);
       } else if (this.#timedOut.delete(id)) {
         return; // the client already got a timeout error for this id
       }
@@ -465,29 +466,6 @@ export class WardenTransport implements Transport, DrainableTransport {
     this.#pending.clear();
     this.#prepared.clear();
   }
-}
-
-/** Ends a request's observation from the message answering it (a refusal by `after` has ended it already). */
-function endObservation(prepared: PreparedRequest, message: JSONRPCMessage): void {
-  const params = prepared.request.params ?? {};
-  const error = (message as { error?: { code?: unknown } }).error;
-  if (error !== undefined) {
-    const code = error.code;
-    prepared.observation?.end({
-      outcome: 'error',
-      errorCode: typeof code === 'number' || typeof code === 'string' ? code : undefined,
-      delivered: true,
-      params,
-    });
-    return;
-  }
-  const result = (message as { result?: { isError?: unknown } }).result;
-  const toolError = prepared.request.method === 'tools/call' && result?.isError === true;
-  prepared.observation?.end(
-    toolError
-      ? { outcome: 'error', errorCode: 'tool_error', delivered: true, params }
-      : { outcome: 'ok', delivered: true, params },
-  );
 }
 
 function endCancelled(prepared: PreparedRequest): void {

@@ -132,6 +132,40 @@ export class Observation {
   }
 }
 
+/**
+ * @internal Ends a request's observation from the JSON-RPC message that answers it, on every face: an error is
+ * `error` with its code, a tool result flagged `isError` is `error` (`tool_error`), anything else `ok`. An
+ * observation a refusal already ended stays as it was.
+ */
+export function endObservationWith(
+  observation: Observation | undefined,
+  request: { method: string; params?: Record<string, unknown> | undefined },
+  message: unknown,
+): void {
+  if (!observation || observation.ended) return;
+  const params = request.params ?? {};
+  const answer = (typeof message === 'object' && message !== null ? message : {}) as {
+    error?: { code?: unknown };
+    result?: { isError?: unknown };
+  };
+  if (answer.error !== undefined) {
+    const code = answer.error?.code;
+    observation.end({
+      outcome: 'error',
+      errorCode: typeof code === 'number' || typeof code === 'string' ? code : undefined,
+      delivered: true,
+      params,
+    });
+    return;
+  }
+  const toolError = request.method === 'tools/call' && answer.result?.isError === true;
+  observation.end(
+    toolError
+      ? { outcome: 'error', errorCode: 'tool_error', delivered: true, params }
+      : { outcome: 'ok', delivered: true, params },
+  );
+}
+
 /** @internal */
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();

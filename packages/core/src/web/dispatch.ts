@@ -10,6 +10,7 @@ import type { Pipeline, PreparedRequest, RequestOrigin } from '../pipeline.js';
 import type { EdgeRequest } from '../plugin.js';
 import { toSdkAuthInfo } from '../principal.js';
 import { isMultiRoundTripRetry, privateCacheHeaders } from './cache-hints.js';
+import { Interruption, type OpenRequests } from './interruption.js';
 import { isPlainObject } from './jsonrpc-shape.js';
 import { narrowListenRequest } from './listen-request.js';
 import type { ResolvedFetchOptions, UpstreamRequestOptions } from './options.js';
@@ -22,7 +23,7 @@ import {
 import { type MessageDuty, type ResponseDuties, responseDuties } from './response-duties.js';
 import { errorMessage, jsonResponse, type RequestId, refusal } from './responses.js';
 import { transformSseStream } from './sse.js';
-import { withSseDeadline } from './sse-deadline.js';
+import { withSseInterruption } from './sse-interruption.js';
 
 export interface DispatchDeps {
   pipeline: Pipeline;
@@ -30,8 +31,10 @@ export interface DispatchDeps {
   options: ResolvedFetchOptions;
   /** Seals the `requestState` of modern results and opens it on the retry. */
   sealer: RequestStateSealer;
-  /** The warden's `requestTimeoutMs`: an upstream that has not started its answer by then is cancelled. */
+  /** The warden's `requestTimeoutMs`: an upstream that has not answered by then is cancelled. */
   requestTimeoutMs: number;
+  /** The requests waiting for their upstream's answer, for `warden.drain()`. */
+  openRequests: OpenRequests;
 }
 
 /**
@@ -112,7 +115,15 @@ export function recordSseFailure(
   });
 }
 
-function upstreamFailure(deps: DispatchDeps, edge: EdgeRequest, id: RequestId, reason: string): Response {
+function upstreamFailure(
+  deps: DispatchDeps,
+  edge: EdgeRequest,
+  prepared: PreparedRequest,
+  interruption: Interruption,
+  reason: string,
+): Response {
+  const id = prepared.request.id;
+  endUnanswered(prepared, interruption, { outcome: 'error', errorCode: CORE_ERROR_CODES.PLUGIN_FAILED });
   deps.events.emit({
     type: 'plugin.error',
     outcome: 'denied',
@@ -137,15 +148,17 @@ async function transformAnswer(
   prepared: PreparedRequest,
   duty: MessageDuty,
   response: Response,
-  deadlineAt: number,
+  interruption: Interruption,
 ): Promise<Response> {
   const id = prepared.request.id;
   if (isMediaType(response, 'text/event-stream') && response.body) {
     let answered = false;
     const watched: MessageDuty = async (message) => {
       const out = await duty(message);
-      if (isPlainObject(message) && message.id === id && ('result' in message || 'error' in message))
+      if (isPlainObject(message) && message.id === id && ('result' in message || 'error' in message)) {
         answered = true;
+        interruption.settle();
+      }
       return out;
     };
     const transformed = transformSseStream(response.body, watched, {
@@ -153,40 +166,59 @@ async function transformAnswer(
       onFailure: (reason) =>
         recordSseFailure(deps, reason, { requestId: id, remoteAddress: edge.remoteAddress }),
     });
-    // A listen stream has no answer to wait for: it runs until either side ends it.
-    const remaining = deadlineAt - Date.now();
-    const body =
-      deps.requestTimeoutMs <= 0 || prepared.request.method === 'subscriptions/listen'
-        ? transformed
-        : withSseDeadline(transformed, {
-            ms: Math.max(0, remaining),
-            answered: () => answered,
-            errorEvent: () =>
-              `event: message\ndata: ${JSON.stringify(errorMessage(id, timeoutError(deps)))}\n\n`,
-            onExpire: () => expireRequest(deps, edge, prepared),
-          });
+    const body = withSseInterruption(transformed, {
+      interrupted: interruption.fired,
+      answered: () => answered,
+      errorEvent: (error) => `event: message\ndata: ${JSON.stringify(errorMessage(id, error))}\n\n`,
+      // A stream that ended without the answer: the request is over all the same.
+      onEnd: () => endUnanswered(prepared, interruption, { outcome: 'error', errorCode: 'no_answer' }),
+    });
     return new Response(body, { status: response.status, headers: rewrittenHeaders(response) });
   }
   if (isMediaType(response, 'application/json')) {
-    const text = await response.text();
+    // A body that stalls after its headers is interrupted like an answer that never started.
+    const text = await Promise.race([response.text(), interruption.fired.then(() => undefined)]);
+    if (text === undefined) {
+      void response.body?.cancel().catch(() => undefined);
+      return jsonResponse(200, errorMessage(id, interruption.error));
+    }
     let message: unknown;
     try {
       message = JSON.parse(text);
     } catch {
-      return upstreamFailure(deps, edge, id, 'JSON response that does not parse');
+      return upstreamFailure(deps, edge, prepared, interruption, 'JSON response that does not parse');
     }
     const answered = await duty(message);
     if (answered === undefined)
-      return upstreamFailure(deps, edge, id, 'JSON response dropped by the response duties');
+      return upstreamFailure(
+        deps,
+        edge,
+        prepared,
+        interruption,
+        'JSON response dropped by the response duties',
+      );
+    interruption.settle();
     return new Response(JSON.stringify(answered), {
       status: response.status,
       headers: rewrittenHeaders(response),
     });
   }
+  // Neither JSON nor SSE (an HTTP error page, a refusal of the upstream's own): passed on, and not an answer.
+  endUnanswered(prepared, interruption, { outcome: 'error', errorCode: `http_${response.status}` });
   return new Response(response.body, {
     status: response.status,
     headers: privateCacheHeaders(response.headers),
   });
+}
+
+/** Ends a request that got no JSON-RPC answer (cancel, upstream failure): its observation, and its interruption. */
+function endUnanswered(
+  prepared: PreparedRequest,
+  interruption: Interruption,
+  end: { outcome: 'cancelled' | 'timeout' | 'error'; errorCode?: string | number },
+): void {
+  interruption.settle();
+  prepared.observation?.end({ ...end, delivered: true, params: prepared.request.params ?? {} });
 }
 
 /** The pipeline's refusal of a request: step-up and rate limits keep their HTTP status, the rest is a 200 error. */
@@ -259,20 +291,30 @@ export async function dispatchRequest(
   const text = delivered === received ? bodyText : JSON.stringify(delivered);
   // The request's controller (its deadline, `ctx.signal` of the plugins) also ends with the request.
   const { controller } = prepared;
-  const follow = () => controller.abort(signal.reason);
+  const interruption = interruptionOf(deps, edge, prepared);
+  const follow = () => {
+    controller.abort(signal.reason);
+    // The client went away before its answer: for the observers the request was cancelled.
+    endUnanswered(prepared, interruption, { outcome: 'cancelled' });
+  };
   if (signal.aborted) follow();
   else signal.addEventListener('abort', follow, { once: true });
-  const deadlineAt = Date.now() + deps.requestTimeoutMs;
-  const response = await withTimeout(deps, edge, prepared, () =>
-    callUpstream(deps.options, request, {
-      bodyText: text,
-      signal: controller.signal,
-      modern: origin.era === 'modern',
-      authInfo: toSdkAuthInfo(origin.principal),
-      parsedBody: delivered,
-    }),
-  );
-  if (response === undefined) return jsonResponse(200, errorMessage(delivered.id, timeoutError(deps)));
+  let response: Response | undefined;
+  try {
+    response = await untilInterrupted(interruption, () =>
+      callUpstream(deps.options, request, {
+        bodyText: text,
+        signal: controller.signal,
+        modern: origin.era === 'modern',
+        authInfo: toSdkAuthInfo(origin.principal),
+        parsedBody: delivered,
+      }),
+    );
+  } catch (error) {
+    endUnanswered(prepared, interruption, { outcome: 'error', errorCode: CORE_ERROR_CODES.PLUGIN_FAILED });
+    throw error;
+  }
+  if (response === undefined) return jsonResponse(200, errorMessage(delivered.id, interruption.error));
   const duty = responseDuties({
     pipeline: deps.pipeline,
     prepared,
@@ -280,7 +322,7 @@ export async function dispatchRequest(
     retried: isMultiRoundTripRetry(received.params),
     sealing,
   });
-  return transformAnswer(deps, edge, prepared, duty, response, deadlineAt);
+  return transformAnswer(deps, edge, prepared, duty, response, interruption);
 }
 
 /** A refused `requestState`: recorded with the request's principal and trace, answered as its error says. */
@@ -302,11 +344,35 @@ function refusalOf(
 }
 
 /**
- * Calls the upstream; past `requestTimeoutMs` without an answer, cancels it (the request's controller aborts the
- * forwarded signal), records `request.timeout` and resolves `undefined`. `0` waits for ever.
+ * A prepared request's interruption: its deadline (none for a listen stream, which has no answer to wait for, nor
+ * with `requestTimeoutMs` 0), and the drain, which counts it until its answer passes.
  */
+function interruptionOf(deps: DispatchDeps, edge: EdgeRequest, prepared: PreparedRequest): Interruption {
+  const listen = prepared.request.method === 'subscriptions/listen';
+  const interruption = listen ? new Interruption(() => undefined) : deps.openRequests.open();
+  if (!listen) interruption.deadline(deps.requestTimeoutMs, () => timeoutError(deps));
+  void interruption.fired.then((error) => {
+    if (error.code === CORE_ERROR_CODES.REQUEST_TIMEOUT) return expireRequest(deps, edge, prepared);
+    // The warden's shutdown: the upstream is told (its call aborted), the observers see the error.
+    prepared.observation?.end({
+      outcome: 'error',
+      errorCode: error.code,
+      delivered: true,
+      params: prepared.request.params ?? {},
+    });
+    prepared.controller.abort(new Error('shutdown'));
+  });
+  return interruption;
+}
+
 /** A request past its deadline: the upstream call is aborted (which cancels it there) and the timeout recorded. */
 function expireRequest(deps: DispatchDeps, edge: EdgeRequest, prepared: PreparedRequest): void {
+  prepared.observation?.end({
+    outcome: 'timeout',
+    errorCode: CORE_ERROR_CODES.REQUEST_TIMEOUT,
+    delivered: true,
+    params: prepared.request.params ?? {},
+  });
   prepared.controller.abort(new Error('request timeout'));
   deps.events.emit({
     type: 'request.timeout',
@@ -329,23 +395,24 @@ function timeoutError(deps: DispatchDeps): WardenError {
   });
 }
 
-async function withTimeout(
-  deps: DispatchDeps,
-  edge: EdgeRequest,
-  prepared: PreparedRequest,
+/**
+ * Calls the upstream until the request is interrupted: then resolves `undefined` (the interruption's error is the
+ * client's answer), whatever the aborted call does afterwards.
+ */
+async function untilInterrupted(
+  interruption: Interruption,
   call: () => Promise<Response>,
 ): Promise<Response | undefined> {
-  if (deps.requestTimeoutMs <= 0) return call();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(undefined); // first: an upstream that rejects on abort must not win the race
-      expireRequest(deps, edge, prepared);
-    }, deps.requestTimeoutMs);
-  });
-  try {
-    return await Promise.race([call(), expired]);
-  } finally {
-    clearTimeout(timer);
+  const answer = await Promise.race([
+    call().catch((error: unknown) => {
+      if (interruption.error) return undefined; // rejected because it was aborted
+      throw error;
+    }),
+    interruption.fired.then(() => undefined),
+  ]);
+  if (interruption.error) {
+    void answer?.body?.cancel().catch(() => undefined);
+    return undefined;
   }
+  return answer;
 }

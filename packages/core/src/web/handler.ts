@@ -15,6 +15,7 @@ import { type Principal, toSdkAuthInfo } from '../principal.js';
 import { callUpstream, type DispatchDeps, dispatchRequest, recordSseFailure } from './dispatch.js';
 import { checkEdge, type EdgeVerdict } from './edge-checks.js';
 import { checkEra, type EraVerdict } from './era-checks.js';
+import { OpenRequests } from './interruption.js';
 import { isPlainObject } from './jsonrpc-shape.js';
 import { LegacySessionTable } from './legacy-sessions.js';
 import type { FetchHandlerOptions } from './options.js';
@@ -277,7 +278,10 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
     options: resolved,
     sealer: resolved.sealer,
     requestTimeoutMs: deps.requestTimeoutMs,
+    openRequests: new OpenRequests(),
   };
+  // warden.drain() waits for this handler's requests too, then answers those left with its shutdown error.
+  deps.pipeline.transports.add(dispatchDeps.openRequests);
   const sessions = new LegacySessionTable(deps.events, {
     ...resolved.sessions,
     onEnd: (sessionId, owner) =>
@@ -359,6 +363,7 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
     },
     async close() {
       closed = true;
+      deps.pipeline.transports.delete(dispatchDeps.openRequests);
       sessions.close();
       for (const controller of inFlight) controller.abort(new Error('warden closed'));
       inFlight.clear();

@@ -5,6 +5,7 @@
  * principal); a `requestState` the server hands out is sealed to this principal and request.
  */
 
+import { endObservationWith } from '../observe/observer.js';
 import { HiddenItems, type Pipeline, type PreparedRequest } from '../pipeline.js';
 import type { ListItem } from '../plugin.js';
 import { stripSharedCacheHintsFromMessage } from './cache-hints.js';
@@ -91,8 +92,10 @@ export function responseDuties(duties: ResponseDuties): MessageDuty {
       });
     }
     if (!isPlainObject(message) || message.id !== prepared.request.id) return message;
-    if (!isJsonRpcResultResponse(message)) return message; // errors pass as the server wrote them
-    return answerDuties(duties, message);
+    // Errors pass as the server wrote them; results go through the duties. Either way the request is answered.
+    const answer = isJsonRpcResultResponse(message) ? await answerDuties(duties, message) : message;
+    endObservationWith(prepared.observation, prepared.request, answer);
+    return answer;
   };
 }
 

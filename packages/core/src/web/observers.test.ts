@@ -1,0 +1,163 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  Client as V2Client,
+  StreamableHTTPClientTransport as V2Transport,
+} from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { denyTools, tokenAuth } from '../__fixtures__/plugins.js';
+import { v2Endpoint } from '../__fixtures__/v2-server.js';
+import { v2SessionfulEndpoint } from '../__fixtures__/v2-sessions.js';
+import type { ObservedRequest, RequestEnd, RequestObserver } from '../observe/observer.js';
+import { createWarden, type Warden } from '../warden.js';
+import { toNodeHandler } from './node.js';
+import type { FetchUpstream } from './options.js';
+
+// Request observers (the audit trail, metrics, traces) see every request through the fetch face exactly once,
+// with its outcome, in both eras, as they do through the Node edge and stdio.
+
+interface Seen {
+  request: ObservedRequest;
+  ends: RequestEnd[];
+}
+
+function recorder(): { observer: RequestObserver; seen: Seen[] } {
+  const seen: Seen[] = [];
+  return {
+    seen,
+    observer: {
+      name: 'recorder',
+      start(request) {
+        const entry: Seen = { request, ends: [] };
+        seen.push(entry);
+        return { end: (end) => entry.ends.push(end) };
+      },
+    },
+  };
+}
+
+const AUTH = { Authorization: 'Bearer good:alice:read' };
+let warden: Warden | undefined;
+let server: Server | undefined;
+
+afterEach(async () => {
+  await warden?.close();
+  if (server) await new Promise((resolve) => server!.close(resolve));
+  warden = undefined;
+  server = undefined;
+});
+
+async function serve(upstream: FetchUpstream, observer: RequestObserver, requestTimeoutMs = 0): Promise<URL> {
+  warden = await createWarden({
+    plugins: [tokenAuth(), denyTools(['admin_stats'])],
+    observers: [observer],
+    requestTimeoutMs,
+  });
+  server = createServer(toNodeHandler(warden.fetchHandler({ upstream })));
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+}
+
+/** Waits (bounded) until every observed request ended, then returns the tools/call ones. */
+async function toolCalls(seen: Seen[]) {
+  await expect.poll(() => seen.every((s) => s.ends.length > 0), { timeout: 5000 }).toBe(true);
+  return seen.filter((s) => s.request.method === 'tools/call');
+}
+
+describe('request observers through the fetch face', () => {
+  it.each([
+    ['2026-07-28', 'stateless upstream'],
+    ['2025', 'stateless upstream'],
+    ['2025', 'sessionful upstream'],
+  ] as const)('see each %s request once, with its outcome (%s)', async (era, kind) => {
+    const { observer, seen } = recorder();
+    const upstream = kind === 'sessionful upstream' ? v2SessionfulEndpoint() : v2Endpoint();
+    const url = await serve(upstream, observer);
+    const client =
+      era === '2026-07-28'
+        ? new V2Client({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } })
+        : new V1Client({ name: 'v1', version: '1' });
+    await client.connect(
+      era === '2026-07-28'
+        ? new V2Transport(url, { requestInit: { headers: AUTH } })
+        : new V1Transport(url, { requestInit: { headers: AUTH } }),
+    );
+    await client.callTool({ name: 'echo', arguments: { text: 'hi' } });
+    await expect(client.callTool({ name: 'admin_stats', arguments: {} })).rejects.toThrow(/Access denied/);
+    await client.callTool({ name: 'nope', arguments: {} }).catch(() => undefined);
+    await client.close();
+    const calls = await toolCalls(seen);
+    expect(calls.map((s) => [s.request.targetName, s.ends[0]?.outcome])).toEqual([
+      ['echo', 'ok'],
+      ['admin_stats', 'refused'],
+      ['nope', 'error'],
+    ]);
+    expect(calls[0]!.ends[0]).toMatchObject({ delivered: true });
+    expect(calls[0]!.request).toMatchObject({ transport: 'http', principal: { id: 'alice' } });
+    expect(calls[0]!.request.sessionId !== undefined).toBe(kind === 'sessionful upstream' && era === '2025');
+    for (const s of seen) expect(s.ends, s.request.method).toHaveLength(1);
+    if ('close' in upstream) await upstream.close();
+  });
+
+  it('record a timeout, an upstream failure and a cancelled request', async () => {
+    const { observer, seen } = recorder();
+    let mode: 'hang' | 'garbage' | 'html' = 'hang';
+    const upstream = async (_request: Request, options?: { signal?: AbortSignal }) => {
+      if (mode === 'garbage')
+        return new Response('{not json', { headers: { 'content-type': 'application/json' } });
+      if (mode === 'html')
+        return new Response('<h1>down</h1>', { status: 503, headers: { 'content-type': 'text/html' } });
+      return new Promise<Response>((_resolve, reject) =>
+        options?.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+      );
+    };
+    const url = await serve(upstream, observer, 300);
+    const call = (id: number, signal?: AbortSignal) =>
+      fetch(url, {
+        method: 'POST',
+        signal,
+        headers: {
+          ...AUTH,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'echo',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: {
+            name: 'echo',
+            arguments: { text: 'x' },
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      });
+    expect((await call(1)).status).toBe(200); // the timeout's JSON-RPC error
+    mode = 'garbage';
+    expect((await call(2)).status).toBe(502);
+    mode = 'html';
+    expect((await call(3)).status).toBe(503);
+    mode = 'hang';
+    const gone = new AbortController();
+    const pending = call(4, gone.signal).catch(() => 'aborted');
+    await expect.poll(() => seen.length, { timeout: 5000 }).toBe(4);
+    gone.abort();
+    expect(await pending).toBe('aborted');
+    const calls = await toolCalls(seen);
+    expect(calls.map((s) => [s.request.requestId, s.ends[0]?.outcome, s.ends[0]?.errorCode])).toEqual([
+      [1, 'timeout', 'REQUEST_TIMEOUT'],
+      [2, 'error', 'PLUGIN_FAILED'],
+      [3, 'error', 'http_503'],
+      [4, 'cancelled', undefined],
+    ]);
+    for (const s of seen) expect(s.ends).toHaveLength(1);
+  });
+});
