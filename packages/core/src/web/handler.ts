@@ -17,8 +17,8 @@ import { checkEdge, type EdgeVerdict } from './edge-checks.js';
 import { checkEra, type EraVerdict } from './era-checks.js';
 import { OpenRequests } from './interruption.js';
 import { isPlainObject } from './jsonrpc-shape.js';
-import { LegacySessionTable } from './legacy-sessions.js';
-import type { FetchHandlerOptions } from './options.js';
+import { LegacySessionTable, type SessionEnd } from './legacy-sessions.js';
+import type { FetchHandlerOptions, ResolvedFetchOptions } from './options.js';
 import { resolveFetchOptions } from './options.js';
 import { REMOVED_MODERN_REQUESTS } from './removed-methods.js';
 import { parseBody, readBodyText } from './request-body.js';
@@ -282,15 +282,24 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
   };
   // warden.drain() waits for this handler's requests too, then answers those left with its shutdown error.
   deps.pipeline.transports.add(dispatchDeps.openRequests);
+  // Housekeeping DELETEs in flight: close() waits for them, so an in-process upstream can be closed right after.
+  const endings = new Set<Promise<void>>();
   const sessions = new LegacySessionTable(deps.events, {
     ...resolved.sessions,
-    onEnd: (sessionId, owner) =>
+    onEnd: (sessionId, ended) => {
       void deps.pipeline.sessionEnded({
         sessionId,
-        ...owner,
+        principalId: ended.principalId,
+        authenticatedBy: ended.authenticatedBy,
+        connectionId: ended.connectionId,
         transport: 'http',
         upstream: resolved.upstreamName,
-      }),
+      });
+      if (ended.endedBy !== 'warden') return;
+      const ending = endUpstreamSession(resolved, sessionId, ended);
+      endings.add(ending);
+      void ending.finally(() => endings.delete(ending));
+    },
   });
   const inFlight = new Set<AbortController>();
   let closed = false;
@@ -365,10 +374,41 @@ export function createFetchHandler(deps: EdgeDeps, options: FetchHandlerOptions)
       closed = true;
       deps.pipeline.transports.delete(dispatchDeps.openRequests);
       sessions.close();
+      await Promise.all([...endings]);
       for (const controller of inFlight) controller.abort(new Error('warden closed'));
       inFlight.clear();
     },
   };
+}
+
+/** How long Warden waits for an upstream to acknowledge the end of a session it dropped. */
+const SESSION_END_TIMEOUT_MS = 5000;
+
+/**
+ * Tells the upstream that a 2025-era session Warden dropped (revoked, expired, closed) is over, the way a client
+ * ends one (Streamable HTTP, 2025-03-26 and later: DELETE with `Mcp-Session-Id`), so it frees what the session
+ * holds. Warden's own housekeeping: no plugin sees it, and its failure changes nothing (the binding is gone).
+ */
+async function endUpstreamSession(
+  resolved: ResolvedFetchOptions,
+  sessionId: string,
+  ended: SessionEnd,
+): Promise<void> {
+  if (ended.url === undefined) return;
+  const headers = new Headers({ 'mcp-session-id': sessionId });
+  if (ended.protocolVersion !== undefined) headers.set('mcp-protocol-version', ended.protocolVersion);
+  const signal = AbortSignal.timeout(SESSION_END_TIMEOUT_MS);
+  try {
+    const request = new Request(ended.url, { method: 'DELETE', headers, signal });
+    const response = await resolved.callUpstream(request, {
+      authInfo: toSdkAuthInfo(ended.principal),
+      signal,
+      ...(resolved.takesCheckedBody ? { headers, bodyText: '' } : {}),
+    });
+    await response.body?.cancel().catch(() => undefined);
+  } catch {
+    // Unreachable or refusing: the session expires there on its own; nothing here depends on it.
+  }
 }
 
 function withHeaders(response: Response, extra: Record<string, string>): Response {

@@ -105,15 +105,22 @@ async function v1Client(s: Setup, auth: string) {
 const whoami = async (client: V1Client) =>
   ((await client.callTool({ name: 'whoami', arguments: {} })).content as { text: string }[])[0]?.text;
 
-/** The answer to a session that must look unknown: the node edge's 404, the upstream never asked. */
-async function expectUnknown(s: Setup, request: Request, remoteAddress?: string) {
+/**
+ * The answer to a session that must look unknown: the node edge's 404, the upstream never asked. A binding that
+ * expires on this very request is the exception: Warden then tells the upstream the session is over (one DELETE
+ * of its own, `expired`), which is not the refused request.
+ */
+async function expectUnknown(s: Setup, request: Request, remoteAddress?: string, expired = false) {
   const calls = s.upstream.calls.length;
   const rejected = s.sink.ofType('session.rejected').length;
   const response = await s.handler.fetch(request, { remoteAddress });
   expect(response.status).toBe(404);
   expect(await response.json()).toEqual(sessionNotFoundBody());
   expect(response.headers.get('mcp-session-id')).toBeNull();
-  expect(s.upstream.calls.length).toBe(calls);
+  const sessionId = request.headers.get('mcp-session-id');
+  expect(s.upstream.calls.slice(calls)).toEqual(
+    expired ? [{ method: 'DELETE', sessionId, principalId: expect.any(String) }] : [],
+  );
   expect(s.sink.ofType('session.rejected').length).toBe(rejected + 1);
   return s.sink.ofType('session.rejected').at(-1)!;
 }
@@ -256,7 +263,7 @@ describe('2025-era sessions on the fetch face are bound to the principal that op
     expect(kept.status).toBe(200);
     await kept.text();
     vi.setSystemTime(Date.now() + 1_500); // the first is 5.5 s idle, the second 1.5 s
-    const event = await expectUnknown(s, onSession('POST', ALICE, first.sessionId!));
+    const event = await expectUnknown(s, onSession('POST', ALICE, first.sessionId!), undefined, true);
     expect(event.reason).toBe('unknown or expired session');
     expect(s.handler.sessionCount).toBe(1);
     vi.advanceTimersByTime(5_000); // the sweep, with the second now 6.5 s idle
@@ -415,5 +422,82 @@ describe('session options', () => {
       for (const value of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])
         expect(() => warden.fetchHandler({ upstream, [name]: value })).toThrow(ConfigError);
     await warden.close();
+  });
+});
+
+describe('a principal recheck and the upstream told on the fetch face', () => {
+  /** Waits (bounded) until the upstream no longer holds a session. */
+  const untilUpstreamForgets = (s: Setup, sessionId: string) =>
+    expect.poll(() => s.upstream.sessions.has(sessionId), { timeout: 5000 }).toBe(false);
+  const deletes = (s: Setup, sessionId: string) =>
+    s.upstream.calls.filter((c) => c.method === 'DELETE' && c.sessionId === sessionId).length;
+
+  it('drops the sessions of a principal that no longer authenticates, streams included, and no one else’s', async () => {
+    const revoked = new Set<string>();
+    const s = await setup({ principalStillValid: (p) => !revoked.has(p.id), principalRecheckMs: 25 });
+    const alice = await initialize(s, ALICE);
+    const bob = await initialize(s, BOB);
+    const stream = await s.handler.fetch(onSession('GET', ALICE, alice.sessionId!));
+    const reader = stream.body!.getReader();
+    revoked.add('alice');
+    await expect(
+      (async () => {
+        for (;;) if ((await reader.read()).done) return 'ended';
+      })(),
+    ).rejects.toThrow(/session ended/);
+    expect(s.sink.ofType('session.closed').at(-1)).toMatchObject({
+      sessionId: alice.sessionId,
+      reason: 'the credential no longer authenticates',
+    });
+    await untilUpstreamForgets(s, alice.sessionId!);
+    expect(deletes(s, alice.sessionId!)).toBe(1);
+    await expectUnknown(s, onSession('POST', ALICE, alice.sessionId!));
+    const bobs = await s.handler.fetch(onSession('POST', BOB, bob.sessionId!));
+    expect(await bobs.text()).toContain('bob');
+    expect(s.upstream.sessions.has(bob.sessionId!)).toBe(true);
+  });
+
+  it('keeps the sessions when the recheck fails, and records it', async () => {
+    const s = await setup({
+      principalStillValid: () => {
+        throw new Error('key store unreachable');
+      },
+      principalRecheckMs: 25,
+    });
+    const alice = await initialize(s, ALICE);
+    await expect
+      .poll(() =>
+        s.sink.ofType('plugin.error').some((e) => e.reason?.startsWith('principalStillValid failed')),
+      )
+      .toBe(true);
+    const still = await s.handler.fetch(onSession('POST', ALICE, alice.sessionId!));
+    expect(await still.text()).toContain('alice');
+  });
+
+  it('tells the upstream when Warden drops a binding (closeSessionsOf, expiry, close), never twice', async () => {
+    const s = await setup({ sessionIdleTimeoutMs: 60_000 });
+    const closed = await initialize(s, ALICE);
+    s.handler.closeSessionsOf('alice');
+    await untilUpstreamForgets(s, closed.sessionId!);
+    // The client's own DELETE and the upstream's 404 need no word from Warden.
+    const ended = await initialize(s, ALICE);
+    expect((await s.handler.fetch(onSession('DELETE', ALICE, ended.sessionId!))).status).toBe(200);
+    expect(s.upstream.sessions.has(ended.sessionId!)).toBe(false);
+    const left = await initialize(s, BOB);
+    await s.handler.close();
+    expect(s.upstream.sessions.has(left.sessionId!)).toBe(false);
+    expect([closed, ended, left].map((x) => deletes(s, x.sessionId!))).toEqual([1, 1, 1]);
+  });
+
+  it('tells the upstream about an expired binding', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setInterval', 'clearInterval'] });
+    const s = await setup({ sessionIdleTimeoutMs: 5_000 });
+    const idle = await initialize(s, ALICE);
+    vi.setSystemTime(Date.now() + 5_001);
+    vi.advanceTimersByTime(5_000);
+    expect(s.handler.sessionCount).toBe(0);
+    vi.useRealTimers();
+    await untilUpstreamForgets(s, idle.sessionId!);
+    expect(deletes(s, idle.sessionId!)).toBe(1);
   });
 });

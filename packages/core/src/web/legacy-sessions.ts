@@ -18,11 +18,29 @@ export interface LegacySessionOptions {
   idleTimeoutMs: number;
   maxSessions: number;
   maxPerPrincipal: number;
+  /** How often `principalStillValid` is asked. */
+  recheckMs?: number;
+  /** Asked about each principal holding bindings; `false` drops them (see `FetchHandlerOptions`). */
+  principalStillValid?: ((principal: Principal) => boolean | Promise<boolean>) | undefined;
   /** Told once for every binding that goes, whatever the reason. */
-  onEnd?: (
-    sessionId: string,
-    owner: { principalId: string; authenticatedBy: string | undefined; connectionId: string },
-  ) => void;
+  onEnd?: (sessionId: string, ended: SessionEnd) => void;
+}
+
+/** A binding that went: whose it was, and whether the upstream already knows. */
+export interface SessionEnd {
+  principalId: string;
+  authenticatedBy: string | undefined;
+  connectionId: string;
+  /** The principal that opened it (the upstream is told in its name). */
+  principal: Principal;
+  /** The URL its `initialize` was posted to. */
+  url: string | undefined;
+  protocolVersion: string | undefined;
+  /**
+   * `upstream`: the upstream ended it (its 404, or the client's own DELETE it answered). `warden`: Warden dropped
+   * it (revoked, expired, closed): the upstream still holds the session and should be told.
+   */
+  endedBy: 'upstream' | 'warden';
 }
 
 /** What a session's `initialize` said of the client, handed to plugins on its later requests. */
@@ -36,8 +54,10 @@ interface Binding extends SessionClient {
   /** Warden's id for the session (`RequestContext.connectionId`), made when its `initialize` arrived. */
   connectionId: string;
   owner: string;
+  principal: Principal;
   principalId: string;
   authenticatedBy: string | undefined;
+  url: string | undefined;
   lastSeen: number;
   /** Responses of this session still streaming: the idle sweep leaves the binding alone while any is open. */
   open: number;
@@ -119,6 +139,8 @@ export class LegacySessionTable {
   readonly #now: () => number;
   readonly #retryAfter: string;
   readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #rechecker: ReturnType<typeof setInterval> | undefined;
+  #rechecking = false;
 
   constructor(events: SecurityEventBus, options: LegacySessionOptions, now: () => number = Date.now) {
     this.#events = events;
@@ -129,6 +151,10 @@ export class LegacySessionTable {
     this.#sweeper = setInterval(() => this.#sweep(), sweepMs);
     // Not every runtime's interval handle has unref (Workers, browsers).
     (this.#sweeper as { unref?: () => void }).unref?.();
+    this.#rechecker = options.principalStillValid
+      ? setInterval(() => this.#startRecheck(), options.recheckMs ?? 10_000)
+      : undefined;
+    (this.#rechecker as { unref?: () => void } | undefined)?.unref?.();
   }
 
   /** Bound sessions. */
@@ -170,10 +196,48 @@ export class LegacySessionTable {
     return closed;
   }
 
-  /** Stops the sweep and forgets every binding. */
+  /** Stops the timers and forgets every binding. */
   close(): void {
     clearInterval(this.#sweeper);
+    if (this.#rechecker) clearInterval(this.#rechecker);
     for (const id of [...this.#bindings.keys()]) this.#remove(id);
+  }
+
+  #startRecheck(): void {
+    if (this.#rechecking || this.#bindings.size === 0) return;
+    this.#rechecking = true;
+    void this.#recheckPrincipals().finally(() => {
+      this.#rechecking = false;
+    });
+  }
+
+  /** Asks `principalStillValid` once per principal holding bindings; `false` drops them, an error keeps them. */
+  async #recheckPrincipals(): Promise<void> {
+    const stillValid = this.#options.principalStillValid!;
+    const owners = new Map<string, Principal>();
+    for (const binding of this.#bindings.values())
+      owners.set(JSON.stringify([binding.authenticatedBy ?? null, binding.principalId]), binding.principal);
+    for (const owner of owners.values()) {
+      let valid: boolean;
+      try {
+        valid = await stillValid(owner);
+      } catch (error) {
+        this.#events.emit({
+          type: 'plugin.error',
+          outcome: 'info',
+          severity: 'warn',
+          reason:
+            `principalStillValid failed, sessions kept: ${error instanceof Error ? error.message : String(error)}`.slice(
+              0,
+              500,
+            ),
+          principalId: owner.id,
+        });
+        continue;
+      }
+      if (!valid)
+        this.closeSessionsOf(owner.id, owner.authenticatedBy, 'the credential no longer authenticates');
+    }
   }
 
   /** The binding a request names, if it is live and the caller's; otherwise records why and returns none. */
@@ -212,7 +276,7 @@ export class LegacySessionTable {
         // The upstream no longer knows it, or the client ended it: either way it is over here too.
         const gone = response.status === 404 || (httpMethod === 'DELETE' && response.ok);
         if (gone) {
-          if (this.#bindings.get(id) === binding) this.#remove(id);
+          if (this.#bindings.get(id) === binding) this.#remove(id, 'upstream');
           return response;
         }
         return this.#tracked(binding, response);
@@ -291,8 +355,10 @@ export class LegacySessionTable {
       ...client,
       connectionId,
       owner,
+      principal,
       principalId: principal.id,
       authenticatedBy: principal.authenticatedBy,
+      url: request.edge.url?.href,
       lastSeen: this.#now(),
       open: 0,
       ended: new AbortController(),
@@ -377,7 +443,7 @@ export class LegacySessionTable {
   }
 
   /** The one way a binding leaves the table (DELETE, upstream 404, expiry, closeSessionsOf, close). */
-  #remove(id: string): void {
+  #remove(id: string, endedBy: SessionEnd['endedBy'] = 'warden'): void {
     const binding = this.#bindings.get(id);
     if (!binding) return;
     this.#bindings.delete(id);
@@ -387,6 +453,10 @@ export class LegacySessionTable {
       principalId: binding.principalId,
       authenticatedBy: binding.authenticatedBy,
       connectionId: binding.connectionId,
+      principal: binding.principal,
+      url: binding.url,
+      protocolVersion: binding.protocolVersion,
+      endedBy,
     });
   }
 

@@ -2,7 +2,7 @@ import { ConfigError } from '../errors.js';
 import { createOriginCheck } from '../origin-check.js';
 import type { PluginRoute, WardenPlugin } from '../plugin.js';
 import { collectPluginRoutes } from '../plugin-routes.js';
-import type { SdkAuthInfo } from '../principal.js';
+import type { Principal, SdkAuthInfo } from '../principal.js';
 import type { TrustedProxies } from './client-address.js';
 import { createWebClientAddressResolver } from './client-address.js';
 import type { LegacySessionOptions } from './legacy-sessions.js';
@@ -92,6 +92,15 @@ export interface FetchHandlerOptions {
    * address. @default 16
    */
   maxSessionsPerPrincipal?: number;
+  /**
+   * Asked every `principalRecheckMs` about each principal that holds bound 2025-era sessions; `false` drops all of
+   * its bindings and ends their open streams (e.g. an API key revoked by another process), and the upstream is
+   * told (see the session notes in the README). An error keeps the sessions and is recorded. Without it, only
+   * {@link WardenFetchHandler.closeSessionsOf}, the idle sweep and each request's own authentication end them.
+   */
+  principalStillValid?: (principal: Principal) => boolean | Promise<boolean>;
+  /** @default 10000 */
+  principalRecheckMs?: number;
 }
 
 /** Options checked and turned into what each request needs. */
@@ -127,6 +136,13 @@ function upstreamCaller(upstream: FetchUpstream | undefined): ResolvedFetchOptio
   throw new ConfigError(
     'fetchHandler needs `upstream`: the MCP server behind Warden, e.g. createMcpHandler(factory) from @modelcontextprotocol/server, or any (request, options) => Promise<Response>.',
   );
+}
+
+function stillValidOf(
+  option: FetchHandlerOptions['principalStillValid'],
+): LegacySessionOptions['principalStillValid'] {
+  if (option === undefined || typeof option === 'function') return option;
+  throw new ConfigError('principalStillValid must be a function (principal) => boolean | Promise<boolean>.');
 }
 
 function sealerOf(option: FetchHandlerOptions['requestState']): RequestStateSealer {
@@ -168,6 +184,8 @@ export function resolveFetchOptions(
       idleTimeoutMs: positiveInteger('sessionIdleTimeoutMs', options.sessionIdleTimeoutMs, 30 * 60_000),
       maxSessions: positiveInteger('maxSessions', options.maxSessions, 10_000),
       maxPerPrincipal: positiveInteger('maxSessionsPerPrincipal', options.maxSessionsPerPrincipal, 16),
+      recheckMs: positiveInteger('principalRecheckMs', options.principalRecheckMs, 10_000),
+      principalStillValid: stillValidOf(options.principalStillValid),
     },
   };
 }
