@@ -1,16 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APIKEY_AUTH_PLUGIN_NAME } from '@mcp-warden/apikey-auth';
-import {
-  authenticatorOf,
-  getPrincipal,
-  isAnonymous,
-  JSON_RPC_ERROR_CODES,
-  type Principal,
-} from '@mcp-warden/core';
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import { authenticatorOf, getPrincipal, isAnonymous, type Principal } from '@mcp-warden/core';
+import { McpServer, ResourceNotFoundError, ResourceTemplate } from '@modelcontextprotocol/server';
+import * as z from 'zod';
 import type { NotesStore } from './notes-store.js';
 
 /** Resolves a user path inside a directory, or throws. Supplied by the validation plugin's `safePath`. */
@@ -24,8 +17,6 @@ export interface DemoServerDeps {
   startedAt: number;
   stats: () => Record<string, number>;
 }
-
-const { RESOURCE_NOT_FOUND } = JSON_RPC_ERROR_CODES;
 
 const NOTE_NAME = z
   .string()
@@ -67,8 +58,9 @@ export function ownerOf(principal: Principal | undefined): string {
   return `${by}:${principal.id}`;
 }
 
-function ownerOfRequest(extra: Parameters<typeof getPrincipal>[0]): string {
-  return ownerOf(getPrincipal(extra));
+/** The owner of a request, from the principal Warden handed the SDK (`ctx.http.authInfo`, on every transport). */
+function ownerOfRequest(ctx: { http?: Parameters<typeof getPrincipal>[0] }): string {
+  return ownerOf(getPrincipal(ctx.http));
 }
 
 /** Most files a resource list offers, and how deep it looks: a list is a convenience, not an index. */
@@ -103,7 +95,8 @@ async function listFiles(dir: string, prefix: string) {
  * The file a resource URI names below `dir`, or a resource-not-found error. The file is taken from the URI's path
  * alone, segment by segment, never from a template variable: a query or fragment (which such a variable would
  * capture, `x?%2F..%2Fkeys`) is refused, so what the ACL decided on is what is read. Every refusal, whatever its
- * cause (outside the root, missing, a directory), is the same -32002 answer.
+ * cause (outside the root, missing, a directory), is the same resource-not-found answer (-32602 with `data.uri`,
+ * the code 2026-07-28 gives it; SDK v2 sends it to 2025-era clients too).
  */
 async function readResourceFile(
   uri: URL,
@@ -111,7 +104,7 @@ async function readResourceFile(
   dir: string,
   resolveInSandbox: SandboxResolver,
 ): Promise<string> {
-  const notFound = () => new McpError(RESOURCE_NOT_FOUND, 'Resource not found', { uri: uri.href });
+  const notFound = () => new ResourceNotFoundError(uri.href);
   const base = `/${kind}/`;
   if (uri.search !== '' || uri.hash !== '' || uri.href.includes('#') || !uri.pathname.startsWith(base))
     throw notFound();
@@ -143,7 +136,7 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
 
   server.registerTool(
     'echo',
-    { description: 'Echoes the given text back.', inputSchema: { text: z.string().max(10_000) } },
+    { description: 'Echoes the given text back.', inputSchema: z.object({ text: z.string().max(10_000) }) },
     async ({ text: value }) => text(value),
   );
 
@@ -151,7 +144,7 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
     'read_file',
     {
       description: 'Reads a text file, e.g. "public/welcome.txt".',
-      inputSchema: { path: z.string().min(1).max(1024) },
+      inputSchema: z.object({ path: z.string().min(1).max(1024) }),
     },
     async ({ path }) => {
       const file = await deps.resolveInSandbox(deps.filesDir, path);
@@ -163,26 +156,26 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
     'write_note',
     {
       description: 'Stores a note for the caller.',
-      inputSchema: { name: NOTE_NAME, body: z.string().max(100_000) },
+      inputSchema: z.object({ name: NOTE_NAME, body: z.string().max(100_000) }),
     },
-    async ({ name, body }, extra) => {
-      const note = await deps.notes.write(ownerOfRequest(extra), name, body);
+    async ({ name, body }, ctx) => {
+      const note = await deps.notes.write(ownerOfRequest(ctx), name, body);
       return text(`Saved note "${note.name}" (${body.length} characters).`);
     },
   );
 
   server.registerTool(
     'read_note',
-    { description: "Reads one of the caller's notes.", inputSchema: { name: NOTE_NAME } },
-    async ({ name }, extra) => {
-      const note = await deps.notes.read(ownerOfRequest(extra), name);
+    { description: "Reads one of the caller's notes.", inputSchema: z.object({ name: NOTE_NAME }) },
+    async ({ name }, ctx) => {
+      const note = await deps.notes.read(ownerOfRequest(ctx), name);
       if (!note) return { ...text(`No note named "${name}".`), isError: true };
       return text(note.body);
     },
   );
 
-  server.registerTool('list_notes', { description: "Lists the caller's notes." }, async (extra) => {
-    const notes = deps.notes.list(ownerOfRequest(extra));
+  server.registerTool('list_notes', { description: "Lists the caller's notes." }, async (ctx) => {
+    const notes = deps.notes.list(ownerOfRequest(ctx));
     return { ...text(notes.map((n) => n.name).join('\n') || '(no notes)'), structuredContent: { notes } };
   });
 
@@ -222,10 +215,10 @@ export function createDemoServer(deps: DemoServerDeps): McpServer {
     'summarize_notes',
     {
       description: "Asks the model to summarise the caller's notes on a topic.",
-      argsSchema: { topic: z.string().max(200) },
+      argsSchema: z.object({ topic: z.string().max(200) }),
     },
-    ({ topic }, extra) => {
-      const names = deps.notes.list(ownerOfRequest(extra)).map((n) => n.name);
+    ({ topic }, ctx) => {
+      const names = deps.notes.list(ownerOfRequest(ctx)).map((n) => n.name);
       return {
         messages: [
           {

@@ -313,7 +313,7 @@ describe('mcp-warden CLI', () => {
                 'content-type': 'application/json',
                 accept: 'application/json, text/event-stream',
               },
-              body: '{}',
+              body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
             })
           ).status,
         { timeout: 5000 },

@@ -11,6 +11,7 @@ import {
   listen,
   type Principal,
   pinoSink,
+  toNodeHandler,
   type Warden,
   WardenError,
   type WardenHttpHandler,
@@ -18,6 +19,7 @@ import {
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { edgeOptionsOf, type ServerConfig, ServerConfigError } from './config.js';
 import { createDemoServer, type DemoServerDeps } from './demo-server.js';
+import { demoUpstream } from './demo-upstream.js';
 import { createGatewayHandlers } from './gateway/gateway-handlers.js';
 import { createMetrics, type WardenMetrics } from './metrics.js';
 import { NotesStore } from './notes-store.js';
@@ -75,6 +77,8 @@ export class ReferenceServer {
   #deps: DemoServerDeps;
   #handler: Pick<WardenHttpHandler, 'sessionCount' | 'closeSessionsOf' | 'close'> | undefined;
   #gateway: GatewayPlan | undefined;
+  /** The key 2026-07-28 `requestState` is sealed with: one per data directory, so states cross instances. */
+  #requestStateKey: Uint8Array | undefined;
   #listening: ListeningServer | undefined;
   #closing = false;
   #unsubscribe: (() => void) | undefined;
@@ -176,14 +180,11 @@ export class ReferenceServer {
     };
     server = new ReferenceServer(config, warden, notes, services, deps, resourceUrl);
     server.audit = observability.audit;
+    server.#requestStateKey = await services.secrets?.ensure('gateway', 'request-state-key', () =>
+      globalThis.crypto.getRandomValues(new Uint8Array(32)),
+    );
     if (gateway)
-      server.#gateway = {
-        env: options.env ?? process.env,
-        log,
-        requestStateKey: await services.secrets?.ensure('gateway', 'request-state-key', () =>
-          globalThis.crypto.getRandomValues(new Uint8Array(32)),
-        ),
-      };
+      server.#gateway = { env: options.env ?? process.env, log, requestStateKey: server.#requestStateKey };
     server.#metrics = metrics;
     if (metrics) {
       const m = metrics;
@@ -250,15 +251,29 @@ export class ReferenceServer {
       this.gatewayEndpoints = gateway.endpoints;
       return (req, res) => gateway.handle(req, res);
     }
-    const handler = this.warden.httpHandler({
-      createServer: this.createMcpServer,
-      sessions: s.sessions,
+    // The demo server is an SDK v2 server behind the web-standard face: 2026-07-28 requests stateless, 2025-era
+    // clients with sessions (or statelessly, with `server.sessions: stateless`).
+    const upstream = demoUpstream(this.createMcpServer, s.sessions);
+    const handler = this.warden.fetchHandler({
+      upstream,
       endpoint: s.endpoint,
       ...edgeOptionsOf(this.config),
+      ...(this.#requestStateKey ? { requestState: { key: this.#requestStateKey } } : {}),
       principalStillValid: this.#principalStillValid,
     });
-    this.#handler = handler;
-    return handler;
+    this.#handler = {
+      get sessionCount() {
+        return handler.sessionCount;
+      },
+      closeSessionsOf: (principalId, authenticatedBy) =>
+        handler.closeSessionsOf(principalId, authenticatedBy),
+      close: async () => {
+        // Warden ends its bindings first (telling the upstream), then the upstream closes what is left.
+        await handler.close();
+        await upstream.close();
+      },
+    };
+    return toNodeHandler(handler);
   }
 
   /** Starts listening on the configured host and port; returns the MCP endpoint URL (the first, for a gateway). */

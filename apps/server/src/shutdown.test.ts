@@ -1,10 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { McpServer } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig } from './config.js';
 import { ReferenceServer } from './reference-server.js';
 import { tempDataDir } from './test-support.js';
@@ -17,12 +17,12 @@ function slowServer(started: (text: string) => void) {
   const server = new McpServer({ name: 'slow', version: '1' });
   server.registerTool(
     'echo',
-    { inputSchema: { text: z.string(), ms: z.number() } },
-    async ({ text, ms }, extra) => {
+    { inputSchema: z.object({ text: z.string(), ms: z.number() }) },
+    async ({ text, ms }, ctx) => {
       started(text);
       await new Promise<void>((resolve) => {
         if (ms >= 0) setTimeout(resolve, ms);
-        extra.signal.addEventListener('abort', () => resolve());
+        ctx.mcpReq.signal.addEventListener('abort', () => resolve());
       });
       return { content: [{ type: 'text', text }] };
     },
@@ -43,7 +43,7 @@ async function start(sessions: 'stateful' | 'stateless', shutdownTimeoutMs: numb
     slowServer((text) => {
       started.add(text);
       for (const w of waiters.splice(0)) w();
-    }) as unknown as ReturnType<ReferenceServer['createMcpServer']>;
+    });
   const key = (await server.services.keys!.create({ name: 'k', roles: ['reader'] })).key;
   const allStarted = async (count: number) => {
     while (started.size < count) await new Promise<void>((resolve) => waiters.push(resolve));
