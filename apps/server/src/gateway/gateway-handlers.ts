@@ -72,6 +72,7 @@ function httpEndpoint(deps: GatewayHandlerDeps, upstream: UpstreamConfig, path: 
     endpoint: path,
     ...edgeOptionsOf(deps.config),
     ...(deps.requestStateKey ? { requestState: { key: deps.requestStateKey } } : {}),
+    principalStillValid: deps.principalStillValid,
   });
   return {
     path,
