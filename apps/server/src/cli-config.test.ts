@@ -333,4 +333,72 @@ describe('the CLI without a reference server data directory', () => {
     expect(denied.status).toBe(3);
     expect(existsSync(join(cwd, '.mcp-warden'))).toBe(false);
   });
+
+  it('acl check --upstream decides as the gateway does for that upstream: the main policy and its own', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'mcp-warden-upstream-policy-'));
+    const allowEcho = (targets: string[]) =>
+      JSON.stringify({
+        version: 1,
+        roles: { reader: {} },
+        rules: [{ effect: 'allow', subjects: ['role:reader'], actions: ['tools:call'], targets }],
+      });
+    writeFileSync(join(cwd, 'main.json'), allowEcho(['echo', 'add']));
+    writeFileSync(join(cwd, 'narrow.json'), allowEcho(['add']));
+    writeFileSync(
+      join(cwd, 'gateway.json'),
+      JSON.stringify({
+        dataDir: join(cwd, 'data'),
+        plugins: { acl: { policyFile: join(cwd, 'main.json') } },
+        upstreams: [
+          { name: 'narrow', url: 'http://127.0.0.1:9/mcp', policyFile: join(cwd, 'narrow.json') },
+          { name: 'open', url: 'http://127.0.0.1:9/mcp' },
+        ],
+      }),
+    );
+    const check = (...extra: string[]) =>
+      cli(
+        [
+          'acl',
+          'check',
+          '--config',
+          join(cwd, 'gateway.json'),
+          '--roles',
+          'reader',
+          '--action',
+          'tools:call',
+          '--target',
+          'echo',
+          ...extra,
+        ],
+        {},
+        cwd,
+      );
+    // The main policy alone allows echo, and says that one upstream narrows it.
+    const main = check();
+    expect(main.status, main.stderr).toBe(0);
+    expect(main.stderr).toContain('their own policy, which must allow too: narrow (add --upstream NAME)');
+    // For the narrowing upstream, its own policy denies: the gateway would refuse.
+    const narrow = check('--upstream', 'narrow', '--json');
+    expect(narrow.status, narrow.stderr).toBe(3);
+    expect(JSON.parse(narrow.stdout)).toMatchObject({
+      allowed: false,
+      upstream: 'narrow',
+      main: { allowed: true },
+      upstreamPolicy: { allowed: false },
+    });
+    // An upstream without a policy of its own: the main policy decides.
+    const open = check('--upstream', 'open');
+    expect(open.status, open.stderr).toBe(0);
+    expect(open.stdout).toContain('has no policy of its own');
+    // Both must allow: what the main policy denies, no upstream allows.
+    writeFileSync(join(cwd, 'narrow.json'), allowEcho(['echo', 'delete_all']));
+    const both = check('--upstream', 'narrow', '--target', 'delete_all');
+    expect(both.status).toBe(3);
+    expect(both.stdout).toContain('DENIED for upstream "narrow"');
+    const unknown = check('--upstream', 'nope');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain(
+      'no upstream named "nope" in the configuration (upstreams: narrow, open)',
+    );
+  });
 });

@@ -384,6 +384,10 @@ common(aclCommand.command('check').description('explain the decision for a princ
     [] as string[],
   )
   .option('--policy <file>', 'policy file (default: the configured one)')
+  .option(
+    '--upstream <name>',
+    "a gateway upstream: the decision for its endpoint (the main policy and the upstream's own)",
+  )
   .option('--json', 'print JSON')
   .action(
     async (
@@ -395,6 +399,7 @@ common(aclCommand.command('check').description('explain the decision for a princ
         scopes: string[];
         arg: string[];
         policy?: string;
+        upstream?: string;
         json?: boolean;
       },
     ) => {
@@ -418,8 +423,41 @@ common(aclCommand.command('check').description('explain the decision for a princ
           scopes: flags.scopes,
         });
         const decision = policy.explain(principal, flags.action, flags.target, args);
-        print(flags.json, decision, () => describeDecision(decision));
-        process.exitCode = decision.allowed ? 0 : 3;
+        if (flags.upstream === undefined) {
+          const narrowed = config.upstreams.filter((u) => u.policyFile !== undefined).map((u) => u.name);
+          // On stderr, so --json output stays one document.
+          if (narrowed.length > 0)
+            process.stderr.write(
+              `note: this is the main policy's decision. These gateway upstreams also have their own policy, which must allow too: ${narrowed.join(', ')} (add --upstream NAME).\n`,
+            );
+          print(flags.json, decision, () => describeDecision(decision));
+          process.exitCode = decision.allowed ? 0 : 3;
+          return;
+        }
+        // As the gateway decides a request for that upstream's endpoint: the main policy and the upstream's own
+        // (plugins.ts scopes it with forUpstream), both default-deny, so both must allow.
+        const upstream = config.upstreams.find((u) => u.name === flags.upstream);
+        if (!upstream)
+          throw new ServerConfigError(
+            `--upstream: no upstream named "${flags.upstream}" in the configuration (upstreams: ${config.upstreams.map((u) => u.name).join(', ') || 'none'}).`,
+          );
+        const own = upstream.policyFile
+          ? (await loadPolicyFile(upstream.policyFile)).explain(principal, flags.action, flags.target, args)
+          : undefined;
+        const allowed = decision.allowed && (own?.allowed ?? true);
+        print(
+          flags.json,
+          { allowed, upstream: upstream.name, main: decision, upstreamPolicy: own ?? null },
+          () =>
+            [
+              `main policy: ${describeDecision(decision)}`,
+              own
+                ? `policy of upstream "${upstream.name}" (${upstream.policyFile}): ${describeDecision(own)}`
+                : `upstream "${upstream.name}" has no policy of its own: the main policy decides.`,
+              `${allowed ? 'ALLOWED' : 'DENIED'} for upstream "${upstream.name}".`,
+            ].join('\n'),
+        );
+        process.exitCode = allowed ? 0 : 3;
       } catch (error) {
         fail(error);
       }
