@@ -4,19 +4,12 @@ import {
 } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RecordingUpstream, startRecordingUpstream } from './fixtures/recording-upstream.js';
-import { connectV1, startTestGateway, type TestGateway } from './test-gateway.js';
+import { connectV1, readerPolicy, startTestGateway, type TestGateway } from './test-gateway.js';
 
 // The audit trail of a gateway: every allowed call to an HTTP upstream is recorded, whichever era the client
 // speaks (the web-standard face ends each request's observation as the Node edge does), and refusals stay events.
 
-const policy = {
-  version: 1,
-  roles: { reader: {} },
-  rules: [
-    { effect: 'allow', subjects: ['authenticated'], actions: ['tools:list', 'logging:setLevel'] },
-    { effect: 'allow', subjects: ['role:reader'], actions: ['tools:call'], targets: ['echo', 'add'] },
-  ],
-};
+const policy = readerPolicy(['echo', 'add']);
 
 let upstream: RecordingUpstream;
 let gateway: TestGateway;

@@ -3,20 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspect } from '../test-support.js';
 import { PYTHON_NOTES_SERVER } from './fixtures/paths.js';
 import { type RecordingUpstream, startRecordingUpstream } from './fixtures/recording-upstream.js';
-import { startTestGateway, type TestGateway } from './test-gateway.js';
+import { readerPolicy, startTestGateway, type TestGateway } from './test-gateway.js';
 
 // The clients people use, against the gateway: the MCP Inspector CLI and the SDK v2 client (which negotiates the
 // era: 2026-07-28 with an HTTP upstream that speaks it, 2025 with a stdio upstream). The SDK v1 client is used
 // throughout the other gateway tests.
 
-const policy = {
-  version: 1,
-  roles: { reader: {} },
-  rules: [
-    { effect: 'allow', subjects: ['authenticated'], actions: ['tools:list', 'logging:setLevel'] },
-    { effect: 'allow', subjects: ['role:reader'], actions: ['tools:call'], targets: ['echo'] },
-  ],
-};
+const policy = readerPolicy(['echo']);
 
 let upstream: RecordingUpstream;
 let gateway: TestGateway;

@@ -2,19 +2,12 @@ import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../test-support.js';
 import { type RecordingUpstream, startRecordingUpstream } from './fixtures/recording-upstream.js';
-import { connectV1, startTestGateway, type TestGateway } from './test-gateway.js';
+import { connectV1, readerPolicy, startTestGateway, type TestGateway } from './test-gateway.js';
 
 // A key revoked by another process (the CLI against the same keys.db) ends its 2025-era sessions through an HTTP
 // upstream within the recheck interval, and the gateway ends the session upstream too (a DELETE of its own).
 
-const policy = {
-  version: 1,
-  roles: { reader: {} },
-  rules: [
-    { effect: 'allow', subjects: ['authenticated'], actions: ['tools:list', 'logging:setLevel'] },
-    { effect: 'allow', subjects: ['role:reader'], actions: ['tools:call'], targets: ['echo'] },
-  ],
-};
+const policy = readerPolicy(['echo']);
 
 let upstream: RecordingUpstream;
 let gateway: TestGateway;

@@ -67,6 +67,18 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   };
 }
 
+/** An access policy for gateway tests: every key may list tools (and set the log level), readers may call `tools`. */
+export function readerPolicy(tools: string[]) {
+  return {
+    version: 1,
+    roles: { reader: {} },
+    rules: [
+      { effect: 'allow', subjects: ['authenticated'], actions: ['tools:list', 'logging:setLevel'] },
+      { effect: 'allow', subjects: ['role:reader'], actions: ['tools:call'], targets: tools },
+    ],
+  };
+}
+
 /** The real SDK 1.x client over Streamable HTTP, with a bearer key (or none). */
 export async function connectV1(url: URL, key?: string): Promise<Client> {
   const client = new Client({ name: 'gateway-test', version: '1.0.0' });

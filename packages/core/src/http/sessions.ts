@@ -4,6 +4,7 @@ import type { SecurityEventBus } from '../events.js';
 import { errorResponse, type WardenTransport } from '../mcp/warden-transport.js';
 import type { EdgeRequest } from '../plugin.js';
 import { isAnonymous, type Principal } from '../principal.js';
+import { PrincipalRecheck } from '../principal-recheck.js';
 import { sessionLimitError } from '../session-limit.js';
 import { edgeError } from './edge-errors.js';
 import type { McpServerLike } from './options.js';
@@ -74,8 +75,7 @@ export class SessionTable {
   /** Seconds a client refused for want of a session slot should wait: about one idle sweep. */
   readonly #retryAfter: string;
   readonly #sweeper: ReturnType<typeof setInterval>;
-  readonly #rechecker: ReturnType<typeof setInterval> | undefined;
-  #rechecking = false;
+  readonly #recheck: PrincipalRecheck | undefined;
 
   constructor(events: SecurityEventBus, options: SessionTableOptions) {
     this.#events = events;
@@ -84,10 +84,15 @@ export class SessionTable {
     this.#retryAfter = String(Math.max(1, Math.ceil(sweepMs / 1000)));
     this.#sweeper = setInterval(() => this.#sweep(), sweepMs);
     this.#sweeper.unref();
-    this.#rechecker = options.principalStillValid
-      ? setInterval(() => this.#startRecheck(), options.recheckMs)
+    this.#recheck = options.principalStillValid
+      ? new PrincipalRecheck({
+          events,
+          stillValid: options.principalStillValid,
+          everyMs: options.recheckMs,
+          owners: () => [...this.#sessions.values()].map((session) => session.owner),
+          drop: (owner, reason) => this.closeSessionsOf(owner.id, owner.authenticatedBy, reason),
+        })
       : undefined;
-    this.#rechecker?.unref();
   }
 
   get size(): number {
@@ -182,7 +187,7 @@ export class SessionTable {
   /** Stops the timers and closes every session (graceful shutdown). */
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
-    if (this.#rechecker) clearInterval(this.#rechecker);
+    this.#recheck?.stop();
     const open = [...this.#sessions.values()];
     for (const id of [...this.#sessions.keys()]) this.remove(id);
     await Promise.allSettled(open.map((s) => s.server.close()));
@@ -207,42 +212,6 @@ export class SessionTable {
         this.remove(id);
         void session.server.close().catch(() => undefined);
       }
-    }
-  }
-
-  #startRecheck(): void {
-    if (this.#rechecking || this.#sessions.size === 0) return;
-    this.#rechecking = true;
-    void this.#recheckPrincipals().finally(() => {
-      this.#rechecking = false;
-    });
-  }
-
-  /** Asks `principalStillValid` once per principal holding sessions; `false` closes them, an error keeps them. */
-  async #recheckPrincipals(): Promise<void> {
-    const stillValid = this.#options.principalStillValid!;
-    const owners = new Map<string, Principal>();
-    for (const session of this.#sessions.values()) owners.set(ownerKey(session.owner), session.owner);
-    for (const owner of owners.values()) {
-      let valid: boolean;
-      try {
-        valid = await stillValid(owner);
-      } catch (error) {
-        this.#events.emit({
-          type: 'plugin.error',
-          outcome: 'info',
-          severity: 'warn',
-          reason:
-            `principalStillValid failed, sessions kept: ${error instanceof Error ? error.message : String(error)}`.slice(
-              0,
-              500,
-            ),
-          principalId: owner.id,
-        });
-        continue;
-      }
-      if (!valid)
-        this.closeSessionsOf(owner.id, owner.authenticatedBy, 'the credential no longer authenticates');
     }
   }
 }

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   Client as V2Client,
   StreamableHTTPClientTransport as V2Transport,
@@ -7,11 +5,11 @@ import {
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ServedWarden, serveFetchFace } from '../__fixtures__/fetch-server.js';
 import { tokenAuth } from '../__fixtures__/plugins.js';
 import { v2Endpoint } from '../__fixtures__/v2-server.js';
 import { MemoryEventSink } from '../events.js';
 import { createWarden, type Warden } from '../warden.js';
-import { toNodeHandler } from './node.js';
 
 // warden.drain() on the fetch face: requests still waiting for their upstream's answer are waited for, and
 // those left at the deadline are answered with SHUTTING_DOWN (-32050) and cancelled upstream, in both eras and
@@ -19,22 +17,19 @@ import { toNodeHandler } from './node.js';
 
 const AUTH = { Authorization: 'Bearer good:alice:read' };
 let warden: Warden | undefined;
-let server: Server | undefined;
+let served: ServedWarden | undefined;
 
 afterEach(async () => {
-  await warden?.close();
-  if (server) await new Promise((resolve) => server!.close(resolve));
+  await served?.close();
+  served = undefined;
   warden = undefined;
-  server = undefined;
 });
 
 async function start(hooks: Parameters<typeof v2Endpoint>[0]) {
   const sink = new MemoryEventSink();
   warden = await createWarden({ plugins: [tokenAuth()], sinks: [sink], requestTimeoutMs: 0 });
-  server = createServer(toNodeHandler(warden.fetchHandler({ upstream: v2Endpoint(hooks) })));
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
-  return { url, sink };
+  served = await serveFetchFace(warden, { upstream: v2Endpoint(hooks) });
+  return { url: served.url, sink };
 }
 
 async function connect(era: 'modern' | 'legacy', url: URL) {

@@ -10,6 +10,7 @@ import { CORE_ERROR_CODES, JSON_RPC_ERROR_CODES, WardenError } from '../errors.j
 import type { SecurityEventBus } from '../events.js';
 import type { EdgeRequest } from '../plugin.js';
 import { isAnonymous, type Principal } from '../principal.js';
+import { PrincipalRecheck } from '../principal-recheck.js';
 import { sessionLimitError } from '../session-limit.js';
 import type { JsonObject } from './jsonrpc-shape.js';
 import { edgeError, errorMessage, jsonResponse } from './responses.js';
@@ -139,8 +140,7 @@ export class LegacySessionTable {
   readonly #now: () => number;
   readonly #retryAfter: string;
   readonly #sweeper: ReturnType<typeof setInterval>;
-  readonly #rechecker: ReturnType<typeof setInterval> | undefined;
-  #rechecking = false;
+  readonly #recheck: PrincipalRecheck | undefined;
 
   constructor(events: SecurityEventBus, options: LegacySessionOptions, now: () => number = Date.now) {
     this.#events = events;
@@ -151,10 +151,15 @@ export class LegacySessionTable {
     this.#sweeper = setInterval(() => this.#sweep(), sweepMs);
     // Not every runtime's interval handle has unref (Workers, browsers).
     (this.#sweeper as { unref?: () => void }).unref?.();
-    this.#rechecker = options.principalStillValid
-      ? setInterval(() => this.#startRecheck(), options.recheckMs ?? 10_000)
+    this.#recheck = options.principalStillValid
+      ? new PrincipalRecheck({
+          events,
+          stillValid: options.principalStillValid,
+          everyMs: options.recheckMs ?? 10_000,
+          owners: () => [...this.#bindings.values()].map((binding) => binding.principal),
+          drop: (owner, reason) => this.closeSessionsOf(owner.id, owner.authenticatedBy, reason),
+        })
       : undefined;
-    (this.#rechecker as { unref?: () => void } | undefined)?.unref?.();
   }
 
   /** Bound sessions. */
@@ -199,45 +204,8 @@ export class LegacySessionTable {
   /** Stops the timers and forgets every binding. */
   close(): void {
     clearInterval(this.#sweeper);
-    if (this.#rechecker) clearInterval(this.#rechecker);
+    this.#recheck?.stop();
     for (const id of [...this.#bindings.keys()]) this.#remove(id);
-  }
-
-  #startRecheck(): void {
-    if (this.#rechecking || this.#bindings.size === 0) return;
-    this.#rechecking = true;
-    void this.#recheckPrincipals().finally(() => {
-      this.#rechecking = false;
-    });
-  }
-
-  /** Asks `principalStillValid` once per principal holding bindings; `false` drops them, an error keeps them. */
-  async #recheckPrincipals(): Promise<void> {
-    const stillValid = this.#options.principalStillValid!;
-    const owners = new Map<string, Principal>();
-    for (const binding of this.#bindings.values())
-      owners.set(JSON.stringify([binding.authenticatedBy ?? null, binding.principalId]), binding.principal);
-    for (const owner of owners.values()) {
-      let valid: boolean;
-      try {
-        valid = await stillValid(owner);
-      } catch (error) {
-        this.#events.emit({
-          type: 'plugin.error',
-          outcome: 'info',
-          severity: 'warn',
-          reason:
-            `principalStillValid failed, sessions kept: ${error instanceof Error ? error.message : String(error)}`.slice(
-              0,
-              500,
-            ),
-          principalId: owner.id,
-        });
-        continue;
-      }
-      if (!valid)
-        this.closeSessionsOf(owner.id, owner.authenticatedBy, 'the credential no longer authenticates');
-    }
   }
 
   /** The binding a request names, if it is live and the caller's; otherwise records why and returns none. */

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   Client as V2Client,
   StreamableHTTPClientTransport as V2Transport,
@@ -7,12 +5,12 @@ import {
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type ServedWarden, serveFetchFace } from '../__fixtures__/fetch-server.js';
 import { denyTools, tokenAuth } from '../__fixtures__/plugins.js';
 import { v2Endpoint } from '../__fixtures__/v2-server.js';
 import { v2SessionfulEndpoint } from '../__fixtures__/v2-sessions.js';
 import type { ObservedRequest, RequestEnd, RequestObserver } from '../observe/observer.js';
-import { createWarden, type Warden } from '../warden.js';
-import { toNodeHandler } from './node.js';
+import { createWarden } from '../warden.js';
 import type { FetchUpstream } from './options.js';
 
 // Request observers (the audit trail, metrics, traces) see every request through the fetch face exactly once,
@@ -39,25 +37,21 @@ function recorder(): { observer: RequestObserver; seen: Seen[] } {
 }
 
 const AUTH = { Authorization: 'Bearer good:alice:read' };
-let warden: Warden | undefined;
-let server: Server | undefined;
+let served: ServedWarden | undefined;
 
 afterEach(async () => {
-  await warden?.close();
-  if (server) await new Promise((resolve) => server!.close(resolve));
-  warden = undefined;
-  server = undefined;
+  await served?.close();
+  served = undefined;
 });
 
 async function serve(upstream: FetchUpstream, observer: RequestObserver, requestTimeoutMs = 0): Promise<URL> {
-  warden = await createWarden({
+  const warden = await createWarden({
     plugins: [tokenAuth(), denyTools(['admin_stats'])],
     observers: [observer],
     requestTimeoutMs,
   });
-  server = createServer(toNodeHandler(warden.fetchHandler({ upstream })));
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+  served = await serveFetchFace(warden, { upstream });
+  return served.url;
 }
 
 /** Waits (bounded) until every observed request ended, then returns the tools/call ones. */
