@@ -1,4 +1,5 @@
 import type { SecurityEvent } from '@mcp-warden/core';
+import { MODERN_REQUEST_META, postJsonRpc } from '@mcp-warden/core/testing';
 import {
   Client as V2Client,
   StreamableHTTPClientTransport as V2Transport,
@@ -13,11 +14,6 @@ import { tempDataDir } from './test-support.js';
 // The reference server serves its SDK v2 demo server to both eras at one endpoint: 2026-07-28 clients statelessly,
 // with the revision's edge duties (Mcp-Method / Mcp-Name against the body), 2025 clients with sessions; one
 // principal is the same owner in either era.
-
-const META = {
-  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-  'io.modelcontextprotocol/clientCapabilities': {},
-};
 
 let server: ReferenceServer;
 let url: URL;
@@ -51,24 +47,18 @@ function text(result: { content?: unknown }): string {
   return (result.content as Array<{ text?: string }> | undefined)?.[0]?.text ?? '';
 }
 
-/** A raw 2026-07-28 tools/call whose headers the test chooses. */
+/** A raw 2026-07-28 tools/call whose headers the test chooses (only the protocol version is given). */
 function rawCall(key: string, headers: Record<string, string>, name = 'echo'): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      ...headers,
-    },
-    body: JSON.stringify({
+  return postJsonRpc(
+    url,
+    {
       jsonrpc: '2.0',
       id: 9,
       method: 'tools/call',
-      params: { name, arguments: { text: 'x' }, _meta: META },
-    }),
-  });
+      params: { name, arguments: { text: 'x' }, _meta: MODERN_REQUEST_META },
+    },
+    { authorization: `Bearer ${key}`, 'mcp-protocol-version': '2026-07-28', ...headers },
+  );
 }
 
 describe('the reference server in the 2026-07-28 era', () => {

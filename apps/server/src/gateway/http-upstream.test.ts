@@ -1,3 +1,4 @@
+import { postModernJsonRpc } from '@mcp-warden/core/testing';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -62,30 +63,13 @@ async function connect(mode: (typeof ERAS)[number]['mode'], extraHeaders: Record
 
 /** A raw tools/call of the 2026-07-28 revision, so a test sees the HTTP answer itself. */
 function modernCall(name: string, args: Record<string, unknown>): Promise<Response> {
-  return fetch(gateway.url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': name,
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 7,
-      method: 'tools/call',
-      params: {
-        name,
-        arguments: args,
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientCapabilities': {},
-        },
-      },
-    }),
-  });
+  return postModernJsonRpc(
+    gateway.url,
+    7,
+    'tools/call',
+    { name, arguments: args },
+    { authorization: `Bearer ${key}` },
+  );
 }
 
 describe.each(ERAS)('no token passthrough ($era era)', ({ mode }) => {

@@ -1,3 +1,4 @@
+import { postModernJsonRpc } from '@mcp-warden/core/testing';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../test-support.js';
@@ -58,30 +59,13 @@ afterAll(async () => {
 });
 
 function call(authorization: string | undefined, id: number, url: URL = gateway.url) {
-  return fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2026-07-28',
-      'mcp-method': 'tools/call',
-      'mcp-name': 'echo',
-      ...(authorization ? { authorization } : {}),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id,
-      method: 'tools/call',
-      params: {
-        name: 'echo',
-        arguments: { text: `call ${id}` },
-        _meta: {
-          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-          'io.modelcontextprotocol/clientCapabilities': {},
-        },
-      },
-    }),
-  });
+  return postModernJsonRpc(
+    url,
+    id,
+    'tools/call',
+    { name: 'echo', arguments: { text: `call ${id}` } },
+    authorization ? { authorization } : {},
+  );
 }
 
 describe('a gateway with OAuth and rate limits in front of an HTTP upstream', () => {

@@ -24,6 +24,6 @@ export {
   referenceMatchAlternative,
   referencePatternMatch,
 } from './pattern-reference.js';
-export { postJsonRpc } from './post-json-rpc.js';
+export { MODERN_REQUEST_META, postJsonRpc, postModernJsonRpc } from './post-json-rpc.js';
 export { pluginSetupContext } from './setup-context.js';
 export { configErrorMessage, thrownBy } from './thrown.js';

@@ -10,6 +10,7 @@ import { denyTools, tokenAuth } from '../__fixtures__/plugins.js';
 import { v2Endpoint } from '../__fixtures__/v2-server.js';
 import { v2SessionfulEndpoint } from '../__fixtures__/v2-sessions.js';
 import type { ObservedRequest, RequestEnd, RequestObserver } from '../observe/observer.js';
+import { postModernJsonRpc } from '../testing/post-json-rpc.js';
 import { createWarden } from '../warden.js';
 import type { FetchUpstream } from './options.js';
 
@@ -109,31 +110,7 @@ describe('request observers through the fetch face', () => {
     };
     const url = await serve(upstream, observer, 300);
     const call = (id: number, signal?: AbortSignal) =>
-      fetch(url, {
-        method: 'POST',
-        signal,
-        headers: {
-          ...AUTH,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2026-07-28',
-          'mcp-method': 'tools/call',
-          'mcp-name': 'echo',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id,
-          method: 'tools/call',
-          params: {
-            name: 'echo',
-            arguments: { text: 'x' },
-            _meta: {
-              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-              'io.modelcontextprotocol/clientCapabilities': {},
-            },
-          },
-        }),
-      });
+      postModernJsonRpc(url, id, 'tools/call', { name: 'echo', arguments: { text: 'x' } }, AUTH, signal);
     expect((await call(1)).status).toBe(200); // the timeout's JSON-RPC error
     mode = 'garbage';
     expect((await call(2)).status).toBe(502);
