@@ -1,39 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { demoServer } from '../__fixtures__/demo-server.js';
+import { recorder } from '../__fixtures__/observer-recorder.js';
 import { denyTools, tokenAuth } from '../__fixtures__/plugins.js';
 import { connectHttpClient, connectTestClient, startTestHttpServer } from '../testing/kit.js';
 import { createWarden } from '../warden.js';
-import type { ObservedRequest, RequestEnd, RequestObserver, StageObservation } from './observer.js';
+import type { RequestObserver } from './observer.js';
 import { formatTraceparent, parseTraceparent, resolveTraceContext } from './trace-context.js';
-
-interface Seen {
-  request: ObservedRequest;
-  stages: StageObservation[];
-  end?: RequestEnd;
-  ends: number;
-}
-
-function recorder(): { observer: RequestObserver; seen: Seen[] } {
-  const seen: Seen[] = [];
-  return {
-    seen,
-    observer: {
-      name: 'recorder',
-      start(request) {
-        const entry: Seen = { request, stages: [], ends: 0 };
-        seen.push(entry);
-        return {
-          stage: (stage) => entry.stages.push(stage),
-          end: (end) => {
-            entry.end = end;
-            entry.ends++;
-          },
-        };
-      },
-    },
-  };
-}
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';

@@ -6,36 +6,17 @@ import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ServedWarden, serveFetchFace } from '../__fixtures__/fetch-server.js';
+import { recorder, type Seen } from '../__fixtures__/observer-recorder.js';
 import { denyTools, tokenAuth } from '../__fixtures__/plugins.js';
 import { v2Endpoint } from '../__fixtures__/v2-server.js';
 import { v2SessionfulEndpoint } from '../__fixtures__/v2-sessions.js';
-import type { ObservedRequest, RequestEnd, RequestObserver } from '../observe/observer.js';
+import type { RequestObserver } from '../observe/observer.js';
 import { postModernJsonRpc } from '../testing/post-json-rpc.js';
 import { createWarden } from '../warden.js';
 import type { FetchUpstream } from './options.js';
 
 // Request observers (the audit trail, metrics, traces) see every request through the fetch face exactly once,
 // with its outcome, in both eras, as they do through the Node edge and stdio.
-
-interface Seen {
-  request: ObservedRequest;
-  ends: RequestEnd[];
-}
-
-function recorder(): { observer: RequestObserver; seen: Seen[] } {
-  const seen: Seen[] = [];
-  return {
-    seen,
-    observer: {
-      name: 'recorder',
-      start(request) {
-        const entry: Seen = { request, ends: [] };
-        seen.push(entry);
-        return { end: (end) => entry.ends.push(end) };
-      },
-    },
-  };
-}
 
 const AUTH = { Authorization: 'Bearer good:alice:read' };
 let served: ServedWarden | undefined;
@@ -57,7 +38,7 @@ async function serve(upstream: FetchUpstream, observer: RequestObserver, request
 
 /** Waits (bounded) until every observed request ended, then returns the tools/call ones. */
 async function toolCalls(seen: Seen[]) {
-  await expect.poll(() => seen.every((s) => s.ends.length > 0), { timeout: 5000 }).toBe(true);
+  await expect.poll(() => seen.every((s) => s.ends > 0), { timeout: 5000 }).toBe(true);
   return seen.filter((s) => s.request.method === 'tools/call');
 }
 
@@ -84,15 +65,15 @@ describe('request observers through the fetch face', () => {
     await client.callTool({ name: 'nope', arguments: {} }).catch(() => undefined);
     await client.close();
     const calls = await toolCalls(seen);
-    expect(calls.map((s) => [s.request.targetName, s.ends[0]?.outcome])).toEqual([
+    expect(calls.map((s) => [s.request.targetName, s.end?.outcome])).toEqual([
       ['echo', 'ok'],
       ['admin_stats', 'refused'],
       ['nope', 'error'],
     ]);
-    expect(calls[0]!.ends[0]).toMatchObject({ delivered: true });
+    expect(calls[0]!.end).toMatchObject({ delivered: true });
     expect(calls[0]!.request).toMatchObject({ transport: 'http', principal: { id: 'alice' } });
     expect(calls[0]!.request.sessionId !== undefined).toBe(kind === 'sessionful upstream' && era === '2025');
-    for (const s of seen) expect(s.ends, s.request.method).toHaveLength(1);
+    for (const s of seen) expect(s.ends, s.request.method).toBe(1);
     if ('close' in upstream) await upstream.close();
   });
 
@@ -123,12 +104,12 @@ describe('request observers through the fetch face', () => {
     gone.abort();
     expect(await pending).toBe('aborted');
     const calls = await toolCalls(seen);
-    expect(calls.map((s) => [s.request.requestId, s.ends[0]?.outcome, s.ends[0]?.errorCode])).toEqual([
+    expect(calls.map((s) => [s.request.requestId, s.end?.outcome, s.end?.errorCode])).toEqual([
       [1, 'timeout', 'REQUEST_TIMEOUT'],
       [2, 'error', 'PLUGIN_FAILED'],
       [3, 'error', 'http_503'],
       [4, 'cancelled', undefined],
     ]);
-    for (const s of seen) expect(s.ends).toHaveLength(1);
+    for (const s of seen) expect(s.ends).toBe(1);
   });
 });
