@@ -218,6 +218,14 @@ function endUnanswered(
   end: { outcome: 'cancelled' | 'timeout' | 'error'; errorCode?: string | number },
 ): void {
   interruption.settle();
+  endObserved(prepared, end);
+}
+
+/** Ends a delivered request's observation without an answer message (once: a later end is ignored). */
+function endObserved(
+  prepared: PreparedRequest,
+  end: { outcome: 'cancelled' | 'timeout' | 'error'; errorCode?: string | number },
+): void {
   prepared.observation?.end({ ...end, delivered: true, params: prepared.request.params ?? {} });
 }
 
@@ -354,12 +362,7 @@ function interruptionOf(deps: DispatchDeps, edge: EdgeRequest, prepared: Prepare
   void interruption.fired.then((error) => {
     if (error.code === CORE_ERROR_CODES.REQUEST_TIMEOUT) return expireRequest(deps, edge, prepared);
     // The warden's shutdown: the upstream is told (its call aborted), the observers see the error.
-    prepared.observation?.end({
-      outcome: 'error',
-      errorCode: error.code,
-      delivered: true,
-      params: prepared.request.params ?? {},
-    });
+    endObserved(prepared, { outcome: 'error', errorCode: error.code });
     prepared.controller.abort(new Error('shutdown'));
   });
   return interruption;
@@ -367,12 +370,7 @@ function interruptionOf(deps: DispatchDeps, edge: EdgeRequest, prepared: Prepare
 
 /** A request past its deadline: the upstream call is aborted (which cancels it there) and the timeout recorded. */
 function expireRequest(deps: DispatchDeps, edge: EdgeRequest, prepared: PreparedRequest): void {
-  prepared.observation?.end({
-    outcome: 'timeout',
-    errorCode: CORE_ERROR_CODES.REQUEST_TIMEOUT,
-    delivered: true,
-    params: prepared.request.params ?? {},
-  });
+  endObserved(prepared, { outcome: 'timeout', errorCode: CORE_ERROR_CODES.REQUEST_TIMEOUT });
   prepared.controller.abort(new Error('request timeout'));
   deps.events.emit({
     type: 'request.timeout',
